@@ -1,0 +1,229 @@
+package line
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Response is a SIP answer that a line group's decline settings give to an incoming call that is
+// not taken by a client. The numbers are the status codes of RFC 3261 section 21.
+type Response int
+
+// The responses a decline setting can name. ResponseClientChoice is only valid for the "reject
+// calls by clients" setting: it sends what the client chose (busy → 486, decline → 603).
+const (
+	ResponseUnset Response = iota
+	ResponseBusyHere
+	ResponseTemporarilyUnavailable
+	ResponseDecline
+	ResponseRinging
+	ResponseClientChoice
+)
+
+var responseNames = map[Response]struct{ text, label string }{
+	ResponseBusyHere:               {"486", "Busy Here (486)"},
+	ResponseTemporarilyUnavailable: {"480", "Temporarily Unavailable (480)"},
+	ResponseDecline:                {"603", "Decline (603)"},
+	ResponseRinging:                {"180", "Ringing (180)"},
+	ResponseClientChoice:           {"486/603", "Busy Here/Decline (486/603)"},
+}
+
+// String returns the label shown in menus, e.g. "Busy Here (486)".
+func (r Response) String() string {
+	if n, ok := responseNames[r]; ok {
+		return n.label
+	}
+	return fmt.Sprintf("Response(%d)", int(r))
+}
+
+// Code returns the SIP status code the response sends, or 0 for ResponseClientChoice and unset
+// values, whose code depends on the client.
+func (r Response) Code() int {
+	switch r {
+	case ResponseBusyHere:
+		return 486
+	case ResponseTemporarilyUnavailable:
+		return 480
+	case ResponseDecline:
+		return 603
+	case ResponseRinging:
+		return 180
+	}
+	return 0
+}
+
+// MarshalText writes the short form used in provisioning files: "486", "480", "603", "180" or
+// "486/603".
+func (r Response) MarshalText() ([]byte, error) {
+	n, ok := responseNames[r]
+	if !ok {
+		return nil, fmt.Errorf("response %d: %w", int(r), ErrUnknownValue)
+	}
+	return []byte(n.text), nil
+}
+
+// UnmarshalText reads the short form written by MarshalText.
+func (r *Response) UnmarshalText(b []byte) error {
+	s := strings.TrimSpace(string(b))
+	for k, n := range responseNames {
+		if s == n.text {
+			*r = k
+			return nil
+		}
+	}
+	return fmt.Errorf("response %q: %w (want 486, 480, 603, 180 or 486/603)", s, ErrUnknownValue)
+}
+
+// Transport is the SIP transport a line registers over.
+type Transport int
+
+// The transports of a line. TransportUDP is the default.
+const (
+	TransportUDP Transport = iota
+	TransportTCP
+	TransportTLS
+)
+
+var transportNames = []string{"udp", "tcp", "tls"}
+
+// String returns "udp", "tcp" or "tls", as sipgo names networks.
+func (t Transport) String() string {
+	if t >= 0 && int(t) < len(transportNames) {
+		return transportNames[t]
+	}
+	return fmt.Sprintf("Transport(%d)", int(t))
+}
+
+// DefaultPort is the registrar port used when a line names none: 5060, or 5061 for TLS.
+func (t Transport) DefaultPort() int {
+	if t == TransportTLS {
+		return 5061
+	}
+	return 5060
+}
+
+// MarshalText writes the lower-case name.
+func (t Transport) MarshalText() ([]byte, error) {
+	if t < 0 || int(t) >= len(transportNames) {
+		return nil, fmt.Errorf("transport %d: %w", int(t), ErrUnknownValue)
+	}
+	return []byte(transportNames[t]), nil
+}
+
+// UnmarshalText reads "udp", "tcp" or "tls" in any case; an empty text is UDP.
+func (t *Transport) UnmarshalText(b []byte) error {
+	s := strings.ToLower(strings.TrimSpace(string(b)))
+	if s == "" {
+		*t = TransportUDP
+		return nil
+	}
+	for i, n := range transportNames {
+		if s == n {
+			*t = Transport(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("transport %q: %w (want udp, tcp or tls)", s, ErrUnknownValue)
+}
+
+// Function is a telephony action the UI or the API can offer on a line or a call.
+type Function int
+
+// The function catalogue. Later functions (transfer, conference, call forwarding) are appended.
+const (
+	FuncDial Function = iota
+	FuncAnswer
+	FuncDecline
+	FuncHangUp
+	FuncHold
+	FuncRetrieve
+	FuncDTMF
+	FuncDND
+	FuncPickup
+	FuncFeatureCodes
+	FuncRedial
+	FuncDeflect
+	numFunctions
+)
+
+var functionInfo = [numFunctions]struct{ key, description string }{
+	FuncDial:         {"dial", "Call a number from this line"},
+	FuncAnswer:       {"answer", "Take an incoming call"},
+	FuncDecline:      {"decline", "Reject an incoming call as busy or declined"},
+	FuncHangUp:       {"hangup", "End a call"},
+	FuncHold:         {"hold", "Put a call on hold"},
+	FuncRetrieve:     {"retrieve", "Take a held call back"},
+	FuncDTMF:         {"dtmf", "Send keypad tones during a call"},
+	FuncDND:          {"dnd", "Switch Do Not Disturb on or off for the line"},
+	FuncPickup:       {"pickup", "Pick up a call ringing at another line"},
+	FuncFeatureCodes: {"feature_codes", "Dial the telephone system's feature codes"},
+	FuncRedial:       {"redial", "Call the last dialled number again"},
+	FuncDeflect:      {"deflect", "Forward a ringing call to another number"},
+}
+
+// Functions returns the whole catalogue in its fixed order.
+func Functions() []Function {
+	fs := make([]Function, numFunctions)
+	for i := range fs {
+		fs[i] = Function(i)
+	}
+	return fs
+}
+
+// String returns the function's key as used in files and the API, e.g. "hangup".
+func (f Function) String() string {
+	if f >= 0 && f < numFunctions {
+		return functionInfo[f].key
+	}
+	return fmt.Sprintf("Function(%d)", int(f))
+}
+
+// Description is the one-line explanation shown beside the function in the group editor.
+func (f Function) Description() string {
+	if f >= 0 && f < numFunctions {
+		return functionInfo[f].description
+	}
+	return ""
+}
+
+// MarshalText writes the key.
+func (f Function) MarshalText() ([]byte, error) {
+	if f < 0 || f >= numFunctions {
+		return nil, fmt.Errorf("function %d: %w", int(f), ErrUnknownValue)
+	}
+	return []byte(functionInfo[f].key), nil
+}
+
+// UnmarshalText reads a key written by MarshalText.
+func (f *Function) UnmarshalText(b []byte) error {
+	s := strings.ToLower(strings.TrimSpace(string(b)))
+	for i, fi := range functionInfo {
+		if fi.key == s {
+			*f = Function(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("function %q: %w", s, ErrUnknownValue)
+}
+
+// RegState is where a line's registration stands.
+type RegState int
+
+// The registration states shown for every line.
+const (
+	RegDisabled RegState = iota
+	RegRegistering
+	RegRegistered
+	RegFailed
+	RegUnregistered
+)
+
+var regStateNames = []string{"disabled", "registering", "registered", "failed", "unregistered"}
+
+// String returns the state's lower-case name.
+func (s RegState) String() string {
+	if s >= 0 && int(s) < len(regStateNames) {
+		return regStateNames[s]
+	}
+	return fmt.Sprintf("RegState(%d)", int(s))
+}
