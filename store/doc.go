@@ -1,0 +1,39 @@
+// Package store owns Lineup's persistent state: one bbolt file, lineup.db, in the per-user data
+// directory. It holds the configuration (locations, line groups and lines, a line.Config) today and
+// is laid out so that further buckets, such as the call journal, can be added beside it.
+//
+// # Layout
+//
+// The file holds top-level buckets only:
+//
+//	meta       key "schema": the schema version as a decimal number (currently 1)
+//	locations  one record per line.Location
+//	groups     one record per line.Group
+//	lines      one record per line.Line
+//
+// A record is the item encoded as JSON (the json tags of package line). Its key is its position in
+// the configured order as an 8-byte big-endian number, starting at 0, so a cursor walks a bucket in
+// the order the administrator set; no separate order record exists. Saving the configuration
+// replaces the three configuration buckets as a whole in a single read-write transaction, so a
+// reader sees either the old or the new configuration, never a mix, also after a crash.
+//
+// A bucket that is missing reads as empty; writers create what they need. New kinds of data get
+// buckets of their own; a change to the encoding of existing buckets raises the schema version and
+// adds a migration.
+//
+// # Schema versions and migrations
+//
+// Open reads meta/schema. A file without a meta bucket and without any other bucket is new and gets
+// the current version. A file without a meta bucket but with data is version 0, a layout from
+// before versions were recorded. An older version is brought up to date by the registered
+// migrations, each from one version to the next, all in one transaction: either the whole chain
+// succeeds or the file stays as it was. A version newer than this build knows is refused with
+// ErrSchemaTooNew without writing to the file.
+//
+// # Locking and permissions
+//
+// The file holds account passwords, so the directory is created with mode 0700 and the file with
+// mode 0600; a file with looser permissions is tightened on Open (and that is logged). bbolt's
+// exclusive file lock keeps a second Lineup off the same data directory: its Open fails after the
+// lock timeout with an error wrapping ErrLocked.
+package store
