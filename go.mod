@@ -1,6 +1,6 @@
 module github.com/lineupphone/lineup
 
-go 1.26
+go 1.26.0
 
 require (
 	github.com/emiago/sipgo v1.7.2 // indirect

@@ -1,0 +1,168 @@
+package sip
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"sync"
+
+	"github.com/emiago/sipgo"
+	gosip "github.com/emiago/sipgo/sip"
+
+	"github.com/lineupphone/lineup/line"
+)
+
+// UserAgentName is sent in the User-Agent header of every request.
+const UserAgentName = "Lineup"
+
+// EndpointConfig says where the line server listens and how it talks TLS.
+type EndpointConfig struct {
+	// ListenIP is the local address to listen on; empty means all IPv4 interfaces ("0.0.0.0").
+	ListenIP string
+	// UDPPort and TCPPort are the local ports; 0 picks a free port.
+	UDPPort, TCPPort int
+	// TLS is the client configuration for TLS lines. Nil means the system's roots. Certificate
+	// verification is always on: InsecureSkipVerify is refused.
+	TLS *tls.Config
+	// Logger receives the endpoint's logs; nil means slog.Default().
+	Logger *slog.Logger
+}
+
+// Endpoint is the line server's SIP stack: a UDP socket and a TCP listener, the transaction layer,
+// and the handlers for requests that arrive. Lines register through it with NewRegistrar.
+type Endpoint struct {
+	ua     *sipgo.UserAgent
+	srv    *sipgo.Server
+	client *sipgo.Client
+	log    *slog.Logger
+
+	listenIP string
+	udp      net.PacketConn
+	tcp      net.Listener
+
+	wg        sync.WaitGroup
+	closeOnce sync.Once
+}
+
+// NewEndpoint opens the sockets and starts serving them. Close stops it.
+func NewEndpoint(cfg EndpointConfig) (*Endpoint, error) {
+	if cfg.TLS != nil && cfg.TLS.InsecureSkipVerify {
+		return nil, errors.New("sip endpoint: tls certificate verification cannot be switched off")
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	ip := cfg.ListenIP
+	if ip == "" {
+		ip = "0.0.0.0"
+	}
+	tlsConf := cfg.TLS
+	if tlsConf == nil {
+		tlsConf = &tls.Config{MinVersion: tls.VersionTLS12}
+	}
+	ua, err := sipgo.NewUA(
+		sipgo.WithUserAgent(UserAgentName),
+		sipgo.WithUserAgenTLSConfig(tlsConf),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("sip endpoint: %w", err)
+	}
+	srv, err := sipgo.NewServer(ua, sipgo.WithServerLogger(log))
+	if err != nil {
+		ua.Close()
+		return nil, fmt.Errorf("sip endpoint: %w", err)
+	}
+	client, err := sipgo.NewClient(ua, sipgo.WithClientLogger(log))
+	if err != nil {
+		ua.Close()
+		return nil, fmt.Errorf("sip endpoint: %w", err)
+	}
+	e := &Endpoint{ua: ua, srv: srv, client: client, log: log, listenIP: ip}
+
+	e.udp, err = net.ListenPacket("udp4", net.JoinHostPort(ip, strconv.Itoa(cfg.UDPPort)))
+	if err != nil {
+		ua.Close()
+		return nil, fmt.Errorf("sip endpoint: listen udp: %w", err)
+	}
+	e.tcp, err = net.Listen("tcp4", net.JoinHostPort(ip, strconv.Itoa(cfg.TCPPort)))
+	if err != nil {
+		e.udp.Close()
+		ua.Close()
+		return nil, fmt.Errorf("sip endpoint: listen tcp: %w", err)
+	}
+	srv.OnOptions(e.handleOptions)
+
+	e.wg.Add(2)
+	go func() {
+		defer e.wg.Done()
+		if err := srv.ServeUDP(e.udp); err != nil && !errors.Is(err, net.ErrClosed) {
+			log.Debug("sip udp serve ended", "error", err)
+		}
+	}()
+	go func() {
+		defer e.wg.Done()
+		if err := srv.ServeTCP(e.tcp); err != nil && !errors.Is(err, net.ErrClosed) {
+			log.Debug("sip tcp serve ended", "error", err)
+		}
+	}()
+	return e, nil
+}
+
+// Addr returns the local listening address for a transport, e.g. "127.0.0.1:40123". TLS lines
+// connect out and receive over their connection, so TLS reports the TCP listener.
+func (e *Endpoint) Addr(t line.Transport) string {
+	if t == line.TransportUDP {
+		return e.udp.LocalAddr().String()
+	}
+	return e.tcp.Addr().String()
+}
+
+func (e *Endpoint) port(t line.Transport) int {
+	_, p, _ := net.SplitHostPort(e.Addr(t))
+	n, _ := strconv.Atoi(p)
+	return n
+}
+
+// Close stops listening and ends every transaction. Registrars must have stopped first to leave
+// the registrar clean.
+func (e *Endpoint) Close() error {
+	var err error
+	e.closeOnce.Do(func() {
+		err = errors.Join(e.udp.Close(), e.tcp.Close())
+		e.wg.Wait()
+		err = errors.Join(err, e.srv.Close(), e.ua.Close())
+	})
+	return err
+}
+
+// handleOptions answers OPTIONS with 200 so that the registrar and peers can see the line is
+// reachable (RFC 3261 section 11.2).
+func (e *Endpoint) handleOptions(req *gosip.Request, tx gosip.ServerTransaction) {
+	res := gosip.NewResponseFromRequest(req, gosip.StatusOK, "OK", nil)
+	res.AppendHeader(gosip.NewHeader("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO"))
+	res.AppendHeader(gosip.NewHeader("Accept", "application/sdp"))
+	if err := tx.Respond(res); err != nil {
+		e.log.Debug("sip options response failed", "error", err)
+	}
+}
+
+// localIPFor returns the local address this machine uses to reach hostport: the listen address
+// when it is specific, else the source address the routing table picks (no packet is sent).
+func (e *Endpoint) localIPFor(ctx context.Context, hostport string) (string, error) {
+	if ip := net.ParseIP(e.listenIP); ip != nil && !ip.IsUnspecified() {
+		return e.listenIP, nil
+	}
+	var d net.Dialer
+	c, err := d.DialContext(ctx, "udp4", hostport)
+	if err != nil {
+		return "", fmt.Errorf("find local address for %s: %w", hostport, err)
+	}
+	defer c.Close()
+	host, _, err := net.SplitHostPort(c.LocalAddr().String())
+	return host, err
+}
