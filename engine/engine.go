@@ -1,0 +1,214 @@
+// Package engine is the line server: it ties the domain (line), signalling (sip) and, as they
+// land, media and the store together into the running thing that registers the lines, handles
+// their calls and reports their state. It has its own package because it is none of its parts:
+// line must stay pure, sip knows nothing of groups or clients, and both the headless `serve`
+// command and the desktop UI run the same engine in-process.
+package engine
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/lineupphone/lineup/line"
+	"github.com/lineupphone/lineup/sip"
+)
+
+// Option configures a Server.
+type Option func(*Server)
+
+// WithLogger sets the logger; default slog.Default().
+func WithLogger(l *slog.Logger) Option { return func(s *Server) { s.log = l } }
+
+// WithEndpoint sets where the server listens for SIP (address, ports).
+func WithEndpoint(c sip.EndpointConfig) Option { return func(s *Server) { s.epCfg = c } }
+
+// WithRegisterOptions adds options to every line's registrar (back-off, timeouts, counters).
+func WithRegisterOptions(o ...sip.RegisterOption) Option {
+	return func(s *Server) { s.regOpts = append(s.regOpts, o...) }
+}
+
+// WithStateFunc is called after every registration state change. It must not block.
+func WithStateFunc(f func(line.Registration)) Option {
+	return func(s *Server) { s.onState = append(s.onState, f) }
+}
+
+// Server is the line server. New prepares it and opens its sockets; Run registers the lines
+// until its context ends and then removes their bindings.
+type Server struct {
+	log     *slog.Logger
+	epCfg   sip.EndpointConfig
+	regOpts []sip.RegisterOption
+	onState []func(line.Registration)
+
+	cfg  line.Config
+	ep   *sip.Endpoint
+	regs []*sip.Registrar
+
+	mu    sync.RWMutex
+	state map[string]line.Registration
+}
+
+// New validates the configuration, opens the SIP endpoint and prepares a registrar for every
+// enabled line. Close releases it if Run is never called.
+func New(cfg line.Config, opts ...Option) (*Server, error) {
+	s := &Server{log: slog.Default(), cfg: cfg.WithDefaults(), state: map[string]line.Registration{}}
+	for _, o := range opts {
+		o(s)
+	}
+	if err := s.cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("line server: %w", err)
+	}
+	if s.epCfg.Logger == nil {
+		s.epCfg.Logger = s.log
+	}
+	if s.epCfg.TLS == nil {
+		tc, err := tlsConfig(s.cfg)
+		if err != nil {
+			return nil, fmt.Errorf("line server: %w", err)
+		}
+		s.epCfg.TLS = tc
+	}
+	ep, err := sip.NewEndpoint(s.epCfg)
+	if err != nil {
+		return nil, fmt.Errorf("line server: %w", err)
+	}
+	s.ep = ep
+
+	pacers := map[string]*rate.Limiter{}
+	for _, g := range s.cfg.Groups {
+		if g.RegisterRate > 0 {
+			pacers[g.Name] = rate.NewLimiter(rate.Limit(g.RegisterRate), 1)
+		}
+	}
+	now := time.Now()
+	for _, l := range s.cfg.Lines {
+		if !l.Enabled() {
+			s.state[l.Name] = line.Registration{Line: l.Name, State: line.RegDisabled, Changed: now}
+			continue
+		}
+		ro := append([]sip.RegisterOption{sip.WithStateFunc(s.setState)}, s.regOpts...)
+		if p := pacers[l.Group]; p != nil {
+			ro = append(ro, sip.WithPacer(p))
+		}
+		r, err := ep.NewRegistrar(l.Name, l.Account, ro...)
+		if err != nil {
+			ep.Close()
+			return nil, fmt.Errorf("line server: %w", err)
+		}
+		s.regs = append(s.regs, r)
+		s.state[l.Name] = line.Registration{Line: l.Name, State: line.RegRegistering, Changed: now}
+	}
+	return s, nil
+}
+
+// tlsConfig trusts the system's roots plus every CA file named by a TLS line. Verification is on.
+func tlsConfig(cfg line.Config) (*tls.Config, error) {
+	var files []string
+	for _, l := range cfg.Lines {
+		if l.Enabled() && l.Account.Transport == line.TransportTLS && l.Account.CAFile != "" {
+			files = append(files, l.Account.CAFile)
+		}
+	}
+	tc := &tls.Config{MinVersion: tls.VersionTLS12}
+	if len(files) == 0 {
+		return tc, nil
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil || pool == nil {
+		pool = x509.NewCertPool()
+	}
+	for _, f := range files {
+		pem, err := os.ReadFile(f)
+		if err != nil {
+			return nil, fmt.Errorf("ca file: %w", err)
+		}
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("ca file %s: no PEM certificate in it", f)
+		}
+	}
+	tc.RootCAs = pool
+	return tc, nil
+}
+
+// SIPAddr returns the local address the server listens on for a transport.
+func (s *Server) SIPAddr(t line.Transport) string { return s.ep.Addr(t) }
+
+// Run registers every enabled line and keeps them registered until ctx ends; then it removes the
+// bindings (each with a short deadline), closes the endpoint and returns.
+func (s *Server) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	for _, r := range s.regs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r.Run(ctx)
+		}()
+	}
+	wg.Wait()
+	return s.Close()
+}
+
+// Close releases the endpoint. Run calls it; call it yourself only when Run was never called.
+func (s *Server) Close() error {
+	err := s.ep.Close()
+	if err != nil && !errors.Is(err, context.Canceled) {
+		return fmt.Errorf("line server: %w", err)
+	}
+	return nil
+}
+
+// Registrations returns every line's registration state in configured order.
+func (s *Server) Registrations() []line.Registration {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make([]line.Registration, 0, len(s.cfg.Lines))
+	for _, l := range s.cfg.Lines {
+		out = append(out, s.state[l.Name])
+	}
+	return out
+}
+
+// Registration returns one line's state.
+func (s *Server) Registration(name string) (line.Registration, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	r, ok := s.state[name]
+	return r, ok
+}
+
+func (s *Server) setState(r line.Registration) {
+	s.mu.Lock()
+	prev := s.state[r.Line]
+	s.state[r.Line] = r
+	s.mu.Unlock()
+	s.logState(prev, r)
+	for _, f := range s.onState {
+		f(r)
+	}
+}
+
+func (s *Server) logState(prev, r line.Registration) {
+	switch r.State {
+	case line.RegRegistered:
+		if prev.State != line.RegRegistered {
+			s.log.Info("line registered", "line", r.Line, "contact", r.Contact, "number", r.Number,
+				"expires", r.Expires.Format(time.RFC3339))
+		} else {
+			s.log.Debug("line refreshed", "line", r.Line, "expires", r.Expires.Format(time.RFC3339))
+		}
+	case line.RegFailed:
+		s.log.Warn("line registration failed", "line", r.Line, "code", r.Code, "reason", r.Reason,
+			"retry_in", time.Until(r.RetryAt).Round(time.Second).String())
+	case line.RegUnregistered:
+		s.log.Info("line unregistered", "line", r.Line)
+	}
+}
