@@ -9,6 +9,7 @@ import (
 	"net"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/emiago/sipgo"
 	gosip "github.com/emiago/sipgo/sip"
@@ -110,6 +111,19 @@ func NewEndpoint(cfg EndpointConfig) (*Endpoint, error) {
 			log.Debug("sip tcp serve ended", "error", err)
 		}
 	}()
+	// Requests of UDP lines are sent from the listening socket, which sipgo finds in its pool only
+	// once ServeUDP has added it: wait for that before anyone registers.
+	for i := 0; ; i++ {
+		if c, _ := ua.TransportLayer().GetConnection("udp", e.udp.LocalAddr().String()); c != nil {
+			c.Ref(-1) // GetConnection took a reference; this look gives it back
+			break
+		}
+		if i == 200 {
+			e.Close()
+			return nil, errors.New("sip endpoint: udp listener did not start")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 	return e, nil
 }
 
