@@ -323,7 +323,9 @@ func (w *walker) value(path string, s *schema, v *unstable.Node, fallback positi
 			return
 		}
 		if item, rest := splitItem(path); rest == "name" && item != "" {
-			w.names[item] = string(v.Data)
+			if _, seen := w.names[item]; !seen {
+				w.names[item] = string(v.Data)
+			}
 		}
 	case shapeInt:
 		if v.Kind != unstable.Integer {
