@@ -1,0 +1,126 @@
+// Command lineup is the Lineup softphone and line manager. Without a subcommand it opens the
+// desktop app; the subcommands run the headless line server and manage its data:
+//
+//	lineup serve                      register the lines and run the line server headless
+//	lineup provision import FILE      replace the whole set-up with a provisioning file
+//	lineup provision export           print the set-up as a provisioning file
+//
+// Every subcommand takes --data DIR (or LINEUP_DATA) to choose the data directory; the default is
+// the user's configuration directory. This file only wires the parts together.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/lineupphone/lineup/store"
+)
+
+const usage = `usage: lineup [--data DIR] <command> [arguments]
+
+commands:
+  serve                    register the lines and run the line server headless
+  provision import FILE    replace the whole set-up with a provisioning file (TOML)
+  provision export         print the set-up as a provisioning file
+
+The data directory defaults to the user's configuration directory; --data or
+LINEUP_DATA overrides it.
+`
+
+// errUsage marks a command line that was not understood; main prints the usage for it.
+var errUsage = errors.New("usage")
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// globalFlags are accepted before and after the subcommand name.
+type globalFlags struct {
+	data     string
+	logLevel string
+}
+
+// register adds the global flags to fs, keeping what an earlier parse set as the defaults.
+func (g *globalFlags) register(fs *flag.FlagSet) {
+	if g.data == "" {
+		g.data = os.Getenv("LINEUP_DATA")
+	}
+	if g.logLevel == "" {
+		g.logLevel = "info"
+	}
+	fs.StringVar(&g.data, "data", g.data, "data `directory` (default: the user's configuration directory)")
+	fs.StringVar(&g.logLevel, "log-level", g.logLevel, "log `level`: debug, info, warn or error")
+}
+
+func (g *globalFlags) logger(stderr io.Writer) (*slog.Logger, error) {
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(g.logLevel)); err != nil {
+		return nil, fmt.Errorf("--log-level: %w", err)
+	}
+	return slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: lvl})), nil
+}
+
+func (g *globalFlags) openStore() (*store.Store, error) {
+	dir := g.data
+	if dir == "" {
+		d, err := store.DefaultDir()
+		if err != nil {
+			return nil, err
+		}
+		dir = d
+	}
+	return store.Open(dir)
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	var g globalFlags
+	fs := flag.NewFlagSet("lineup", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, usage) }
+	g.register(fs)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	rest := fs.Args()
+	if len(rest) == 0 {
+		fmt.Fprintln(stderr, "lineup: the desktop window is not part of this build yet; run 'lineup serve' for the headless line server")
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	var err error
+	switch rest[0] {
+	case "serve":
+		err = cmdServe(ctx, &g, rest[1:], stderr)
+	case "provision":
+		err = cmdProvision(&g, rest[1:], stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		err = fmt.Errorf("unknown command %q: %w", rest[0], errUsage)
+	}
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, errUsage):
+		fmt.Fprintf(stderr, "lineup: %v\n", err)
+		fmt.Fprint(stderr, usage)
+		return 2
+	default:
+		fmt.Fprintf(stderr, "lineup: %v\n", err)
+		return 1
+	}
+}

@@ -1,0 +1,65 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/lineupphone/lineup/provision"
+)
+
+// cmdProvision imports or exports the whole set-up as a TOML provisioning file.
+func cmdProvision(g *globalFlags, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return fmt.Errorf("provision needs import or export: %w", errUsage)
+	}
+	fs := flag.NewFlagSet("provision "+args[0], flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	g.register(fs)
+	if err := fs.Parse(args[1:]); err != nil {
+		return fmt.Errorf("provision: %w", errUsage)
+	}
+	switch args[0] {
+	case "import":
+		if fs.NArg() != 1 {
+			return fmt.Errorf("provision import takes one FILE: %w", errUsage)
+		}
+		file := fs.Arg(0)
+		data, err := os.ReadFile(file)
+		if err != nil {
+			return err
+		}
+		cfg, err := provision.Decode(filepath.Base(file), data)
+		if err != nil {
+			return fmt.Errorf("nothing imported:\n%w", err)
+		}
+		st, err := g.openStore()
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		if err := st.SaveConfig(cfg); err != nil {
+			return fmt.Errorf("nothing imported: %w", err)
+		}
+		fmt.Fprintf(stdout, "imported %d locations, %d line groups, %d lines into %s\n",
+			len(cfg.Locations), len(cfg.Groups), len(cfg.Lines), st.Path())
+		return nil
+	case "export":
+		if fs.NArg() != 0 {
+			return fmt.Errorf("provision export takes no arguments: %w", errUsage)
+		}
+		st, err := g.openStore()
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		cfg, err := st.Config()
+		if err != nil {
+			return err
+		}
+		return provision.Encode(stdout, cfg)
+	}
+	return fmt.Errorf("unknown provision command %q: %w", args[0], errUsage)
+}
