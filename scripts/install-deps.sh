@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs what building, testing and the demo need on Debian or Ubuntu: the C tool chain and
+# headers Fyne builds with, the real SIP peers the tests talk to (Kamailio, SIPp, baresip), Xvfb
+# for GUI tests, and the Go modules. Run as root or with sudo; it does nothing that is already done.
+set -euo pipefail
+
+packages=(
+  gcc make pkg-config git ca-certificates
+  libgl1-mesa-dev xorg-dev
+  kamailio kamailio-tls-modules
+  sip-tester baresip-core
+  xvfb imagemagick
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing: ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# Debian starts Kamailio as a service on install; the project runs its own on loopback only.
+if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet kamailio 2>/dev/null; then
+  $SUDO systemctl stop kamailio || true
+fi
+
+if ! command -v go >/dev/null 2>&1; then
+  echo "Go 1.26 or newer is needed (https://go.dev/doc/install); it is not on PATH." >&2
+  exit 1
+fi
+go mod download

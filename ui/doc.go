@@ -1,0 +1,6 @@
+// Package ui owns Lineup's desktop windows and widgets (Fyne): the main window with the lines by
+// group, line menus, conversation windows, the settings editors and the journal view.
+//
+// It reaches the line server only through the same interface the local API serves, and one bridge
+// file is the only place that turns engine events into fyne.Do updates.
+package ui
