@@ -287,6 +287,17 @@ var lineCases = []validateCase{
 		kind: KindLine, index: 0, key: "account.registrar", rule: "DNS name"},
 	{name: "registrar with space", mutate: acct(0, func(a *Account) { a.Registrar = "pbx example.com" }),
 		kind: KindLine, index: 0, key: "account.registrar", rule: "DNS name"},
+	{name: "registrar 63 character label ok", mutate: acct(0, func(a *Account) { a.Registrar = strings.Repeat("p", 63) + ".example.com" })},
+	{name: "registrar 64 character label", mutate: acct(0, func(a *Account) { a.Registrar = strings.Repeat("p", 64) + ".example.com" }),
+		kind: KindLine, index: 0, key: "account.registrar", rule: "DNS name"},
+	// 3 labels of 63 characters with their dots make 192; a last label of 61 makes 253 characters.
+	{name: "registrar 253 character name ok", mutate: acct(0, func(a *Account) {
+		a.Registrar = strings.Repeat(strings.Repeat("p", 63)+".", 3) + strings.Repeat("a", 61)
+	})},
+	{name: "registrar 254 character name", mutate: acct(0, func(a *Account) {
+		a.Registrar = strings.Repeat(strings.Repeat("p", 63)+".", 3) + strings.Repeat("a", 62)
+	}),
+		kind: KindLine, index: 0, key: "account.registrar", rule: "DNS name"},
 	{name: "registrar unclosed bracket", mutate: acct(0, func(a *Account) { a.Registrar = "[2001:db8::1:5060" }),
 		kind: KindLine, index: 0, key: "account.registrar", rule: "[IPv6]"},
 
@@ -296,6 +307,9 @@ var lineCases = []validateCase{
 
 	{name: "domain ok", mutate: acct(0, func(a *Account) { a.Domain = "example.com" })},
 	{name: "domain IPv4 ok", mutate: acct(0, func(a *Account) { a.Domain = "192.0.2.7" })},
+	{name: "domain IPv6 in brackets ok", mutate: acct(0, func(a *Account) { a.Domain = "[2001:db8::7]" })},
+	{name: "domain IPv6 without brackets", mutate: acct(0, func(a *Account) { a.Domain = "2001:db8::7" }),
+		kind: KindLine, index: 0, key: "account.domain", rule: "[IPv6] address in brackets"},
 	{name: "domain with port", mutate: acct(0, func(a *Account) { a.Domain = "example.com:5060" }),
 		kind: KindLine, index: 0, key: "account.domain", rule: "without port"},
 
@@ -496,4 +510,77 @@ func TestValidateLineOfMissingGroup(t *testing.T) {
 	if len(fes) != 2 || fes[0].Key != "group" || fes[1].Key != "location" {
 		t.Fatalf("violations = %v, want group and location", fes)
 	}
+}
+
+// FuzzValidate builds a configuration from arbitrary texts and numbers and checks that Validate
+// never panics and reports only *FieldErrors that point at an item that exists.
+func FuzzValidate(f *testing.F) {
+	f.Add("Munich", "49", "Sales", "Voicemail", "*86", "*59<NUMBER>", "Sales 201", "Sales",
+		"pbx.example.com:5060", "201", "+49891234201", "Munich", 1, 5, 0, 3600, 5.0, uint8(1))
+	f.Add("", "049", "", "", "*8a", "*59", "", "Nowhere", "[2001:db8::1]:0", "a@b", "+49 89", "Atlantis",
+		5, 0, 3, 59, math.NaN(), uint8(0))
+	f.Add(" ", "+", "\x00", "\xff", "<NUMBER>", "<NUMBER><NUMBER>", "\n", "\t", "[", "%", "+", "",
+		-1, 99, -1, -5, math.Inf(-1), uint8(255))
+	f.Add("x", "1234", "g", "n", strings.Repeat("1", 40), "<NUMBER>"+strings.Repeat("#", 30), "l", "g",
+		"host:65536", "u%zz", strings.Repeat("9", 30), "x", 4, 4, 2, 86401, -0.5, uint8(3))
+	f.Fuzz(func(t *testing.T, locName, digits, groupName, featName, featCode, pickup, lineName, lineGroup,
+		host, user, number, location string, r1, r2, transport, expires int, rate float64, flags uint8) {
+		c := Config{
+			Locations: []Location{
+				{Name: locName, CountryCode: digits, AreaCode: digits, InternationalPrefix: digits,
+					NationalPrefix: digits, OutsideLine: digits, BaseNumber: digits, InternalMin: r1, InternalMax: r2},
+				{Name: locName},
+			},
+			Groups: []Group{
+				{Name: groupName, NotLoggedOn: Response(r1), ClientReject: Response(r2), Location: location,
+					PerLineLocation: flags&1 != 0, AutoNumbers: flags&2 != 0,
+					DisabledFunctions: []Function{Function(r1), Function(r2)},
+					FeatureCodes:      []FeatureCode{{featName, featCode}, {featCode, featName}},
+					PickupCode:        pickup, RegisterRate: rate},
+				{Name: lineGroup, NotLoggedOn: Response(r2), ClientReject: Response(r1)},
+			},
+		}
+		acc := Account{Registrar: host, Proxy: host, Domain: host, User: user, AuthUser: user,
+			Transport: Transport(transport), Expires: expires, DisplayName: featName, CAFile: pickup}
+		c.Lines = []Line{
+			{Name: lineName, Group: lineGroup, Number: number, Location: location, Account: acc},
+			{Name: lineName, Group: groupName, Number: digits, Location: locName, Account: acc},
+		}
+		if flags&4 != 0 {
+			c = c.WithDefaults()
+		}
+
+		err := c.Validate()
+		again := c.Validate()
+		if (err == nil) != (again == nil) || (err != nil && err.Error() != again.Error()) {
+			t.Fatalf("Validate is not deterministic:\n%v\n---\n%v", err, again)
+		}
+		if err == nil {
+			return
+		}
+		if !errors.Is(err, ErrInvalid) {
+			t.Errorf("errors.Is(err, ErrInvalid) = false")
+		}
+		joined, ok := err.(interface{ Unwrap() []error })
+		if !ok {
+			t.Fatalf("Validate returned %T, want an errors.Join result", err)
+		}
+		sizes := map[Kind]int{KindLocation: len(c.Locations), KindGroup: len(c.Groups), KindLine: len(c.Lines)}
+		for _, e := range joined.Unwrap() {
+			fe, ok := e.(*FieldError)
+			if !ok {
+				t.Fatalf("violation %v is a %T, want *FieldError", e, e)
+			}
+			n, known := sizes[fe.Kind]
+			if !known || fe.Index < 0 || fe.Index >= n {
+				t.Errorf("violation %v names %s #%d, which does not exist", fe, fe.Kind, fe.Index)
+			}
+			if fe.Key == "" || fe.Field == "" || fe.Rule == "" {
+				t.Errorf("violation %#v lacks key, field or rule", fe)
+			}
+			if !strings.HasPrefix(fe.Error(), string(fe.Kind)+" ") {
+				t.Errorf("message %q does not start with the kind", fe.Error())
+			}
+		}
+	})
 }
