@@ -27,7 +27,8 @@
 // the current version. A file without a meta bucket but with data is version 0, a layout from
 // before versions were recorded. An older version is brought up to date by the registered
 // migrations, each from one version to the next, all in one transaction: either the whole chain
-// succeeds or the file stays as it was. A version newer than this build knows is refused with
+// succeeds or the file stays as it was; an older version with no migration path is refused with
+// ErrCorrupt. A version newer than this build knows is refused with
 // ErrSchemaTooNew without writing to the file.
 //
 // # Locking and permissions
