@@ -207,7 +207,7 @@ func (s *Server) logState(prev, r line.Registration) {
 		}
 	case line.RegFailed:
 		s.log.Warn("line registration failed", "line", r.Line, "code", r.Code, "reason", r.Reason,
-			"retry_in", time.Until(r.RetryAt).Round(time.Second).String())
+			"retry_in", time.Until(r.RetryAt).Round(10*time.Millisecond).String())
 	case line.RegUnregistered:
 		s.log.Info("line unregistered", "line", r.Line)
 	}
