@@ -22,7 +22,7 @@ const (
 	maxCodeLen        = 32    // feature and pickup codes, in characters
 	maxNumberDigits   = 20    // a line's manual number
 	maxInternalLen    = 10    // internal number length
-	minExpires        = 60    // registration lifetime, seconds
+	minExpires        = 10    // registration lifetime, seconds: registrars may grant short bindings
 	maxExpires        = 86400 // registration lifetime, seconds
 	pickupPlaceholder = "<NUMBER>"
 )
