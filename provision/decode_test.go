@@ -340,10 +340,10 @@ account = { registrar = "127.0.0.1", user = "bad user" }
 		{4, `location "Here": country code "049"`},
 		{7, `location "Here": internal number maximum length "2"`},
 		{11, `group "Sales": location "Nowhere": names no location`},
-		{12, `provision.toml:12: group "Sales": pickup code "*59": must contain <NUMBER> exactly once`[len("provision.toml:12: "):]},
+		{12, `group "Sales": pickup code "*59": must contain <NUMBER> exactly once`},
 		{16, `group "Sales": feature code #1 code "#21x"`},
 		{18, `group "Sales": feature code #2 name: must not be empty`}, // no name key: its [[group.feature_code]] header
-		{24, `line "Alice": user: must not be empty`},                    // no user key: its [line.account] header
+		{24, `line "Alice": user: must not be empty`},                  // no user key: its [line.account] header
 		{30, `line "Bob": group "Nope": names no group`},
 		{31, `line "Bob": user "bad user"`},
 	})
