@@ -4,11 +4,13 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"text/template"
@@ -126,13 +128,22 @@ func (p *PBX) render() error {
 	for _, u := range p.cfg.Users {
 		fmt.Fprintf(&users, "\t$sht(users=>%s) = %s;\n", u.Name, kamailioString(u.Password))
 	}
-	aliases := []string{p.cfg.Domain}
-	for _, a := range []string{"127.0.0.1", "localhost"} {
-		if a != p.cfg.Domain {
-			aliases = append(aliases, a)
+	// Aliases for "myself" carry our ports (see route[OURDOMAIN] in the template).
+	var aliases []string
+	for _, addr := range []string{p.udpAddr, p.tlsAddr} {
+		if _, port, err := net.SplitHostPort(addr); err == nil {
+			aliases = append(aliases, "localhost:"+port)
+			if p.cfg.Domain != "127.0.0.1" && p.cfg.Domain != "localhost" {
+				aliases = append(aliases, p.cfg.Domain+":"+port)
+			}
 		}
 	}
+	debug := 1 // notices, warnings and errors
+	if v, err := strconv.Atoi(os.Getenv("TESTPBX_DEBUG")); err == nil && v >= -5 && v <= 3 {
+		debug = v
+	}
 	data := map[string]any{
+		"Debug":      debug,
 		"ModulePath": mpath,
 		"Domain":     p.cfg.Domain,
 		"Aliases":    aliases,
