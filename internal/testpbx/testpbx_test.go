@@ -269,3 +269,19 @@ func TestThousandUsersStartQuickly(t *testing.T) {
 }
 
 func asError(err error, target any) bool { return errors.As(err, target) }
+
+func TestHostnameDomain(t *testing.T) {
+	pbx := testpbx.Start(t, testpbx.Config{Domain: "pbx.test", Users: []testpbx.User{{Name: "201", Password: "pw"}}})
+	ctx := testCtx(t)
+	if code, err := pbx.Ping(ctx, "udp"); err != nil || code != 200 {
+		t.Fatalf("OPTIONS: %d, %v", code, err)
+	}
+	r := sipptest.Run(ctx, t, "register_auth.xml", pbx.UDPAddr(), sipptest.Service("201"), sipptest.Auth("201", "pw"),
+		sipptest.Key("domain", "pbx.test"))
+	if r.FinalStatus() != 200 {
+		t.Fatalf("REGISTER 201@pbx.test: codes %v", r.StatusCodes())
+	}
+	if ch := r.Received()[0]; !strings.Contains(ch, `realm="pbx.test"`) {
+		t.Errorf("challenge realm is not the domain:\n%s", ch)
+	}
+}
