@@ -249,3 +249,20 @@ func TestLinesRegisterAgainAfterKamailioRestart(t *testing.T) {
 		}
 	}
 }
+
+func TestTLSRegistrarWithUntrustedCertificateFails(t *testing.T) {
+	pbx := testpbx.Start(t, testpbx.Config{TLS: true, Users: []testpbx.User{{Name: "201", Password: "a"}}})
+	cfg := testConfig(pbx, line.Line{Name: "tls", Account: line.Account{
+		User: "201", Password: "a", Transport: line.TransportTLS, Registrar: pbx.TLSAddr(),
+	}})
+	w := newWatcher()
+	srv, _ := startServer(t, cfg, w, sip.WithBackoff(time.Second, 5*time.Second))
+	w.waitAll(t, line.RegFailed, 10*time.Second, "tls")
+	r, _ := srv.Registration("tls")
+	if !strings.Contains(r.Reason, "certificate") {
+		t.Fatalf("failure reason %q should say the certificate is not trusted", r.Reason)
+	}
+	if code, _ := routedOptions(t, pbx, "201"); code != 404 {
+		t.Fatalf("OPTIONS to 201: %d, want 404: nothing registers over an unverified TLS connection", code)
+	}
+}

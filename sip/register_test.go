@@ -322,3 +322,21 @@ func TestRefreshAfter(t *testing.T) {
 		}
 	}
 }
+
+func TestRegisterProxyAuthentication(t *testing.T) {
+	reg := startScripted(t, func(n int, req *gosip.Request) *gosip.Response {
+		if req.GetHeader("Proxy-Authorization") == nil {
+			res := gosip.NewResponseFromRequest(req, 407, "Proxy Authentication Required", nil)
+			res.AppendHeader(gosip.NewHeader("Proxy-Authenticate", `Digest realm="proxy", nonce="p1", algorithm=MD5`))
+			return res
+		}
+		return ok(req, 60, -1)
+	})
+	log, _ := runRegistrar(t, newTestEndpoint(t), line.Account{Registrar: reg.addr, User: "201", AuthUser: "auth201", Password: "pw"})
+	log.waitFor(t, line.RegRegistered, 5*time.Second)
+	reqs := reg.requests()
+	h := reqs[1].GetHeader("Proxy-Authorization")
+	if h == nil || !strings.Contains(h.Value(), `username="auth201"`) || !strings.Contains(h.Value(), `realm="proxy"`) {
+		t.Fatalf("second REGISTER should answer the 407 with the auth user; got %v", h)
+	}
+}
