@@ -259,7 +259,7 @@ func TestTLSRegistrarWithUntrustedCertificateFails(t *testing.T) {
 	srv, _ := startServer(t, cfg, w, sip.WithBackoff(time.Second, 5*time.Second))
 	w.waitAll(t, line.RegFailed, 10*time.Second, "tls")
 	r, _ := srv.Registration("tls")
-	if !strings.Contains(r.Reason, "certificate") {
+	if !strings.Contains(r.Reason, "TLS certificate is not trusted") {
 		t.Fatalf("failure reason %q should say the certificate is not trusted", r.Reason)
 	}
 	if code, _ := routedOptions(t, pbx, "201"); code != 404 {

@@ -2,6 +2,7 @@ package sip
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -225,6 +226,18 @@ func failureText(err error) string {
 		return "no answer from the registrar (timeout)"
 	case errors.Is(err, ErrAuthFailed):
 		return err.Error()
+	}
+	var unknownCA x509.UnknownAuthorityError
+	if errors.As(err, &unknownCA) {
+		return "the registrar's TLS certificate is not trusted (unknown authority): add its CA as the line's ca_file"
+	}
+	var host x509.HostnameError
+	if errors.As(err, &host) {
+		return "the registrar's TLS certificate is not valid for " + host.Host
+	}
+	var invalid x509.CertificateInvalidError
+	if errors.As(err, &invalid) {
+		return "the registrar's TLS certificate is invalid: " + invalid.Error()
 	}
 	var op *net.OpError
 	if errors.As(err, &op) {
