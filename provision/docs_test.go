@@ -9,7 +9,7 @@ import (
 
 func readDoc(t *testing.T) string {
 	t.Helper()
-	b, err := os.ReadFile("../docs/provisioning.md")
+	b, err := os.ReadFile("../README.md")
 	if err != nil {
 		t.Fatal(err)
 	}
