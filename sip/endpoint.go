@@ -45,9 +45,26 @@ type Endpoint struct {
 	udp      net.PacketConn
 	tcp      net.Listener
 
+	// inflight bounds the REGISTER transactions under way at once, so that a thousand lines
+	// starting together do not overrun the registrar's or our own socket buffers.
+	inflight chan struct{}
+
+	// challenges holds the last digest challenge per registrar address. A line registering for
+	// the first time answers it preemptively (RFC 3261 section 22.3 lets a UA send credentials
+	// for a realm it has seen) instead of first drawing a 401 of its own.
+	chMu       sync.Mutex
+	challenges map[string]*authState
+
 	wg        sync.WaitGroup
 	closeOnce sync.Once
 }
+
+// maxInflightRegisters is how many REGISTER transactions an endpoint runs at once.
+const maxInflightRegisters = 128
+
+// udpReadBuffer is the receive buffer asked for the UDP socket: replies to many lines arrive in
+// bursts, and the kernel's default (about 200 KiB) drops them.
+const udpReadBuffer = 4 << 20
 
 // NewEndpoint opens the sockets and starts serving them. Close stops it.
 func NewEndpoint(cfg EndpointConfig) (*Endpoint, error) {
@@ -83,12 +100,18 @@ func NewEndpoint(cfg EndpointConfig) (*Endpoint, error) {
 		ua.Close()
 		return nil, fmt.Errorf("sip endpoint: %w", err)
 	}
-	e := &Endpoint{ua: ua, srv: srv, client: client, log: log, listenIP: ip}
+	e := &Endpoint{ua: ua, srv: srv, client: client, log: log, listenIP: ip,
+		inflight: make(chan struct{}, maxInflightRegisters), challenges: map[string]*authState{}}
 
 	e.udp, err = net.ListenPacket("udp4", net.JoinHostPort(ip, strconv.Itoa(cfg.UDPPort)))
 	if err != nil {
 		ua.Close()
 		return nil, fmt.Errorf("sip endpoint: listen udp: %w", err)
+	}
+	if uc, ok := e.udp.(*net.UDPConn); ok {
+		if err := uc.SetReadBuffer(udpReadBuffer); err != nil {
+			log.Debug("sip udp receive buffer not enlarged", "error", err)
+		}
 	}
 	e.tcp, err = net.Listen("tcp4", net.JoinHostPort(ip, strconv.Itoa(cfg.TCPPort)))
 	if err != nil {
@@ -179,4 +202,21 @@ func (e *Endpoint) localIPFor(ctx context.Context, hostport string) (string, err
 	defer c.Close()
 	host, _, err := net.SplitHostPort(c.LocalAddr().String())
 	return host, err
+}
+
+// sharedChallenge returns a copy of the last challenge seen from the registrar at dest.
+func (e *Endpoint) sharedChallenge(dest string) *authState {
+	e.chMu.Lock()
+	defer e.chMu.Unlock()
+	a := e.challenges[dest]
+	if a == nil {
+		return nil
+	}
+	return &authState{chal: a.chal, proxy: a.proxy}
+}
+
+func (e *Endpoint) rememberChallenge(dest string, a *authState) {
+	e.chMu.Lock()
+	e.challenges[dest] = &authState{chal: a.chal, proxy: a.proxy}
+	e.chMu.Unlock()
 }

@@ -284,6 +284,9 @@ func (r *Registrar) register(ctx context.Context, expires time.Duration) (*gosip
 			return nil, err
 		}
 	}
+	if r.auth == nil {
+		r.auth = r.ep.sharedChallenge(r.dest)
+	}
 	answered := false
 	for {
 		req := r.buildRegister(expires)
@@ -292,7 +295,7 @@ func (r *Registrar) register(ctx context.Context, expires time.Duration) (*gosip
 				return nil, err
 			}
 		}
-		res, err := r.send(ctx, req)
+		res, err := r.send(ctx, req, expires > 0)
 		if err != nil {
 			return nil, err
 		}
@@ -313,12 +316,15 @@ func (r *Registrar) register(ctx context.Context, expires time.Duration) (*gosip
 		if err != nil {
 			return nil, fmt.Errorf("%d %s: %w", res.StatusCode, res.Reason, err)
 		}
-		// A second challenge that is not just a stale nonce means the credentials are wrong.
+		// A challenge to credentials computed for a fresh challenge of this attempt (not just a
+		// stale nonce) means they are wrong. Preemptive credentials, from our last challenge or
+		// one another line drew, get one fresh challenge first.
 		if answered && !chal.Stale {
 			return res, nil
 		}
 		answered = true
 		r.auth = &authState{chal: chal, proxy: proxy}
+		r.ep.rememberChallenge(r.dest, r.auth)
 	}
 }
 
@@ -359,12 +365,20 @@ func (r *Registrar) authorize(req *gosip.Request) error {
 	return nil
 }
 
-// send runs one REGISTER transaction after the pacer allows it.
-func (r *Registrar) send(ctx context.Context, req *gosip.Request) (*gosip.Response, error) {
-	if r.pacer != nil {
+// send runs one REGISTER transaction after the pacer allows it (de-registrations are not paced:
+// at shutdown they must all get out within their deadline) and a place among the endpoint's
+// transactions under way is free.
+func (r *Registrar) send(ctx context.Context, req *gosip.Request, paced bool) (*gosip.Response, error) {
+	if paced && r.pacer != nil {
 		if err := r.pacer.Wait(ctx); err != nil {
 			return nil, err
 		}
+	}
+	select {
+	case r.ep.inflight <- struct{}{}:
+		defer func() { <-r.ep.inflight }()
+	case <-ctx.Done():
+		return nil, ctx.Err()
 	}
 	if r.onRequest != nil {
 		r.onRequest()

@@ -340,3 +340,28 @@ func TestRegisterProxyAuthentication(t *testing.T) {
 		t.Fatalf("second REGISTER should answer the 407 with the auth user; got %v", h)
 	}
 }
+
+func TestRegisterSecondLineReusesTheRegistrarsChallenge(t *testing.T) {
+	reg := startScripted(t, func(n int, req *gosip.Request) *gosip.Response {
+		if h := req.GetHeader("Authorization"); h == nil || !strings.Contains(h.Value(), `nonce="shared"`) {
+			res := gosip.NewResponseFromRequest(req, 401, "Unauthorized", nil)
+			res.AppendHeader(gosip.NewHeader("WWW-Authenticate", `Digest realm="pbx", nonce="shared", algorithm=MD5`))
+			return res
+		}
+		return ok(req, 60, -1)
+	})
+	ep := newTestEndpoint(t)
+	first, _ := runRegistrar(t, ep, line.Account{Registrar: reg.addr, User: "201", Password: "a"})
+	first.waitFor(t, line.RegRegistered, 5*time.Second)
+	second, _ := runRegistrar(t, ep, line.Account{Registrar: reg.addr, User: "202", Password: "b"})
+	second.waitFor(t, line.RegRegistered, 5*time.Second)
+	var from202 []*gosip.Request
+	for _, r := range reg.requests() {
+		if r.From().Address.User == "202" {
+			from202 = append(from202, r)
+		}
+	}
+	if len(from202) != 1 || !strings.Contains(from202[0].GetHeader("Authorization").Value(), `username="202"`) {
+		t.Fatalf("line 202 sent %d REGISTERs; want 1, answering the challenge line 201 drew", len(from202))
+	}
+}
