@@ -57,6 +57,8 @@ type Endpoint struct {
 
 	wg        sync.WaitGroup
 	closeOnce sync.Once
+
+	calls calls // call state and handlers, in call.go
 }
 
 // maxInflightRegisters is how many REGISTER transactions an endpoint runs at once.
@@ -120,6 +122,7 @@ func NewEndpoint(cfg EndpointConfig) (*Endpoint, error) {
 		return nil, fmt.Errorf("sip endpoint: listen tcp: %w", err)
 	}
 	srv.OnOptions(e.handleOptions)
+	e.initCalls()
 
 	e.wg.Add(2)
 	go func() {
@@ -170,6 +173,7 @@ func (e *Endpoint) port(t line.Transport) int {
 func (e *Endpoint) Close() error {
 	var err error
 	e.closeOnce.Do(func() {
+		e.closeCalls()
 		err = errors.Join(e.udp.Close(), e.tcp.Close())
 		e.wg.Wait()
 		err = errors.Join(err, e.srv.Close(), e.ua.Close())

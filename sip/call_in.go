@@ -1,0 +1,276 @@
+package sip
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/emiago/sipgo"
+	gosip "github.com/emiago/sipgo/sip"
+
+	"github.com/lineupphone/lineup/line"
+	"github.com/lineupphone/lineup/media"
+)
+
+// IncomingCall is a new call offered to the line server, before it is answered. The sip package
+// has already checked its offer: malformed SDP was answered 400 and an offer without a common
+// codec 488, so the handler sees only calls it can take.
+type IncomingCall struct {
+	ep        *Endpoint
+	req       *gosip.Request
+	tx        gosip.ServerTransaction
+	sess      *sipgo.DialogServerSession
+	offer     MediaDesc
+	transport string
+	contact   gosip.ContactHeader
+	viaHost   string
+
+	cancelled  chan struct{}
+	cancelOnce sync.Once
+	finished   chan struct{} // closed once a final response went out (or could not)
+
+	mu    sync.Mutex
+	final bool // Answer or Reject has begun
+}
+
+// CallID is the call's Call-ID.
+func (c *IncomingCall) CallID() string { return c.req.CallID().Value() }
+
+// ToUser is the user the call is for: the Request-URI's user (what a registrar rewrote to our
+// contact keeps the AOR's user there), else the To header's.
+func (c *IncomingCall) ToUser() string {
+	if c.req.Recipient.User != "" {
+		return c.req.Recipient.User
+	}
+	return c.req.To().Address.User
+}
+
+// From is the caller.
+func (c *IncomingCall) From() Party {
+	f := c.req.From()
+	return partyOf(f.DisplayName, f.Address)
+}
+
+// To is the called party as the To header names it.
+func (c *IncomingCall) To() Party {
+	t := c.req.To()
+	return partyOf(t.DisplayName, t.Address)
+}
+
+// Offer is the caller's media description.
+func (c *IncomingCall) Offer() MediaDesc { return c.offer }
+
+// Source is the address the INVITE came from, "ip:port".
+func (c *IncomingCall) Source() string { return c.req.Source() }
+
+// Cancelled is closed when the caller gave up with CANCEL: the sip package has answered the
+// CANCEL 200 and the INVITE 487.
+func (c *IncomingCall) Cancelled() <-chan struct{} { return c.cancelled }
+
+// Ringing sends 180 Ringing.
+func (c *IncomingCall) Ringing() error {
+	if err := c.sess.Respond(gosip.StatusRinging, "Ringing", nil); err != nil {
+		return fmt.Errorf("ringing: %w", err)
+	}
+	return nil
+}
+
+func (c *IncomingCall) begin() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.final {
+		return errors.New("call already answered or rejected")
+	}
+	select {
+	case <-c.cancelled:
+		return &CallError{Code: gosip.StatusRequestTerminated, Reason: "cancelled by the caller"}
+	default:
+	}
+	c.final = true
+	return nil
+}
+
+// Answer accepts the call with 200 OK carrying local as the SDP answer and waits for the ACK
+// (up to 64*T1, 32 s, as RFC 3261 section 13.3.1.4 allows). With no codecs in local the answer
+// is negotiated here (see Negotiate) and local's Host and Port are kept; an empty Host is the
+// address the INVITE reached.
+func (c *IncomingCall) Answer(ctx context.Context, local MediaDesc) (*Dialog, error) {
+	if err := c.begin(); err != nil {
+		return nil, err
+	}
+	defer close(c.finished)
+	if err := ctx.Err(); err != nil {
+		c.respondFinal(gosip.StatusTemporarilyUnavailable, "Temporarily Unavailable")
+		return nil, err
+	}
+	if len(local.Codecs) == 0 {
+		ans, err := Negotiate(c.offer, media.Codecs())
+		if err != nil {
+			c.respondFinal(gosip.StatusNotAcceptableHere, "Not Acceptable Here")
+			return nil, err
+		}
+		ans.Host, ans.Port = local.Host, local.Port
+		local = ans
+	}
+	if local.Host == "" {
+		local.Host = c.contact.Address.Host
+	}
+	toTag, _ := c.sess.InviteRequest.To().Params.Get("tag")
+	fromTag, _ := c.req.From().Params.Get("tag")
+	d := &Dialog{
+		ep:        c.ep,
+		key:       dialogKey(c.CallID(), toTag, fromTag),
+		callID:    c.CallID(),
+		uas:       c.sess,
+		transport: c.transport,
+		viaHost:   c.viaHost,
+		viaPort:   c.contact.Address.Port,
+		laddr:     c.ep.udpLaddr(),
+		contact:   c.contact,
+		target:    c.req.Contact().Address,
+		sessionID: newSessionID(),
+		local:     local,
+		remote:    c.offer,
+	}
+	d.init()
+	if cd, ok := local.Codec(); ok {
+		d.remote.Codecs = []media.Codec{cd}
+	}
+	// Known before the 200 goes out: the ACK may come back at once.
+	c.ep.addDialog(d)
+	res := gosip.NewSDPResponseFromRequest(c.sess.InviteRequest, BuildSDP(d.sessionID, d.version, local))
+	res.AppendHeader(gosip.NewHeader("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO"))
+	if err := c.sess.WriteResponse(res); err != nil {
+		d.end(EndReason{Text: "answer failed: " + err.Error()})
+		return nil, fmt.Errorf("answer: %w", err)
+	}
+	return d, nil
+}
+
+// Reject declines the call with a final response, e.g. 486 Busy Here or 603 Decline.
+func (c *IncomingCall) Reject(code int, reason string) error {
+	if code < 300 || code > 699 {
+		return fmt.Errorf("reject: %d is not a failure code", code)
+	}
+	if err := c.begin(); err != nil {
+		return err
+	}
+	defer close(c.finished)
+	return c.respondFinal(code, reason)
+}
+
+func (c *IncomingCall) respondFinal(code int, reason string) error {
+	if err := c.sess.Respond(code, reasonPhrase(reason), nil); err != nil {
+		return fmt.Errorf("reject: %w", err)
+	}
+	return nil
+}
+
+// handleInvite takes a new INVITE (or hands a re-INVITE to its dialog). It checks the offer,
+// then runs the OnCall handler and keeps the transaction until a final response: sipgo ends a
+// server transaction when its handler returns.
+func (e *Endpoint) handleInvite(req *gosip.Request, tx gosip.ServerTransaction) {
+	if to := req.To(); to != nil {
+		if tag, ok := to.Params.Get("tag"); ok && tag != "" {
+			d := e.findDialog(req)
+			if d == nil {
+				e.respond(tx, req, gosip.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist")
+				return
+			}
+			d.readReInvite(req, tx)
+			return
+		}
+	}
+	e.calls.mu.Lock()
+	handler := e.calls.handler
+	e.calls.mu.Unlock()
+	if handler == nil {
+		e.respond(tx, req, gosip.StatusTemporarilyUnavailable, "Temporarily Unavailable")
+		return
+	}
+	if req.Contact() == nil {
+		e.respond(tx, req, gosip.StatusBadRequest, "Missing Contact Header")
+		return
+	}
+	if len(req.Body()) == 0 {
+		// A late offer (RFC 3261 section 13.2.1: offer in our 2xx, answer in the ACK) is not
+		// supported yet.
+		e.respond(tx, req, gosip.StatusNotAcceptableHere, "Not Acceptable Here (no SDP offer)",
+			warning(399, "INVITE without SDP offer is not supported"))
+		return
+	}
+	if ct := req.ContentType(); ct != nil && !strings.HasPrefix(strings.ToLower(strings.TrimSpace(ct.Value())), "application/sdp") {
+		e.respond(tx, req, gosip.StatusUnsupportedMediaType, "Unsupported Media Type",
+			gosip.NewHeader("Accept", "application/sdp"))
+		return
+	}
+	offer, err := ParseSDP(req.Body())
+	if err == nil {
+		_, err = Negotiate(offer, media.Codecs())
+	}
+	if errors.Is(err, ErrNoCommonCodec) {
+		e.respond(tx, req, gosip.StatusNotAcceptableHere, "Not Acceptable Here", warning(305, err.Error()))
+		return
+	}
+	if err != nil {
+		e.respond(tx, req, gosip.StatusBadRequest, reasonPhrase("Bad SDP: "+strings.TrimPrefix(err.Error(), ErrBadSDP.Error()+": ")))
+		return
+	}
+
+	c, err := e.newIncomingCall(req, tx, offer)
+	if err != nil {
+		e.log.Debug("incoming call refused", "error", err)
+		e.respond(tx, req, gosip.StatusInternalServerError, "Server Internal Error")
+		return
+	}
+	handler(c)
+	select {
+	case <-c.finished:
+	case <-tx.Done():
+	case <-e.calls.ctx.Done():
+		c.mu.Lock()
+		pending := !c.final
+		c.final = true
+		c.mu.Unlock()
+		if pending {
+			e.respond(tx, req, gosip.StatusServiceUnavailable, "Service Unavailable")
+		}
+	}
+}
+
+func (e *Endpoint) newIncomingCall(req *gosip.Request, tx gosip.ServerTransaction, offer MediaDesc) (*IncomingCall, error) {
+	transport := strings.ToUpper(req.Transport())
+	lt := line.TransportUDP
+	if transport != "UDP" {
+		lt = line.TransportTCP
+	}
+	host, err := e.localIPFor(context.Background(), req.Source())
+	if err != nil {
+		return nil, err
+	}
+	contact := gosip.ContactHeader{Address: gosip.Uri{Scheme: "sip", User: req.Recipient.User, Host: host, Port: e.port(lt)}}
+	if transport != "UDP" {
+		contact.Address.UriParams = gosip.NewParams()
+		contact.Address.UriParams.Add("transport", strings.ToLower(transport))
+	}
+	dua := &sipgo.DialogUA{Client: e.client, ContactHDR: contact}
+	sess, err := dua.ReadInvite(req, tx)
+	if err != nil {
+		return nil, err
+	}
+	c := &IncomingCall{
+		ep: e, req: req, tx: tx, sess: sess, offer: offer, transport: transport,
+		contact: contact, viaHost: host,
+		cancelled: make(chan struct{}), finished: make(chan struct{}),
+	}
+	// sipgo ends the session with ErrTransactionCanceled when a CANCEL arrives before the answer
+	// (the transaction layer has answered it 200 and the INVITE 487 by then).
+	sess.OnState(func(s gosip.DialogState) {
+		if s == gosip.DialogStateEnded && errors.Is(context.Cause(sess.Context()), gosip.ErrTransactionCanceled) {
+			c.cancelOnce.Do(func() { close(c.cancelled) })
+		}
+	})
+	return c, nil
+}
