@@ -109,6 +109,13 @@ func TestTwoAgentsCallEachOther(t *testing.T) {
 			}
 			ea := wait(t, ctx, alice, "CALL_ESTABLISHED")
 			eb := wait(t, ctx, bob, "CALL_ESTABLISHED")
+			if tc.autoAnswer {
+				for _, ev := range bob.Events() {
+					if ev.Type == "CALL_INCOMING" {
+						t.Errorf("auto-answering bob reported CALL_INCOMING")
+					}
+				}
+			}
 			if ea.CallID == "" || ea.CallID != eb.CallID {
 				t.Errorf("call ids: alice %q, bob %q, want the same", ea.CallID, eb.CallID)
 			}
