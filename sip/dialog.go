@@ -120,9 +120,10 @@ func (d *Dialog) end(r EndReason) {
 	default:
 	}
 	d.reason = r
+	// Forgotten before Done closes, so that whoever sees Done finds the dialog gone.
+	d.ep.removeDialog(d)
 	close(d.done)
 	d.mu.Unlock()
-	d.ep.removeDialog(d)
 	if d.uas != nil {
 		_ = d.uas.Close()
 	} else if d.uac != nil {
