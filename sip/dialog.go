@@ -330,6 +330,14 @@ func (d *Dialog) readReInvite(req *gosip.Request, tx gosip.ServerTransaction) {
 	}
 	d.version++
 	body := BuildSDP(d.sessionID, d.version, local)
+	// The new state holds before the 2xx leaves: the peer may look at us once it has it.
+	d.local = local
+	remote := offer
+	if hasOffer {
+		remote.Codecs = local.Codecs
+		d.remote = remote
+	}
+	f := d.onRemote
 	d.mu.Unlock()
 
 	res := gosip.NewSDPResponseFromRequest(req, body)
@@ -338,20 +346,7 @@ func (d *Dialog) readReInvite(req *gosip.Request, tx gosip.ServerTransaction) {
 		d.ep.log.Debug("re-invite answer failed", "call", d.callID, "error", err)
 		return
 	}
-	if !hasOffer {
-		d.mu.Lock()
-		d.local = local
-		d.mu.Unlock()
-		return
-	}
-	remote := offer
-	remote.Codecs = local.Codecs
-	d.mu.Lock()
-	d.local = local
-	d.remote = remote
-	f := d.onRemote
-	d.mu.Unlock()
-	if f != nil {
+	if hasOffer && f != nil {
 		f(remote)
 	}
 }
