@@ -325,3 +325,88 @@ func BenchmarkJitterBuffer(b *testing.B) {
 		now = now.Add(FrameDuration)
 	}
 }
+
+// dspDelayWithoutJitter plays 60 s of a stream whose packets arrive exactly every 20 ms, once for
+// each tick phase 0..19 ms against the arrivals, and returns the mean and the largest time a
+// frame waited in the buffer between its arrival and its tick.
+func dspDelayWithoutJitter(t testing.TB) (mean, worst time.Duration) {
+	const n = 3000
+	pkts := dspStream(n, 1, 1)
+	var sum time.Duration
+	var frames int
+	for phase := time.Duration(0); phase < FrameDuration; phase += time.Millisecond {
+		out := dspPlay(t, NewJitterBuffer(PCMU), pkts, phase, n)
+		for _, o := range out {
+			if o.st == PopMissing {
+				t.Fatalf("phase %v: a frame was concealed without loss or jitter", phase)
+			}
+			if o.st == PopFrame {
+				sum += o.wait
+				frames++
+				worst = max(worst, o.wait)
+			}
+		}
+	}
+	return sum / time.Duration(frames), worst
+}
+
+// dspConcealedShare plays 5 min of a stream losing the given share of packets at random (seeded)
+// and delayed by a random 0..spread, and returns the percent of played ticks that were concealed
+// and the percent of packets lost.
+func dspConcealedShare(t testing.TB, loss float64, spread time.Duration, seed uint64) (concealed, lost float64) {
+	const n = 15000
+	rng := rand.New(rand.NewPCG(seed, seed+1))
+	pkts := dspStream(n, 9, 9)
+	if spread > 0 {
+		dspJittered(pkts, spread, rng)
+	}
+	pkts = slices.DeleteFunc(pkts, func(dspPkt) bool { return rng.Float64() < loss })
+	jb := NewJitterBuffer(PCMU)
+	out := dspPlay(t, jb, pkts, 10*time.Millisecond, n)
+	var missing, playing int
+	for _, o := range out {
+		if o.st != PopEmpty {
+			playing++
+		}
+		if o.st == PopMissing {
+			missing++
+		}
+	}
+	return 100 * float64(missing) / float64(playing), 100 * float64(n-len(pkts)) / n
+}
+
+func TestJitterDelayWithoutNetworkJitter(t *testing.T) {
+	mean, worst := dspDelayWithoutJitter(t)
+	t.Logf("added delay without jitter: mean %v, worst %v", mean, worst)
+	if mean > 30*time.Millisecond || worst >= FrameDuration {
+		t.Errorf("added delay mean %v worst %v, want <= 30 ms and below one frame", mean, worst)
+	}
+}
+
+func TestJitterConcealsOnlyTheLostFrames(t *testing.T) {
+	concealed, lost := dspConcealedShare(t, 0.05, 0, 42)
+	t.Logf("5 %% random loss: %.2f %% lost, %.2f %% concealed", lost, concealed)
+	if concealed < lost-0.1 || concealed > lost+0.1 {
+		t.Errorf("%.2f %% of frames concealed for %.2f %% lost, want the same share", concealed, lost)
+	}
+}
+
+func BenchmarkJitterDelayNoJitter(b *testing.B) {
+	var mean, worst time.Duration
+	for b.Loop() {
+		mean, worst = dspDelayWithoutJitter(b)
+	}
+	b.ReportMetric(float64(mean)/float64(time.Millisecond), "delay-ms")
+	b.ReportMetric(float64(worst)/float64(time.Millisecond), "max-delay-ms")
+}
+
+func BenchmarkJitterConcealed5pctLoss(b *testing.B) {
+	var concealed, concealedJ, lost float64
+	for b.Loop() {
+		concealed, lost = dspConcealedShare(b, 0.05, 0, 42)
+		concealedJ, _ = dspConcealedShare(b, 0.05, 20*time.Millisecond, 42)
+	}
+	b.ReportMetric(lost, "lost-%")
+	b.ReportMetric(concealed, "concealed-%")
+	b.ReportMetric(concealedJ, "concealed-%-jitter20ms")
+}
