@@ -9,7 +9,8 @@ import (
 // drives the send and playout step of every stream registered to it, so 50 calls cost one timer
 // and one wake-up per frame rather than fifty. It sleeps to absolute deadlines (start + n × 20 ms),
 // so the interval does not drift; after a long stall (a suspended machine) it starts afresh rather
-// than sending a burst of frames.
+// than sending a burst of frames. In each frame it first sends for every stream and then plays
+// out for every stream, so the packets leave as close to the deadline as possible.
 //
 // The goroutine runs only while at least one stream is registered (while a Stream's Run is
 // running); it stops when the last stream leaves. The zero Clock is not usable: use NewClock or
@@ -82,7 +83,7 @@ func (c *Clock) add(s *Stream) error {
 	return nil
 }
 
-// remove unregisters s. When it returns, s.tick is not running and will not run again; when s
+// remove unregisters s. When it returns, s's frame steps are not running and will not run again; when s
 // was the last stream, the goroutine has ended.
 func (c *Clock) remove(s *Stream) {
 	c.mu.Lock()
@@ -107,19 +108,10 @@ func (c *Clock) remove(s *Stream) {
 
 func (c *Clock) loop(stop <-chan struct{}, done chan<- struct{}) {
 	defer close(done)
-	next := time.Now().Add(FrameDuration)
-	t := time.NewTimer(FrameDuration)
-	defer t.Stop()
-	for {
-		select {
-		case <-stop:
-			return
-		case <-t.C:
-		}
+	ft := newFrameTimer()
+	defer ft.close()
+	for ft.wait(stop) {
 		now := time.Now()
-		if now.Sub(next) > maxLag {
-			next = now
-		}
 		c.mu.Lock()
 		select {
 		case <-stop:
@@ -129,10 +121,11 @@ func (c *Clock) loop(stop <-chan struct{}, done chan<- struct{}) {
 		default:
 		}
 		for _, s := range c.streams {
-			s.tick(now)
+			s.send()
+		}
+		for _, s := range c.streams {
+			s.play(now)
 		}
 		c.mu.Unlock()
-		next = next.Add(FrameDuration)
-		t.Reset(time.Until(next))
 	}
 }

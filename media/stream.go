@@ -429,8 +429,9 @@ func (s *Stream) resetReceiver() {
 	s.rep.resetSource()
 }
 
-// tick is one frame: send one packet and play one frame out. It runs on the clock's goroutine.
-func (s *Stream) tick(now time.Time) {
+// send is the first half of a frame: read the Source and send one packet. The clock calls it for
+// all streams first, so the packets leave as close to the tick as possible, and then play for all.
+func (s *Stream) send() {
 	s.mu.Lock()
 	dir, muted, remote := s.dir, s.muted, s.remote
 	if dir.Sends() && !s.dtmf.active && len(s.dtmfQueue) > 0 {
@@ -439,32 +440,8 @@ func (s *Stream) tick(now time.Time) {
 		s.dtmfQueue = s.dtmfQueue[:len(s.dtmfQueue)-1]
 		s.dtmf = dtmfSend{active: true, event: r.event, ts: s.pk.hdr.Timestamp, frames: r.frames}
 	}
-	if dir.Receives() {
-		payload, st := s.jb.Pop(now)
-		switch st {
-		case PopFrame:
-			n := s.dec.Decode(s.pcmOut, payload)
-			clear(s.pcmOut[min(max(n, 0), len(s.pcmOut)):])
-			s.plc.Good(s.pcmOut)
-		case PopMissing:
-			s.plc.Conceal(s.pcmOut)
-		default:
-			clear(s.pcmOut)
-		}
-		if s.timeout > 0 && now.Sub(s.epoch)-time.Duration(s.lastRTP.Load()) > s.timeout {
-			select {
-			case s.inactive <- struct{}{}:
-			default:
-			}
-		}
-	} else {
-		clear(s.pcmOut)
-	}
 	s.mu.Unlock()
 
-	if s.cfg.Sink != nil {
-		s.cfg.Sink.WriteFrame(s.pcmOut)
-	}
 	if s.cfg.Source != nil {
 		s.cfg.Source.ReadFrame(s.pcmIn)
 	}
@@ -491,6 +468,39 @@ func (s *Stream) tick(now time.Time) {
 	}
 	s.wasSend = sends
 	s.pk.hdr.Timestamp += s.pk.tsStep
+}
+
+// play is the second half of a frame: take one frame out of the jitter buffer (or conceal it, or
+// silence) into the Sink, watch for inactivity, and send RTCP when due.
+func (s *Stream) play(now time.Time) {
+	s.mu.Lock()
+	dir := s.dir
+	if dir.Receives() {
+		payload, st := s.jb.Pop(now)
+		switch st {
+		case PopFrame:
+			n := s.dec.Decode(s.pcmOut, payload)
+			clear(s.pcmOut[min(max(n, 0), len(s.pcmOut)):])
+			s.plc.Good(s.pcmOut)
+		case PopMissing:
+			s.plc.Conceal(s.pcmOut)
+		default:
+			clear(s.pcmOut)
+		}
+		if s.timeout > 0 && now.Sub(s.epoch)-time.Duration(s.lastRTP.Load()) > s.timeout {
+			select {
+			case s.inactive <- struct{}{}:
+			default:
+			}
+		}
+	} else {
+		clear(s.pcmOut)
+	}
+	s.mu.Unlock()
+
+	if s.cfg.Sink != nil {
+		s.cfg.Sink.WriteFrame(s.pcmOut)
+	}
 	if s.cfg.RTCPConn != nil && !now.Before(s.rtcpNext) {
 		s.rtcpNext = now.Add(s.nextReport())
 		s.sendReport(now, dir)
@@ -672,25 +682,3 @@ func (p *packetizer) event(pt uint8, ts uint32, ev TelephoneEvent, marker bool) 
 	p.hdr.SequenceNumber++
 	return p.buf[:n]
 }
-
-// The stream's errors. (They move to errors.go once that file exists.)
-var (
-	// ErrInactive ends Run when no RTP arrived for the inactivity timeout.
-	ErrInactive = errors.New("rtp inactivity timeout")
-	// ErrNoTelephoneEvent is returned by SendDTMF when the peer offered no telephone-event.
-	ErrNoTelephoneEvent = errors.New("peer offers no telephone-event")
-	// ErrNotSending is returned by SendDTMF while the direction does not send.
-	ErrNotSending = errors.New("stream is not sending")
-	// ErrBadDigit is a DTMF digit outside 0-9, *, #, A-D.
-	ErrBadDigit = errors.New("not a dtmf digit")
-	// ErrClockStopped ends Run when its Clock was stopped.
-	ErrClockStopped = errors.New("media clock stopped")
-	// ErrStreamRunning is returned by a second Run of a stream.
-	ErrStreamRunning = errors.New("stream run twice")
-	// ErrNoConn is a StreamConfig without an RTP socket.
-	ErrNoConn = errors.New("no rtp socket")
-	// ErrBadDirection is an unknown SDP direction.
-	ErrBadDirection = errors.New("unknown media direction")
-	// ErrBadPayloadType is an RTP payload type that cannot be used.
-	ErrBadPayloadType = errors.New("bad payload type")
-)
