@@ -434,6 +434,9 @@ func (s *Stream) resetReceiver() {
 func (s *Stream) send() {
 	s.mu.Lock()
 	dir, muted, remote := s.dir, s.muted, s.remote
+	if !dir.Sends() {
+		s.dtmfQueue = s.dtmfQueue[:0] // digits are not kept for after a hold
+	}
 	if dir.Sends() && !s.dtmf.active && len(s.dtmfQueue) > 0 {
 		r := s.dtmfQueue[0]
 		copy(s.dtmfQueue, s.dtmfQueue[1:])
@@ -571,6 +574,13 @@ func (s *Stream) receiveRTP(b []byte, from netip.AddrPort, now time.Time) {
 	}
 	isEvent := s.cfg.EventPT != 0 && p.PayloadType == s.cfg.EventPT
 	if !isEvent && p.PayloadType != s.cfg.Codec.PayloadType {
+		// Not played (e.g. comfort noise, PT 13), but from the source we hear it shows the peer
+		// is alive.
+		s.mu.Lock()
+		if s.haveSrc && p.SSRC == s.srcSSRC && s.dir.Receives() {
+			s.touch(now)
+		}
+		s.mu.Unlock()
 		s.dropped.Add(1)
 		return
 	}

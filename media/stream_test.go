@@ -559,3 +559,23 @@ func TestRunTwice(t *testing.T) {
 		t.Errorf("second Run = %v, want ErrStreamRunning", err)
 	}
 }
+
+func TestComfortNoiseKeepsTheStreamAlive(t *testing.T) {
+	conn, peer := listen(t), listen(t)
+	s := start(t, StreamConfig{Conn: conn, Remote: addrOf(peer), Codec: PCMU,
+		InactivityTimeout: 300 * time.Millisecond})
+	in := injector{t, peer, addrOf(conn)}
+	in.send(0x77, PCMU.PayloadType, 1) // speech, then only comfort noise (PT 13)
+	for seq := uint16(2); seq < 15; seq++ {
+		time.Sleep(60 * time.Millisecond)
+		in.send(0x77, 13, seq)
+	}
+	select {
+	case err := <-s.done:
+		t.Fatalf("Run ended with %v while comfort noise arrived", err)
+	default:
+	}
+	if st := s.Stats(); st.PacketsReceived != 1 || st.Dropped != 13 {
+		t.Errorf("received %d dropped %d, want 1 and 13 (comfort noise is not played)", st.PacketsReceived, st.Dropped)
+	}
+}
