@@ -123,7 +123,7 @@ func (s *Stream) sendReport(now time.Time, dir Direction) {
 	isSR := sent > s.rep.sentAtReport
 	s.rep.sentAtReport = sent
 	s.mu.Unlock()
-	if !to.IsValid() {
+	if !sendable(to) {
 		return
 	}
 	var first rtcp.Packet

@@ -420,9 +420,11 @@ func (s *Stream) clockStopped() { s.endOnce.Do(func() { close(s.clockEnd) }) }
 // touch marks now as the last sign of life for the inactivity timeout.
 func (s *Stream) touch(now time.Time) { s.lastRTP.Store(int64(now.Sub(s.epoch))) }
 
-// resetReceiver forgets the source heard so far: a new jitter buffer and statistics. s.mu held.
+// resetReceiver forgets the source heard so far: a new jitter buffer, decoder (G.722 keeps state
+// between frames) and statistics. s.mu held.
 func (s *Stream) resetReceiver() {
 	s.jb = NewJitterBuffer(s.cfg.Codec)
+	s.dec = s.cfg.Codec.NewDecoder()
 	s.plc = NewConcealer(s.cfg.Codec.FrameSamples())
 	s.events = EventReceiver{}
 	s.rx = rxStats{}
@@ -448,7 +450,7 @@ func (s *Stream) send() {
 	if s.cfg.Source != nil {
 		s.cfg.Source.ReadFrame(s.pcmIn)
 	}
-	sends := dir.Sends() && remote.IsValid()
+	sends := dir.Sends() && sendable(remote)
 	if sends {
 		var pkt []byte
 		if s.dtmf.active {
@@ -461,7 +463,9 @@ func (s *Stream) send() {
 			s.marker = false
 			s.octets.Add(uint64(len(pkt) - rtpHeaderSize))
 		}
-		if err := s.write(pkt, remote); err != nil {
+		if pkt == nil {
+			s.log.Debug("rtp packet not built")
+		} else if err := s.write(pkt, remote); err != nil {
 			s.log.Debug("rtp send failed", "remote", remote, "err", err)
 		} else {
 			s.sent.Add(1)
@@ -629,6 +633,13 @@ func (s *Stream) receiveRTP(b []byte, from netip.AddrPort, now time.Time) {
 	if haveDigit && s.cfg.OnDTMF != nil {
 		s.cfg.OnDTMF(digit)
 	}
+}
+
+// sendable reports whether RTP can go to a: a known address with a port. An unspecified address
+// (c=0.0.0.0, the old way to put a call on hold, RFC 3264 8.4) or port 0 (a rejected stream) gets
+// nothing.
+func sendable(a netip.AddrPort) bool {
+	return a.IsValid() && !a.Addr().IsUnspecified() && a.Port() != 0
 }
 
 // unmap turns an IPv4-mapped IPv6 address into plain IPv4, so addresses compare as equal however

@@ -583,3 +583,12 @@ func TestComfortNoiseKeepsTheStreamAlive(t *testing.T) {
 		t.Errorf("received %d dropped %d, want 1 and 13 (comfort noise is not played)", st.PacketsReceived, st.Dropped)
 	}
 }
+
+func TestNoRTPToAnUnspecifiedAddress(t *testing.T) {
+	s := start(t, StreamConfig{Conn: listen(t), Remote: netip.MustParseAddrPort("0.0.0.0:4000"), Codec: PCMU,
+		InactivityTimeout: -1})
+	time.Sleep(200 * time.Millisecond)
+	if st := s.Stats(); st.PacketsSent != 0 {
+		t.Errorf("sent %d packets to 0.0.0.0 (old-style hold)", st.PacketsSent)
+	}
+}
