@@ -65,14 +65,23 @@ func TestDevicesListed(t *testing.T) {
 }
 
 func TestOpenCallCarriesFrames(t *testing.T) {
-	for _, rate := range []int{8000, 16000} {
-		t.Run(fmt.Sprintf("%dHz", rate), func(t *testing.T) {
+	for _, c := range []struct {
+		rate  int
+		apart bool // a capture and a playback device instead of one duplex device
+	}{{8000, false}, {16000, false}, {8000, true}} {
+		rate := c.rate
+		t.Run(fmt.Sprintf("%dHz apart=%v", rate, c.apart), func(t *testing.T) {
 			s := openNull(t)
-			d, err := s.OpenCall("", "", rate)
+			d, err := s.openCall("", "", rate, c.apart)
 			if err != nil {
 				t.Fatalf("open call at %d Hz: %v", rate, err)
 			}
 			defer d.Close()
+			d.ep.mu.Lock()
+			if want := map[bool]int{false: 1, true: 2}[c.apart]; len(d.ep.devs) != want {
+				t.Errorf("%d devices open, want %d", len(d.ep.devs), want)
+			}
+			d.ep.mu.Unlock()
 			if fb, why := d.Fallback(); fb {
 				t.Errorf("default devices reported a fallback: %s", why)
 			}
@@ -402,5 +411,34 @@ func TestCloseSystemClosesStreams(t *testing.T) {
 	}
 	if _, err := s.Capture(); !errors.Is(err, ErrClosed) {
 		t.Errorf("Capture after Close: %v, want ErrClosed", err)
+	}
+}
+
+func TestCloseRacingOpen(t *testing.T) {
+	for i := 0; i < 10; i++ {
+		s, err := Open(WithNullBackend())
+		if err != nil {
+			t.Fatal(err)
+		}
+		caps, err := s.Capture()
+		if err != nil {
+			t.Fatal(err)
+		}
+		res := make(chan error, 2)
+		for j := 0; j < 2; j++ {
+			go func() {
+				d, err := s.OpenCall(caps[0].ID, "", 8000) // a chosen ID: looked up while closing
+				if err == nil {
+					d.ReadFrame(make([]int16, 160))
+				}
+				res <- err
+			}()
+		}
+		s.Close()
+		for j := 0; j < 2; j++ {
+			if err := <-res; err != nil && !errors.Is(err, ErrClosed) {
+				t.Errorf("OpenCall racing Close: %v", err)
+			}
+		}
 	}
 }

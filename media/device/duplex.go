@@ -58,11 +58,17 @@ type Stats struct {
 // calls) with 20 ms periods. A chosen device that is not attached is replaced by the default, and
 // Fallback says so.
 func (s *System) OpenCall(captureID, playbackID string, sampleRate int) (*Duplex, error) {
+	return s.openCall(captureID, playbackID, sampleRate, false)
+}
+
+// openCall is OpenCall; apart opens a capture and a playback device without trying one duplex
+// device first (what happens when the backend cannot pair the chosen devices).
+func (s *System) openCall(captureID, playbackID string, sampleRate int, apart bool) (*Duplex, error) {
 	if err := checkRate(sampleRate); err != nil {
 		return nil, err
 	}
 	d := newDuplex(sampleRate)
-	d.ep = endpoint{sys: s, role: "call", capture: true, play: true, rate: sampleRate, process: d.process}
+	d.ep = endpoint{sys: s, role: "call", capture: true, play: true, apart: apart, rate: sampleRate, process: d.process}
 	if err := d.ep.start(captureID, playbackID); err != nil {
 		return nil, err
 	}

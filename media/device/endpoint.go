@@ -27,6 +27,7 @@ type endpoint struct {
 	role    string // "call" or "ringer", for messages
 	capture bool   // the stream records
 	play    bool   // the stream plays
+	apart   bool   // open capture and playback as two devices, not one duplex device
 	rate    int
 	process malgo.DataProc
 	feed    func() // called every feedEvery by the endpoint's goroutine; nil for none
@@ -91,7 +92,14 @@ func (e *endpoint) start(captureID, playbackID string) error {
 	if !e.sys.register(e) {
 		return ErrClosed
 	}
+	// The goroutine runs before the devices open, so that a System.Close racing with this start
+	// finds it to stop; close() then waits for it and releases whatever was opened.
+	go e.run()
 	e.mu.Lock()
+	if e.closed {
+		e.mu.Unlock()
+		return ErrClosed
+	}
 	err = e.openLocked(capDev, playDev)
 	if err == nil && len(reasons) > 0 {
 		e.fallback = joinReasons(reasons)
@@ -99,10 +107,9 @@ func (e *endpoint) start(captureID, playbackID string) error {
 	}
 	e.mu.Unlock()
 	if err != nil {
-		e.sys.unregister(e)
+		e.close()
 		return err
 	}
-	go e.run()
 	return nil
 }
 
@@ -124,10 +131,14 @@ func (e *endpoint) openLocked(capID, playID *malgo.DeviceID) error {
 	case e.capture && e.play:
 		var devs []*malgo.Device
 		var d *malgo.Device
-		if d, err = e.initDevice(malgo.Duplex, capID, playID); err == nil {
-			devs = []*malgo.Device{d}
-		} else {
-			e.sys.log.Info("duplex device failed, opening capture and playback apart", "err", err)
+		if !e.apart {
+			if d, err = e.initDevice(malgo.Duplex, capID, playID); err == nil {
+				devs = []*malgo.Device{d}
+			} else {
+				e.sys.log.Info("duplex device failed, opening capture and playback apart", "err", err)
+			}
+		}
+		if devs == nil {
 			var c, p *malgo.Device
 			if c, err = e.initDevice(malgo.Capture, capID, nil); err == nil {
 				if p, err = e.initDevice(malgo.Playback, nil, playID); err != nil {

@@ -113,10 +113,10 @@ func (s *System) list(kind malgo.DeviceType) ([]Info, error) {
 }
 
 func (s *System) devices(kind malgo.DeviceType) ([]malgo.DeviceInfo, error) {
+	// Holding mu keeps Close from releasing the backend while it is in use here.
 	s.mu.Lock()
-	closed := s.closed
-	s.mu.Unlock()
-	if closed {
+	defer s.mu.Unlock()
+	if s.closed {
 		return nil, ErrClosed
 	}
 	devs, err := s.ctx.Devices(kind)
