@@ -3,6 +3,7 @@ package device
 import (
 	"fmt"
 	"runtime"
+	"strings"
 	"sync"
 	"time"
 	"unsafe"
@@ -102,7 +103,7 @@ func (e *endpoint) start(captureID, playbackID string) error {
 	}
 	err = e.openLocked(capDev, playDev)
 	if err == nil && len(reasons) > 0 {
-		e.fallback = joinReasons(reasons)
+		e.fallback = strings.Join(reasons, "; ")
 		e.sys.log.Warn("audio device fallback", "reason", e.fallback)
 	}
 	e.mu.Unlock()
@@ -111,14 +112,6 @@ func (e *endpoint) start(captureID, playbackID string) error {
 		return err
 	}
 	return nil
-}
-
-func joinReasons(r []string) string {
-	s := r[0]
-	for _, x := range r[1:] {
-		s += "; " + x
-	}
-	return s
 }
 
 // openLocked opens and starts the devices under a new generation. With both directions it tries
