@@ -7,8 +7,10 @@ package engine
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -19,6 +21,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/lineupphone/lineup/line"
+	"github.com/lineupphone/lineup/media"
 	"github.com/lineupphone/lineup/sip"
 )
 
@@ -55,12 +58,28 @@ type Server struct {
 
 	mu    sync.RWMutex
 	state map[string]line.Registration
+
+	// Calls.
+	audio      Audio
+	codecs     []media.Codec
+	onCall     []func(line.Call)
+	inactivity time.Duration
+	rtpMin     int
+	rtpMax     int
+	callMu     sync.Mutex
+	calls      map[string]*call
+	callCtx    context.Context // set by Run: calls live within it
+	callWG     sync.WaitGroup  // one per call until its sockets are released
 }
 
 // New validates the configuration, opens the SIP endpoint and prepares a registrar for every
 // enabled line. Close releases it if Run is never called.
 func New(cfg line.Config, opts ...Option) (*Server, error) {
-	s := &Server{log: slog.Default(), cfg: cfg.WithDefaults(), state: map[string]line.Registration{}}
+	s := &Server{
+		log: slog.Default(), cfg: cfg.WithDefaults(), state: map[string]line.Registration{},
+		calls: map[string]*call{}, inactivity: 30 * time.Second,
+		rtpMin: defaultRTPPortMin, rtpMax: defaultRTPPortMax,
+	}
 	for _, o := range opts {
 		o(s)
 	}
@@ -82,6 +101,7 @@ func New(cfg line.Config, opts ...Option) (*Server, error) {
 		return nil, fmt.Errorf("line server: %w", err)
 	}
 	s.ep = ep
+	ep.OnCall(s.onIncoming)
 
 	pacers := map[string]*rate.Limiter{}
 	for _, g := range s.cfg.Groups {
@@ -145,6 +165,9 @@ func (s *Server) SIPAddr(t line.Transport) string { return s.ep.Addr(t) }
 // Run registers every enabled line and keeps them registered until ctx ends; then it removes the
 // bindings (each with a short deadline), closes the endpoint and returns.
 func (s *Server) Run(ctx context.Context) error {
+	s.callMu.Lock()
+	s.callCtx = ctx
+	s.callMu.Unlock()
 	var wg sync.WaitGroup
 	for _, r := range s.regs {
 		wg.Add(1)
@@ -153,8 +176,27 @@ func (s *Server) Run(ctx context.Context) error {
 			r.Run(ctx)
 		}()
 	}
+	<-ctx.Done()
+	s.endAllCalls()
 	wg.Wait()
 	return s.Close()
+}
+
+// rtpIP is the address RTP sockets bind: the SIP listening address.
+func (s *Server) rtpIP() string {
+	if s.epCfg.ListenIP != "" {
+		return s.epCfg.ListenIP
+	}
+	return "0.0.0.0"
+}
+
+// newCallID returns a short random identifier for a call in the API and the UI.
+func newCallID() string {
+	var b [6]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err) // crypto/rand does not fail on supported platforms
+	}
+	return hex.EncodeToString(b[:])
 }
 
 // Close releases the endpoint. Run calls it; call it yourself only when Run was never called.

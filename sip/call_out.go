@@ -117,6 +117,12 @@ func (e *Endpoint) Dial(ctx context.Context, acct line.Account, target string, l
 	req := gosip.NewRequest(gosip.INVITE, ruri)
 	req.SetTransport(transport)
 	req.SetDestination(dest)
+	// The registrar (or outbound proxy) is the first hop: name it in a preloaded Route (RFC 3261
+	// 8.1.2) so that requests built from this INVITE, above all sipgo's CANCEL, which copies the
+	// Route but not the destination, go there too instead of to the target's domain.
+	if r, err := firstHopRoute(dest, transport); err == nil {
+		req.AppendHeader(r)
+	}
 	req.AppendHeader(newVia(transport, host, e.port(acct.Transport)))
 	if acct.Transport == line.TransportUDP {
 		req.Laddr = e.udpLaddr()
@@ -356,4 +362,18 @@ func (a *attempt) answered(ctx context.Context) {
 	d.local.Direction = combineDirection(a.local.Direction, answer.Direction.Reverse())
 	d.mu.Unlock()
 	a.finish(d, nil)
+}
+
+// firstHopRoute is a loose-routing Route header for the proxy at dest (host:port).
+func firstHopRoute(dest, transport string) (*gosip.RouteHeader, error) {
+	host, port, err := gosip.ParseAddr(dest)
+	if err != nil {
+		return nil, err
+	}
+	u := gosip.Uri{Scheme: "sip", Host: host, Port: port, UriParams: gosip.NewParams()}
+	u.UriParams.Add("lr", "")
+	if t := strings.ToLower(transport); t != "udp" {
+		u.UriParams.Add("transport", t)
+	}
+	return &gosip.RouteHeader{Address: u}, nil
 }

@@ -1,0 +1,315 @@
+package engine
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/lineupphone/lineup/internal/testpbx"
+	"github.com/lineupphone/lineup/line"
+	"github.com/lineupphone/lineup/media"
+	"github.com/lineupphone/lineup/sip"
+)
+
+// callWatcher collects call updates so a test can wait for one.
+type callWatcher struct {
+	mu   sync.Mutex
+	all  []line.Call
+	kick chan struct{}
+}
+
+func newCallWatcher() *callWatcher { return &callWatcher{kick: make(chan struct{}, 1)} }
+
+func (w *callWatcher) add(c line.Call) {
+	w.mu.Lock()
+	w.all = append(w.all, c)
+	w.mu.Unlock()
+	select {
+	case w.kick <- struct{}{}:
+	default:
+	}
+}
+
+// wait returns the first update (oldest first, including past ones) that satisfies ok.
+func (w *callWatcher) wait(t *testing.T, what string, within time.Duration, ok func(line.Call) bool) line.Call {
+	t.Helper()
+	deadline := time.After(within)
+	for {
+		w.mu.Lock()
+		for _, c := range w.all {
+			if ok(c) {
+				w.mu.Unlock()
+				return c
+			}
+		}
+		seen := append([]line.Call(nil), w.all...)
+		w.mu.Unlock()
+		select {
+		case <-w.kick:
+		case <-time.After(50 * time.Millisecond):
+		case <-deadline:
+			t.Fatalf("no call update %q within %v; updates: %+v", what, within, seen)
+		}
+	}
+}
+
+// party is one Lineup line server with one line, registered at the test PBX.
+type party struct {
+	srv   *Server
+	audio *toneAudio
+	calls *callWatcher
+	line  string
+	stop  func()
+}
+
+func startParty(t *testing.T, pbx *testpbx.PBX, user, password string, freq float64, opts ...Option) *party {
+	t.Helper()
+	p := &party{audio: &toneAudio{freq: freq}, calls: newCallWatcher(), line: "line " + user}
+	cfg := testConfig(pbx, line.Line{Name: p.line, Account: acct(user, password, line.TransportUDP)})
+	w := newWatcher()
+	all := append([]Option{
+		WithEndpoint(sip.EndpointConfig{ListenIP: "127.0.0.1"}),
+		WithStateFunc(w.add),
+		WithAudio(p.audio),
+		WithCallFunc(p.calls.add),
+	}, opts...)
+	srv, err := New(cfg, all...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(ctx) }()
+	var once sync.Once
+	p.stop = func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("Run: %v", err)
+			}
+		})
+	}
+	t.Cleanup(p.stop)
+	w.waitAll(t, line.RegRegistered, 10*time.Second, p.line)
+	p.srv = srv
+	return p
+}
+
+func twoParties(t *testing.T, opts ...Option) (a, b *party) {
+	pbx := testpbx.Start(t, testpbx.Config{Users: []testpbx.User{
+		{Name: "201", Password: "pw-201"}, {Name: "202", Password: "pw-202"},
+	}})
+	a = startParty(t, pbx, "201", "pw-201", 440, opts...)
+	b = startParty(t, pbx, "202", "pw-202", 1000, opts...)
+	return a, b
+}
+
+// connect has a dial b and b answer; it returns both sides' call ids.
+func connect(t *testing.T, a, b *party) (aID, bID string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	out, err := a.srv.Dial(ctx, a.line, "202")
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := b.calls.wait(t, "ringing at b", 5*time.Second, func(c line.Call) bool {
+		return c.Direction == line.Incoming && c.State == line.CallRinging
+	})
+	if in.RemoteNumber != "201" {
+		t.Errorf("b sees the call from %q, want 201", in.RemoteNumber)
+	}
+	a.calls.wait(t, "alerting at a", 5*time.Second, func(c line.Call) bool {
+		return c.ID == out.ID && c.State == line.CallAlerting
+	})
+	if b.audio.rings.Load() == 0 {
+		t.Error("b's ringer did not ring")
+	}
+	if err := b.srv.Answer(ctx, in.ID); err != nil {
+		t.Fatal(err)
+	}
+	a.calls.wait(t, "connected at a", 5*time.Second, func(c line.Call) bool {
+		return c.ID == out.ID && c.State == line.CallConnected
+	})
+	if b.audio.ring.Load() {
+		t.Error("b still rings after answering")
+	}
+	return out.ID, in.ID
+}
+
+// assertHears checks that a party's last call heard the tone at freq (and not the other tone).
+func assertHears(t *testing.T, who string, p *party, freq, other float64) {
+	t.Helper()
+	c := p.audio.last()
+	if c == nil {
+		t.Fatalf("%s has no call audio", who)
+	}
+	pcm := c.recent(1)
+	if len(pcm) < c.rate/2 {
+		t.Fatalf("%s heard only %d samples", who, len(pcm))
+	}
+	if r := media.ToneRatio(pcm, c.rate, freq); r < 0.5 {
+		t.Errorf("%s: %.0f Hz makes up %.2f of what it heard, want > 0.5", who, freq, r)
+	}
+	if r := media.ToneRatio(pcm, c.rate, other); r > 0.1 {
+		t.Errorf("%s: its own %.0f Hz makes up %.2f of what it heard, want < 0.1", who, other, r)
+	}
+}
+
+func TestCallBetweenTwoLinesCarriesAudioBothWays(t *testing.T) {
+	for _, codec := range []media.Codec{media.G722, media.PCMU, media.PCMA} {
+		t.Run(codec.Name, func(t *testing.T) {
+			a, b := twoParties(t, WithCodecs(codec))
+			aID, bID := connect(t, a, b)
+			time.Sleep(1500 * time.Millisecond)
+			assertHears(t, "caller", a, 1000, 440)
+			assertHears(t, "callee", b, 440, 1000)
+			if c, _ := a.srv.Call(aID); c.Codec != codec.Name {
+				t.Errorf("codec %q, want %s", c.Codec, codec.Name)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			if err := b.srv.HangUp(ctx, bID); err != nil {
+				t.Fatal(err)
+			}
+			end := a.calls.wait(t, "ended at a", 5*time.Second, func(c line.Call) bool {
+				return c.ID == aID && c.State == line.CallEnded
+			})
+			if end.EndReason == "" || end.Answered.IsZero() {
+				t.Errorf("ended call: %+v", end)
+			}
+			// The audio is released once the media stops, right after the end is reported.
+			deadline := time.Now().Add(2 * time.Second)
+			for !(a.audio.last().isClosed() && b.audio.last().isClosed()) && time.Now().Before(deadline) {
+				time.Sleep(20 * time.Millisecond)
+			}
+			if !a.audio.last().isClosed() || !b.audio.last().isClosed() {
+				t.Error("call audio not closed within 2 s of the hang-up")
+			}
+		})
+	}
+}
+
+func TestDTMFHoldAndHangUpFromCaller(t *testing.T) {
+	a, b := twoParties(t)
+	aID, bID := connect(t, a, b)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+
+	if err := a.srv.SendDTMF(ctx, aID, "123#"); err != nil {
+		t.Fatal(err)
+	}
+	b.calls.wait(t, "digits at b", 5*time.Second, func(c line.Call) bool {
+		return c.ID == bID && c.DTMFReceived == "123#"
+	})
+	if err := b.srv.SendDTMF(ctx, bID, "*9"); err != nil {
+		t.Fatal(err)
+	}
+	a.calls.wait(t, "digits at a", 5*time.Second, func(c line.Call) bool {
+		return c.ID == aID && c.DTMFReceived == "*9"
+	})
+
+	if err := a.srv.Hold(ctx, aID); err != nil {
+		t.Fatal(err)
+	}
+	b.calls.wait(t, "held at b", 5*time.Second, func(c line.Call) bool {
+		return c.ID == bID && c.HeldByRemote
+	})
+	time.Sleep(time.Second)
+	// While held, the callee hears nothing of the caller's tone.
+	if r := media.ToneRatio(b.audio.last().recent(0.5), b.audio.last().rate, 440); r > 0.1 {
+		t.Errorf("callee still hears the caller's tone while held (%.2f)", r)
+	}
+	if err := a.srv.Retrieve(ctx, aID); err != nil {
+		t.Fatal(err)
+	}
+	b.calls.wait(t, "retrieved at b", 5*time.Second, func(c line.Call) bool {
+		return c.ID == bID && !c.HeldByRemote && c.State == line.CallConnected
+	})
+	time.Sleep(1200 * time.Millisecond)
+	assertHears(t, "callee after retrieve", b, 440, 1000)
+
+	if err := a.srv.HangUp(ctx, aID); err != nil {
+		t.Fatal(err)
+	}
+	b.calls.wait(t, "ended at b", 5*time.Second, func(c line.Call) bool {
+		return c.ID == bID && c.State == line.CallEnded
+	})
+	if n := len(a.srv.Calls()) + len(b.srv.Calls()); n != 0 {
+		t.Errorf("%d calls left after hang-up", n)
+	}
+}
+
+func TestCancelBeforeAnswerAndRejectBusy(t *testing.T) {
+	a, b := twoParties(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+
+	// The caller gives up while it rings: the callee's call ends as cancelled.
+	out, err := a.srv.Dial(ctx, a.line, "202")
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := b.calls.wait(t, "ringing", 5*time.Second, func(c line.Call) bool { return c.State == line.CallRinging })
+	if err := a.srv.HangUp(ctx, out.ID); err != nil {
+		t.Fatal(err)
+	}
+	end := b.calls.wait(t, "cancelled at b", 5*time.Second, func(c line.Call) bool {
+		return c.ID == in.ID && c.State == line.CallEnded
+	})
+	if end.EndCode != 487 {
+		t.Errorf("callee's call ended %d %q, want 487 (cancelled)", end.EndCode, end.EndReason)
+	}
+	if b.audio.ring.Load() {
+		t.Error("callee still rings after the caller cancelled")
+	}
+
+	// The callee rejects as busy: the caller sees 486.
+	out, err = a.srv.Dial(ctx, a.line, "202")
+	if err != nil {
+		t.Fatal(err)
+	}
+	in = b.calls.wait(t, "ringing again", 5*time.Second, func(c line.Call) bool {
+		return c.State == line.CallRinging && c.ID != in.ID
+	})
+	if err := b.srv.Reject(in.ID, 486, "Busy Here"); err != nil {
+		t.Fatal(err)
+	}
+	end = a.calls.wait(t, "busy at a", 5*time.Second, func(c line.Call) bool {
+		return c.ID == out.ID && c.State == line.CallEnded
+	})
+	if end.EndCode != 486 {
+		t.Errorf("caller's call ended %d %q, want 486", end.EndCode, end.EndReason)
+	}
+}
+
+func TestTwoCallsOnOneLine(t *testing.T) {
+	pbx := testpbx.Start(t, testpbx.Config{Users: []testpbx.User{
+		{Name: "201", Password: "a"}, {Name: "202", Password: "b"}, {Name: "203", Password: "c"},
+	}})
+	a := startParty(t, pbx, "201", "a", 440)
+	b := startParty(t, pbx, "202", "b", 1000)
+	c := startParty(t, pbx, "203", "c", 700)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	connect(t, a, b)
+	// While 201 talks to 202, 203 calls 201: call waiting rings the second call.
+	if _, err := c.srv.Dial(ctx, c.line, "201"); err != nil {
+		t.Fatal(err)
+	}
+	second := a.calls.wait(t, "second call ringing", 5*time.Second, func(x line.Call) bool {
+		return x.Direction == line.Incoming && x.State == line.CallRinging
+	})
+	if err := a.srv.Answer(ctx, second.ID); err != nil {
+		t.Fatal(err)
+	}
+	a.calls.wait(t, "second connected", 5*time.Second, func(x line.Call) bool {
+		return x.ID == second.ID && x.State == line.CallConnected
+	})
+	if n := len(a.srv.Calls()); n != 2 {
+		t.Fatalf("line 201 has %d calls, want 2", n)
+	}
+	time.Sleep(1200 * time.Millisecond)
+	assertHears(t, "third party", c, 440, 700)
+}

@@ -1,0 +1,795 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/lineupphone/lineup/line"
+	"github.com/lineupphone/lineup/media"
+	"github.com/lineupphone/lineup/sip"
+)
+
+// Errors of the call API.
+var (
+	ErrNoLine      = errors.New("no such line")
+	ErrLineOff     = errors.New("line is not in use")
+	ErrNoCall      = errors.New("no such call")
+	ErrCallState   = errors.New("not possible in the call's state")
+	ErrNotRunning  = errors.New("line server is not running")
+	ErrBadDTMF     = errors.New("not a DTMF digit (0-9, *, #, A-D)")
+	errCallStopped = errors.New("line server stopping")
+)
+
+// Audio gives calls their microphone and speaker and rings the ringer. The desktop app passes the
+// sound devices (package media/device); the headless server and tests may pass anything that
+// produces and takes frames.
+type Audio interface {
+	// OpenCall opens the call audio at sampleRate (8000 or 16000 Hz).
+	OpenCall(sampleRate int) (CallAudio, error)
+	// Ring starts the ringtone; stop ends it.
+	Ring() (stop func(), err error)
+}
+
+// CallAudio is one call's microphone (FrameSource) and speaker (FrameSink).
+type CallAudio interface {
+	media.FrameSource
+	media.FrameSink
+	Close() error
+}
+
+// WithAudio sets where calls take and play their sound; without it calls send silence and
+// discard what they receive.
+func WithAudio(a Audio) Option { return func(s *Server) { s.audio = a } }
+
+// WithCallFunc is called after every change of a call (state, hold, DTMF, end). It must not block.
+func WithCallFunc(f func(line.Call)) Option {
+	return func(s *Server) { s.onCall = append(s.onCall, f) }
+}
+
+// WithCodecs sets the codecs offered and accepted, in order of preference; default
+// media.Codecs().
+func WithCodecs(cs ...media.Codec) Option { return func(s *Server) { s.codecs = cs } }
+
+// WithInactivityTimeout ends a call when no RTP arrived for d while media is expected; default
+// 30 s.
+func WithInactivityTimeout(d time.Duration) Option {
+	return func(s *Server) { s.inactivity = d }
+}
+
+// call is one call's state and the parts that carry it.
+type call struct {
+	s    *Server
+	acct line.Account
+
+	mu     sync.Mutex
+	info   line.Call
+	in     *sip.IncomingCall
+	out    *sip.OutgoingCall
+	dlg    *sip.Dialog
+	stream *media.Stream
+	audio  CallAudio
+	rtp    net.PacketConn
+	rtcp   net.PacketConn
+	local  sip.MediaDesc
+	ring   func()
+
+	// ctx lives as long as the call; finish cancels it, which stops the call's goroutines.
+	ctx    context.Context
+	cancel context.CancelFunc
+	done   chan struct{} // closed when the call ends
+	// mediaRunning is set while a media stream owns the sockets; its goroutine then releases
+	// them when the stream stops, else finish does.
+	mediaRunning bool
+	releaseOnce  sync.Once
+}
+
+func (c *call) snapshot() line.Call {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	info := c.info
+	if c.stream != nil {
+		st := c.stream.Stats()
+		info.LossPercent = st.LossPercent
+	}
+	return info
+}
+
+// update changes the call under its lock and reports the change; an ended call stays as it is.
+func (c *call) update(f func(*line.Call)) {
+	c.mu.Lock()
+	if c.info.State == line.CallEnded {
+		c.mu.Unlock()
+		return
+	}
+	f(&c.info)
+	info := c.info
+	c.mu.Unlock()
+	c.s.reportCall(info)
+}
+
+func (s *Server) reportCall(info line.Call) {
+	for _, f := range s.onCall {
+		f(info)
+	}
+}
+
+// Calls returns every call that has not ended, oldest first.
+func (s *Server) Calls() []line.Call {
+	s.callMu.Lock()
+	cs := make([]*call, 0, len(s.calls))
+	for _, c := range s.calls {
+		cs = append(cs, c)
+	}
+	s.callMu.Unlock()
+	out := make([]line.Call, 0, len(cs))
+	for _, c := range cs {
+		out = append(out, c.snapshot())
+	}
+	sortCalls(out)
+	return out
+}
+
+func sortCalls(cs []line.Call) {
+	for i := 1; i < len(cs); i++ {
+		for j := i; j > 0 && cs[j].Started.Before(cs[j-1].Started); j-- {
+			cs[j], cs[j-1] = cs[j-1], cs[j]
+		}
+	}
+}
+
+// Call returns one call's snapshot.
+func (s *Server) Call(id string) (line.Call, bool) {
+	c := s.call(id)
+	if c == nil {
+		return line.Call{}, false
+	}
+	return c.snapshot(), true
+}
+
+func (s *Server) call(id string) *call {
+	s.callMu.Lock()
+	defer s.callMu.Unlock()
+	return s.calls[id]
+}
+
+func (s *Server) addCall(c *call) error {
+	s.callMu.Lock()
+	defer s.callMu.Unlock()
+	if s.callCtx == nil || s.callCtx.Err() != nil {
+		return ErrNotRunning
+	}
+	s.calls[c.info.ID] = c
+	s.callWG.Add(1)
+	return nil
+}
+
+// lineForUser finds the enabled line whose account user is user.
+func (s *Server) lineForUser(user string) (line.Line, bool) {
+	for _, l := range s.cfg.Lines {
+		if l.Enabled() && l.Account.User == user {
+			return l, true
+		}
+	}
+	return line.Line{}, false
+}
+
+// Dial places a call on a line to target: a number or user ("201", "+4989123"), or a sip: URI.
+// It returns once the INVITE is under way; the call's progress arrives through WithCallFunc and
+// Calls.
+func (s *Server) Dial(ctx context.Context, lineName, target string) (line.Call, error) {
+	l, ok := s.cfg.Line(lineName)
+	if !ok {
+		return line.Call{}, fmt.Errorf("dial: line %q: %w", lineName, ErrNoLine)
+	}
+	if !l.Enabled() {
+		return line.Call{}, fmt.Errorf("dial: line %q: %w", lineName, ErrLineOff)
+	}
+	target = strings.TrimSpace(target)
+	if target == "" {
+		return line.Call{}, errors.New("dial: no number given")
+	}
+	c, err := s.newCall(*l, line.Outgoing, line.CallDialing)
+	if err != nil {
+		return line.Call{}, fmt.Errorf("dial: %w", err)
+	}
+	c.info.RemoteNumber = targetUser(target)
+	local, err := c.openMedia(s.localHost(l.Account))
+	if err != nil {
+		c.finish(0, "no media port: "+err.Error())
+		return line.Call{}, fmt.Errorf("dial: %w", err)
+	}
+	out, err := s.ep.Dial(ctx, l.Account, target, local)
+	if err != nil {
+		c.finish(0, "call could not be placed: "+err.Error())
+		return line.Call{}, fmt.Errorf("dial: %w", err)
+	}
+	c.mu.Lock()
+	c.out = out
+	c.mu.Unlock()
+	s.reportCall(c.snapshot())
+	go c.runOutgoing()
+	return c.snapshot(), nil
+}
+
+func targetUser(target string) string {
+	t := strings.TrimPrefix(strings.TrimPrefix(target, "sips:"), "sip:")
+	t = strings.TrimPrefix(t, "tel:")
+	if i := strings.IndexByte(t, '@'); i >= 0 {
+		t = t[:i]
+	}
+	return t
+}
+
+// localHost is the address put in SDP for a line's calls: the one its registrar reaches us on.
+func (s *Server) localHost(a line.Account) string { return s.ep.LocalIP(a) }
+
+func (s *Server) newCall(l line.Line, dir line.CallDirection, st line.CallState) (*call, error) {
+	ctx, cancel := context.WithCancel(s.callCtxOrNil())
+	c := &call{
+		s:      s,
+		acct:   l.Account,
+		info:   line.Call{ID: newCallID(), Line: l.Name, Direction: dir, State: st, Started: time.Now()},
+		ctx:    ctx,
+		cancel: cancel,
+		done:   make(chan struct{}),
+	}
+	if err := s.addCall(c); err != nil {
+		cancel()
+		return nil, err
+	}
+	return c, nil
+}
+
+func (s *Server) callCtxOrNil() context.Context {
+	s.callMu.Lock()
+	defer s.callMu.Unlock()
+	if s.callCtx == nil {
+		return context.Background()
+	}
+	return s.callCtx
+}
+
+func (s *Server) codecList() []media.Codec {
+	if len(s.codecs) > 0 {
+		return s.codecs
+	}
+	return media.Codecs()
+}
+
+// openMedia binds the call's RTP and RTCP sockets and returns our media description.
+func (c *call) openMedia(host string) (sip.MediaDesc, error) {
+	rtp, rtcp, err := listenRTP(c.s.rtpIP(), c.s.rtpMin, c.s.rtpMax)
+	if err != nil {
+		return sip.MediaDesc{}, err
+	}
+	c.mu.Lock()
+	c.rtp, c.rtcp = rtp, rtcp
+	c.local = sip.MediaDesc{
+		Host:      host,
+		Port:      portOf(rtp),
+		Codecs:    c.s.codecList(),
+		EventPT:   101,
+		Direction: media.SendRecv,
+	}
+	local := c.local
+	c.mu.Unlock()
+	return local, nil
+}
+
+// runOutgoing follows an outgoing call from INVITE to answer or failure.
+func (c *call) runOutgoing() {
+	out := c.out
+	ctx := c.ctx
+	go func() {
+		for p := range out.Progress() {
+			if p.Code == 180 || p.Code == 183 {
+				c.update(func(i *line.Call) {
+					if i.State == line.CallDialing {
+						i.State = line.CallAlerting
+					}
+				})
+			}
+		}
+	}()
+	dlg, err := out.Wait(ctx)
+	if err != nil {
+		var ce *sip.CallError
+		if errors.As(err, &ce) {
+			c.finish(ce.Code, failureReason(ce.Code, ce.Reason))
+		} else if ctx.Err() != nil || errors.Is(err, context.Canceled) {
+			c.finish(487, "cancelled")
+		} else {
+			c.finish(0, err.Error())
+		}
+		return
+	}
+	c.connected(dlg)
+}
+
+// failureReason words a final failure response for the user.
+func failureReason(code int, reason string) string {
+	text := fmt.Sprintf("%d %s", code, reason)
+	switch code {
+	case 486, 600:
+		return "busy (" + text + ")"
+	case 603:
+		return "declined (" + text + ")"
+	case 480:
+		return "not available (" + text + ")"
+	case 404, 604:
+		return "number not found (" + text + ")"
+	case 408:
+		return "no answer (" + text + ")"
+	case 487:
+		return "cancelled (" + text + ")"
+	case 488, 606:
+		return "no common codec (" + text + ")"
+	case 401, 407, 403:
+		return "not authorised to call (" + text + ")"
+	}
+	return text
+}
+
+// Answer takes an incoming call that is ringing here.
+func (s *Server) Answer(ctx context.Context, id string) error {
+	c := s.call(id)
+	if c == nil {
+		return fmt.Errorf("answer: call %s: %w", id, ErrNoCall)
+	}
+	c.mu.Lock()
+	in := c.in
+	st := c.info.State
+	c.mu.Unlock()
+	if in == nil || st != line.CallRinging {
+		return fmt.Errorf("answer: call %s is %v: %w", id, st, ErrCallState)
+	}
+	c.stopRinging()
+	local, err := c.openMedia(s.localHost(c.acct))
+	if err != nil {
+		in.Reject(500, "Server Internal Error")
+		c.finish(500, "no media port: "+err.Error())
+		return fmt.Errorf("answer: %w", err)
+	}
+	ans, err := sip.Negotiate(in.Offer(), local.Codecs)
+	if err != nil {
+		in.Reject(488, "Not Acceptable Here")
+		c.finish(488, "no common codec")
+		return fmt.Errorf("answer: %w", err)
+	}
+	ans.Host, ans.Port = local.Host, local.Port
+	c.mu.Lock()
+	c.local = ans
+	c.mu.Unlock()
+	dlg, err := in.Answer(ctx, ans)
+	if err != nil {
+		c.finish(0, "answer failed: "+err.Error())
+		return fmt.Errorf("answer: %w", err)
+	}
+	c.connected(dlg)
+	return nil
+}
+
+// Reject declines an incoming call that is ringing here with a SIP status (486 busy, 603
+// decline, 480 unavailable).
+func (s *Server) Reject(id string, code int, reason string) error {
+	c := s.call(id)
+	if c == nil {
+		return fmt.Errorf("reject: call %s: %w", id, ErrNoCall)
+	}
+	c.mu.Lock()
+	in := c.in
+	st := c.info.State
+	c.mu.Unlock()
+	if in == nil || st != line.CallRinging {
+		return fmt.Errorf("reject: call %s is %v: %w", id, st, ErrCallState)
+	}
+	if err := in.Reject(code, reason); err != nil {
+		return fmt.Errorf("reject: %w", err)
+	}
+	c.finish(code, fmt.Sprintf("rejected here (%d %s)", code, reason))
+	return nil
+}
+
+// HangUp ends a call: BYE when connected, CANCEL while an outgoing call is not answered, and for
+// an incoming call still ringing the same as Reject with 486... no: a ringing incoming call is
+// rejected with 603 Decline.
+func (s *Server) HangUp(ctx context.Context, id string) error {
+	c := s.call(id)
+	if c == nil {
+		return fmt.Errorf("hang up: call %s: %w", id, ErrNoCall)
+	}
+	c.mu.Lock()
+	st, dlg, out := c.info.State, c.dlg, c.out
+	c.mu.Unlock()
+	switch {
+	case dlg != nil:
+		err := dlg.Hangup(ctx)
+		c.finish(0, "hung up here")
+		if err != nil {
+			return fmt.Errorf("hang up: %w", err)
+		}
+		return nil
+	case st == line.CallRinging:
+		return s.Reject(id, 603, "Decline")
+	case out != nil:
+		out.Cancel()
+		return nil
+	}
+	return fmt.Errorf("hang up: call %s is %v: %w", id, st, ErrCallState)
+}
+
+// Hold puts a connected call on hold (re-INVITE with sendonly); Retrieve takes it back.
+func (s *Server) Hold(ctx context.Context, id string) error { return s.setHold(ctx, id, true) }
+
+// Retrieve takes a held call back.
+func (s *Server) Retrieve(ctx context.Context, id string) error { return s.setHold(ctx, id, false) }
+
+func (s *Server) setHold(ctx context.Context, id string, hold bool) error {
+	c := s.call(id)
+	if c == nil {
+		return fmt.Errorf("hold: call %s: %w", id, ErrNoCall)
+	}
+	c.mu.Lock()
+	st, dlg, stream := c.info.State, c.dlg, c.stream
+	c.mu.Unlock()
+	want := line.CallConnected
+	if !hold {
+		want = line.CallHeld
+	}
+	if dlg == nil || st != want {
+		return fmt.Errorf("hold: call %s is %v: %w", id, st, ErrCallState)
+	}
+	var err error
+	if hold {
+		err = dlg.Hold(ctx)
+	} else {
+		err = dlg.Resume(ctx)
+	}
+	if err != nil {
+		return fmt.Errorf("hold: %w", err)
+	}
+	c.applyDirection(stream, dlg.Remote().Direction, hold)
+	// The held party hears silence, not our microphone; retrieving restores the user's mute.
+	c.mu.Lock()
+	userMuted := c.info.Muted
+	c.mu.Unlock()
+	stream.SetMuted(hold || userMuted)
+	c.update(func(i *line.Call) {
+		if hold {
+			i.State = line.CallHeld
+		} else {
+			i.State = line.CallConnected
+		}
+	})
+	return nil
+}
+
+// applyDirection sets the stream to the direction that follows from the far end's answer or
+// offer (its direction reversed), and mutes our sending while we hold.
+func (c *call) applyDirection(stream *media.Stream, remote media.Direction, heldHere bool) {
+	if stream == nil {
+		return
+	}
+	d := remote.Reverse()
+	if heldHere && d.Receives() {
+		// We hold: do not play what arrives even if the far end keeps sending.
+		if d.Sends() {
+			d = media.SendOnly
+		} else {
+			d = media.Inactive
+		}
+	}
+	stream.SetDirection(d)
+}
+
+// SendDTMF sends digits on a connected call: RFC 4733 events when the far end offered
+// telephone-event, SIP INFO otherwise.
+func (s *Server) SendDTMF(ctx context.Context, id, digits string) error {
+	c := s.call(id)
+	if c == nil {
+		return fmt.Errorf("dtmf: call %s: %w", id, ErrNoCall)
+	}
+	for _, d := range digits {
+		if !strings.ContainsRune("0123456789*#ABCD", d) {
+			return fmt.Errorf("dtmf: %q: %w", d, ErrBadDTMF)
+		}
+	}
+	c.mu.Lock()
+	st, dlg, stream := c.info.State, c.dlg, c.stream
+	c.mu.Unlock()
+	if dlg == nil || (st != line.CallConnected && st != line.CallHeld) {
+		return fmt.Errorf("dtmf: call %s is %v: %w", id, st, ErrCallState)
+	}
+	for _, d := range digits {
+		err := stream.SendDTMF(d, 100*time.Millisecond)
+		if errors.Is(err, media.ErrNoTelephoneEvent) {
+			err = dlg.SendDTMFInfo(ctx, d)
+		}
+		if err != nil {
+			return fmt.Errorf("dtmf: %w", err)
+		}
+		// A pause between digits so the far end tells repeated digits apart.
+		select {
+		case <-time.After(200 * time.Millisecond):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
+}
+
+// SetMuted stops or restarts sending the microphone on a call.
+func (s *Server) SetMuted(id string, muted bool) error {
+	c := s.call(id)
+	if c == nil {
+		return fmt.Errorf("mute: call %s: %w", id, ErrNoCall)
+	}
+	c.mu.Lock()
+	stream, held := c.stream, c.info.State == line.CallHeld
+	c.mu.Unlock()
+	if stream != nil {
+		stream.SetMuted(muted || held)
+	}
+	c.update(func(i *line.Call) { i.Muted = muted })
+	return nil
+}
+
+// onIncoming takes an INVITE the sip package accepted (its SDP parsed, a codec in common).
+func (s *Server) onIncoming(in *sip.IncomingCall) {
+	l, ok := s.lineForUser(in.ToUser())
+	if !ok {
+		in.Reject(404, "Not Found")
+		return
+	}
+	c, err := s.newCall(l, line.Incoming, line.CallRinging)
+	if err != nil {
+		in.Reject(480, "Temporarily Unavailable")
+		return
+	}
+	from := in.From()
+	c.info.RemoteNumber, c.info.RemoteName = from.User, from.Display
+	c.in = in
+	if err := in.Ringing(); err != nil {
+		c.finish(0, "could not signal ringing: "+err.Error())
+		return
+	}
+	c.startRinging()
+	s.reportCall(c.snapshot())
+	go c.watchRinging()
+}
+
+// watchRinging ends a ringing incoming call when the caller cancels it.
+func (c *call) watchRinging() {
+	select {
+	case <-c.in.Cancelled():
+		c.mu.Lock()
+		st := c.info.State
+		c.mu.Unlock()
+		if st == line.CallRinging {
+			c.finish(487, "the caller hung up before answer")
+		}
+	case <-c.done:
+	}
+}
+
+func (c *call) startRinging() {
+	if c.s.audio == nil {
+		return
+	}
+	stop, err := c.s.audio.Ring()
+	if err != nil {
+		c.s.log.Warn("ringer failed", "call", c.info.ID, "error", err)
+		return
+	}
+	c.mu.Lock()
+	c.ring = stop
+	c.mu.Unlock()
+}
+
+func (c *call) stopRinging() {
+	c.mu.Lock()
+	stop := c.ring
+	c.ring = nil
+	c.mu.Unlock()
+	if stop != nil {
+		stop()
+	}
+}
+
+// connected starts the media of an answered call; a goroutine of its own follows it to the end.
+func (c *call) connected(dlg *sip.Dialog) {
+	remote := dlg.Remote()
+	codec := remote.Codecs[0]
+	var audio CallAudio
+	if c.s.audio != nil {
+		a, err := c.s.audio.OpenCall(codec.SampleRate)
+		if err != nil {
+			c.s.log.Warn("call audio failed: the call goes on without sound", "call", c.info.ID, "error", err)
+		} else {
+			audio = a
+		}
+	}
+	c.mu.Lock()
+	cfg := media.StreamConfig{
+		Conn:              c.rtp,
+		RTCPConn:          c.rtcp,
+		Remote:            addrPort(remote.Host, remote.Port),
+		RemoteRTCP:        addrPort(remote.Host, remote.Port+1),
+		Codec:             codec,
+		EventPT:           remote.EventPT,
+		Direction:         remote.Direction.Reverse(),
+		InactivityTimeout: c.s.inactivity,
+		OnDTMF:            c.dtmfReceived,
+		Logger:            c.s.log,
+	}
+	c.mu.Unlock()
+	if audio != nil {
+		cfg.Source, cfg.Sink = audio, audio
+	}
+	stream, err := media.NewStream(cfg)
+	if err != nil {
+		if audio != nil {
+			audio.Close()
+		}
+		dlg.Hangup(context.Background())
+		c.mu.Lock()
+		c.dlg = dlg
+		c.mu.Unlock()
+		c.finish(0, "media could not start: "+err.Error())
+		return
+	}
+	c.mu.Lock()
+	if c.info.State == line.CallEnded {
+		// Hung up while we were connecting: finish has released the sockets already.
+		c.mu.Unlock()
+		if audio != nil {
+			audio.Close()
+		}
+		hctx, hcancel := context.WithTimeout(context.Background(), 2*time.Second)
+		dlg.Hangup(hctx)
+		hcancel()
+		return
+	}
+	c.dlg, c.stream, c.audio = dlg, stream, audio
+	c.mediaRunning = true
+	c.info.State = line.CallConnected
+	c.info.Answered = time.Now()
+	c.info.Codec = codec.Name
+	info := c.info
+	c.mu.Unlock()
+	c.s.reportCall(info)
+	dlg.OnDTMFInfo(c.dtmfReceived)
+	dlg.OnRemoteChange(func(d sip.MediaDesc) {
+		c.mu.Lock()
+		held := c.info.State == line.CallHeld
+		c.mu.Unlock()
+		if d.Port != 0 {
+			stream.SetRemote(addrPort(d.Host, d.Port))
+		}
+		c.applyDirection(stream, d.Direction, held)
+		c.update(func(i *line.Call) { i.HeldByRemote = !d.Direction.Receives() })
+	})
+
+	go c.follow(dlg, stream)
+}
+
+// follow runs the call's media until the dialog or the media ends, then releases the call.
+func (c *call) follow(dlg *sip.Dialog, stream *media.Stream) {
+	defer c.release()
+	ended := make(chan error, 1)
+	go func() { ended <- stream.Run(c.ctx) }()
+	select {
+	case <-dlg.Done():
+		reason := dlg.EndReason().Text
+		if dlg.EndReason().Remote {
+			reason = "the other party hung up"
+		}
+		c.finish(0, reason)
+		<-ended
+	case err := <-ended:
+		if c.ctx.Err() != nil {
+			// Ended here (finish was called): the BYE went out already.
+			return
+		}
+		hctx, hcancel := context.WithTimeout(context.Background(), 2*time.Second)
+		dlg.Hangup(hctx)
+		hcancel()
+		if errors.Is(err, media.ErrInactive) {
+			c.finish(0, "no audio received (RTP timeout)")
+		} else {
+			c.finish(0, fmt.Sprintf("media failed: %v", err))
+		}
+	}
+}
+
+func (c *call) dtmfReceived(d rune) {
+	c.update(func(i *line.Call) { i.DTMFReceived += string(d) })
+}
+
+func addrPort(host string, port int) netip.AddrPort {
+	a, err := netip.ParseAddr(host)
+	if err != nil {
+		return netip.AddrPort{}
+	}
+	return netip.AddrPortFrom(a, uint16(port))
+}
+
+// finish ends the call once: it records why, reports it, forgets the call and stops its
+// goroutines; the sockets and audio are released here unless a media stream owns them.
+func (c *call) finish(code int, reason string) {
+	c.mu.Lock()
+	if c.info.State == line.CallEnded {
+		c.mu.Unlock()
+		return
+	}
+	c.info.State = line.CallEnded
+	c.info.Ended = time.Now()
+	c.info.EndCode = code
+	c.info.EndReason = reason
+	if c.stream != nil {
+		c.info.LossPercent = c.stream.Stats().LossPercent
+	}
+	ring := c.ring
+	c.ring = nil
+	media := c.mediaRunning
+	info := c.info
+	c.mu.Unlock()
+
+	if ring != nil {
+		ring()
+	}
+	c.cancel()
+	close(c.done)
+	c.s.callMu.Lock()
+	delete(c.s.calls, info.ID)
+	c.s.callMu.Unlock()
+	if !media {
+		c.release()
+	}
+	c.s.log.Info("call ended", "call", info.ID, "line", info.Line, "direction", info.Direction,
+		"remote", info.RemoteNumber, "code", code, "reason", reason)
+	c.s.reportCall(info)
+}
+
+// release closes the call's audio and sockets, once, after its media stopped.
+func (c *call) release() {
+	c.releaseOnce.Do(func() {
+		c.mu.Lock()
+		rtp, rtcp, audio := c.rtp, c.rtcp, c.audio
+		c.mu.Unlock()
+		if audio != nil {
+			audio.Close()
+		}
+		if rtp != nil {
+			rtp.Close()
+		}
+		if rtcp != nil {
+			rtcp.Close()
+		}
+		c.s.callWG.Done()
+	})
+}
+
+// endAllCalls hangs up every call (the server is stopping) and waits until they have ended.
+func (s *Server) endAllCalls() {
+	s.callMu.Lock()
+	cs := make([]*call, 0, len(s.calls))
+	for _, c := range s.calls {
+		cs = append(cs, c)
+	}
+	s.callMu.Unlock()
+	for _, c := range cs {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		if err := s.HangUp(ctx, c.info.ID); err != nil && !errors.Is(err, ErrNoCall) {
+			c.finish(0, "line server stopped")
+		}
+		cancel()
+	}
+	s.callWG.Wait()
+}
