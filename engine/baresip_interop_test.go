@@ -51,7 +51,7 @@ func baresipHeard(t *testing.T, bs *baresiptest.Agent, wantRate int) {
 	if len(pcm) < rate {
 		t.Fatalf("baresip recorded only %d samples", len(pcm))
 	}
-	part := pcm[rate/2:min(len(pcm), rate*3/2)]
+	part := pcm[rate/2 : min(len(pcm), rate*3/2)]
 	if r := media.ToneRatio(part, rate, lineupHz); r < 0.5 {
 		t.Errorf("baresip heard Lineup's %d Hz at a share of %.2f, want > 0.5", lineupHz, r)
 	}
