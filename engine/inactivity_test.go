@@ -1,0 +1,57 @@
+package engine
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lineupphone/lineup/internal/sipptest"
+	"github.com/lineupphone/lineup/internal/testpbx"
+	"github.com/lineupphone/lineup/line"
+)
+
+// A caller that answers our media with silence (no RTP at all) is hung up after the inactivity
+// timeout, with a BYE on the wire and the reason in the call's end.
+func TestCallEndsAfterRTPInactivity(t *testing.T) {
+	pbx := testpbx.Start(t, testpbx.Config{Users: []testpbx.User{{Name: "201", Password: "pw"}}})
+	var p *party
+	answer := make(chan string, 1)
+	p = startParty(t, pbx, "201", "pw", 440, WithInactivityTimeout(1500*time.Millisecond),
+		WithCallFunc(func(c line.Call) {
+			if c.State == line.CallRinging {
+				answer <- c.ID
+			}
+		}))
+	go func() {
+		id := <-answer
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := p.srv.Answer(ctx, id); err != nil {
+			t.Errorf("answer: %v", err)
+		}
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	start := time.Now()
+	res := sipptest.Run(ctx, t, "call_silent_caller.xml", p.srv.SIPAddr(line.TransportUDP), sipptest.Service("201"))
+	if res.ExitCode != 0 {
+		t.Fatalf("SIPp exit %d: the callee sent no BYE; output:\n%s", res.ExitCode, res.Output)
+	}
+	var bye bool
+	for _, m := range res.Received() {
+		if strings.HasPrefix(m, "BYE ") {
+			bye = true
+		}
+	}
+	if !bye {
+		t.Fatal("no BYE in SIPp's trace")
+	}
+	end := p.calls.wait(t, "ended", 5*time.Second, func(c line.Call) bool { return c.State == line.CallEnded })
+	if !strings.Contains(end.EndReason, "RTP timeout") {
+		t.Errorf("end reason %q, want the RTP timeout", end.EndReason)
+	}
+	if took := time.Since(start); took > 8*time.Second {
+		t.Errorf("the silent call lasted %v, want about the 1.5 s timeout", took)
+	}
+}
