@@ -55,3 +55,45 @@ func TestCallEndsAfterRTPInactivity(t *testing.T) {
 		t.Errorf("the silent call lasted %v, want about the 1.5 s timeout", took)
 	}
 }
+
+// A far end that offers no telephone-event gets our DTMF as SIP INFO (application/dtmf-relay).
+func TestDTMFFallsBackToSIPInfo(t *testing.T) {
+	pbx := testpbx.Start(t, testpbx.Config{Users: []testpbx.User{{Name: "201", Password: "pw"}}})
+	var p *party
+	ringing := make(chan string, 1)
+	p = startParty(t, pbx, "201", "pw", 440, WithCallFunc(func(c line.Call) {
+		if c.State == line.CallRinging {
+			ringing <- c.ID
+		}
+	}))
+	go func() {
+		id := <-ringing
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := p.srv.Answer(ctx, id); err != nil {
+			t.Errorf("answer: %v", err)
+			return
+		}
+		if err := p.srv.SendDTMF(ctx, id, "5"); err != nil {
+			t.Errorf("dtmf: %v", err)
+		}
+		if err := p.srv.HangUp(ctx, id); err != nil {
+			t.Errorf("hang up: %v", err)
+		}
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	res := sipptest.Run(ctx, t, "call_info_dtmf.xml", p.srv.SIPAddr(line.TransportUDP), sipptest.Service("201"))
+	if res.ExitCode != 0 {
+		t.Fatalf("SIPp exit %d; output:\n%s", res.ExitCode, res.Output)
+	}
+	var info string
+	for _, m := range res.Received() {
+		if strings.HasPrefix(m, "INFO ") {
+			info = m
+		}
+	}
+	if !strings.Contains(info, "application/dtmf-relay") || !strings.Contains(info, "Signal=5") {
+		t.Fatalf("INFO on the wire lacks the dtmf-relay body with Signal=5:\n%s", info)
+	}
+}
