@@ -29,6 +29,12 @@ test: deps fmt-check vet
 # Benchmarks: figures are medians over several runs; see README.md.
 bench: deps build
 	$(GO) run ./internal/bench/register -lineup $(BIN)
+	@echo "Media goals: 0 allocs/op for encode, decode, packetize, receive and the jitter buffer; delay-ms <= 30 without jitter."
+	./scripts/bench-median.sh $(GO) test -run '^$$' -bench 'Encode|Decode|Packetize|Receive|JitterBuffer|Jitter' -benchmem -count 5 ./media/
+	@echo "50 calls in-process (one op is one 20 ms frame, 500 = 10 s): goal p99-send-dev-ms <= 2."
+	./scripts/bench-median.sh $(GO) test -run '^$$' -bench 'Calls50' -benchtime 500x -count 5 ./media/
+	@echo "50 PCMU calls from baresip through Kamailio: goal lineup_cpu_%_per_call <= 0.35; baresip_cpu_%_per_endpoint is about 0.7 here."
+	./scripts/bench-median.sh $(GO) test -run '^$$' -bench 'FiftyG711Calls' -benchtime 1x -count 5 -timeout 30m ./engine/
 
 # Runs Lineup against a local Kamailio with the demo lines; Ctrl-C stops both.
 demo: deps build
