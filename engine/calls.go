@@ -74,10 +74,16 @@ type call struct {
 	dlg    *sip.Dialog
 	stream *media.Stream
 	audio  CallAudio
-	rtp    net.PacketConn
-	rtcp   net.PacketConn
-	local  sip.MediaDesc
-	ring   func()
+	// audioRate is the sample rate audio was opened at; tone plays ringback or busy into it
+	// before the call's media (or after it failed); mixer adds DTMF feedback to the speaker.
+	audioRate int
+	tone      *tonePlayer
+	mixer     *speakerMixer
+	answering bool // connected has taken over the call's audio
+	rtp       net.PacketConn
+	rtcp      net.PacketConn
+	local     sip.MediaDesc
+	ring      func()
 
 	// ctx lives as long as the call; finish cancels it, which stops the call's goroutines.
 	ctx    context.Context
@@ -294,6 +300,9 @@ func (c *call) runOutgoing() {
 						i.State = line.CallAlerting
 					}
 				})
+				// Early media (183 with SDP) is not played yet: the caller hears our own
+				// ringback for it as for a 180.
+				c.startRingback()
 			}
 		}
 	}()
@@ -301,7 +310,8 @@ func (c *call) runOutgoing() {
 	if err != nil {
 		var ce *sip.CallError
 		if errors.As(err, &ce) {
-			c.finish(ce.Code, failureReason(ce.Code, ce.Reason))
+			busy := ce.Code == 486 || ce.Code == 600
+			c.end(ce.Code, failureReason(ce.Code, ce.Reason), busy)
 		} else if ctx.Err() != nil || errors.Is(err, context.Canceled) {
 			c.finish(487, "cancelled")
 		} else {
@@ -501,18 +511,23 @@ func (s *Server) SendDTMF(ctx context.Context, id, digits string) error {
 		}
 	}
 	c.mu.Lock()
-	st, dlg, stream := c.info.State, c.dlg, c.stream
+	st, dlg, stream, mixer := c.info.State, c.dlg, c.stream, c.mixer
 	c.mu.Unlock()
 	if dlg == nil || (st != line.CallConnected && st != line.CallHeld) {
 		return fmt.Errorf("dtmf: call %s is %v: %w", id, st, ErrCallState)
 	}
+	const digitLength = 100 * time.Millisecond
 	for _, d := range digits {
-		err := stream.SendDTMF(d, 100*time.Millisecond)
+		err := stream.SendDTMF(d, digitLength)
 		if errors.Is(err, media.ErrNoTelephoneEvent) {
 			err = dlg.SendDTMFInfo(ctx, d)
 		}
 		if err != nil {
 			return fmt.Errorf("dtmf: %w", err)
+		}
+		if mixer != nil {
+			// The user hears the digit in the speaker while it is sent.
+			mixer.feedback(d, digitLength)
 		}
 		// A pause between digits so the far end tells repeated digits apart.
 		select {
@@ -606,8 +621,18 @@ func (c *call) stopRinging() {
 func (c *call) connected(dlg *sip.Dialog) {
 	remote := dlg.Remote()
 	codec := remote.Codecs[0]
-	var audio CallAudio
-	if c.s.audio != nil {
+	// Take the audio the ringback played into (if any) and silence the ringback.
+	c.mu.Lock()
+	c.answering = true
+	audio, earlyRate, tone := c.audio, c.audioRate, c.tone
+	c.audio, c.tone = nil, nil
+	c.mu.Unlock()
+	tone.Stop()
+	if audio != nil && earlyRate != codec.SampleRate {
+		audio.Close()
+		audio = nil
+	}
+	if audio == nil && c.s.audio != nil {
 		a, err := c.s.audio.OpenCall(codec.SampleRate)
 		if err != nil {
 			c.s.log.Warn("call audio failed: the call goes on without sound", "call", c.info.ID, "error", err)
@@ -629,8 +654,10 @@ func (c *call) connected(dlg *sip.Dialog) {
 		Logger:            c.s.log,
 	}
 	c.mu.Unlock()
+	var mixer *speakerMixer
 	if audio != nil {
-		cfg.Source, cfg.Sink = audio, audio
+		mixer = newSpeakerMixer(audio, codec.SampleRate)
+		cfg.Source, cfg.Sink = audio, mixer
 	}
 	stream, err := media.NewStream(cfg)
 	if err != nil {
@@ -656,7 +683,7 @@ func (c *call) connected(dlg *sip.Dialog) {
 		hcancel()
 		return
 	}
-	c.dlg, c.stream, c.audio = dlg, stream, audio
+	c.dlg, c.stream, c.audio, c.audioRate, c.mixer = dlg, stream, audio, codec.SampleRate, mixer
 	c.mediaRunning = true
 	c.info.State = line.CallConnected
 	c.info.Answered = time.Now()
@@ -722,7 +749,11 @@ func addrPort(host string, port int) netip.AddrPort {
 
 // finish ends the call once: it records why, reports it, forgets the call and stops its
 // goroutines; the sockets and audio are released here unless a media stream owns them.
-func (c *call) finish(code int, reason string) {
+func (c *call) finish(code int, reason string) { c.end(code, reason, false) }
+
+// end is finish; with busy (an outgoing call the far end answered busy) the speaker plays the busy
+// tone for a while before the audio is released.
+func (c *call) end(code int, reason string, busy bool) {
 	c.mu.Lock()
 	if c.info.State == line.CallEnded {
 		c.mu.Unlock()
@@ -749,7 +780,10 @@ func (c *call) finish(code int, reason string) {
 	c.s.callMu.Lock()
 	delete(c.s.calls, info.ID)
 	c.s.callMu.Unlock()
-	if !media {
+	switch {
+	case busy && !media && c.s.audio != nil:
+		go c.playBusy()
+	case !media:
 		c.release()
 	}
 	c.s.log.Info("call ended", "call", info.ID, "line", info.Line, "direction", info.Direction,
@@ -761,8 +795,10 @@ func (c *call) finish(code int, reason string) {
 func (c *call) release() {
 	c.releaseOnce.Do(func() {
 		c.mu.Lock()
-		rtp, rtcp, audio := c.rtp, c.rtcp, c.audio
+		rtp, rtcp, audio, tone := c.rtp, c.rtcp, c.audio, c.tone
+		c.audio, c.tone, c.mixer = nil, nil, nil
 		c.mu.Unlock()
+		tone.Stop() // before the audio closes: the tone writes into it
 		if audio != nil {
 			audio.Close()
 		}
@@ -792,4 +828,65 @@ func (s *Server) endAllCalls() {
 		cancel()
 	}
 	s.callWG.Wait()
+}
+
+// startRingback opens the call's audio while an outgoing call rings at the far end and plays the
+// ringback tone into its speaker until the call is answered or ends. The audio is opened at the
+// rate of our preferred codec; connected keeps it when the answer's codec has that rate.
+func (c *call) startRingback() {
+	if c.s.audio == nil {
+		return
+	}
+	c.mu.Lock()
+	ok := c.info.State == line.CallAlerting && !c.answering && c.audio == nil
+	c.mu.Unlock()
+	if !ok {
+		return
+	}
+	rate := c.s.codecList()[0].SampleRate
+	a, err := c.s.audio.OpenCall(rate)
+	if err != nil {
+		c.s.log.Warn("call audio failed: no ringback", "call", c.info.ID, "error", err)
+		return
+	}
+	c.mu.Lock()
+	if c.info.State != line.CallAlerting || c.answering || c.audio != nil {
+		// Answered or ended while the audio opened.
+		c.mu.Unlock()
+		a.Close()
+		return
+	}
+	c.audio, c.audioRate = a, rate
+	c.tone = playTone(c.ctx, a, rate, media.Ringback, 0)
+	c.mu.Unlock()
+}
+
+// playBusy plays the busy tone into the speaker of a call that ended busy, for busyToneFor or until
+// the line server stops, and then releases the call. It opens the audio when the call had none
+// yet (busy without ringing first).
+func (c *call) playBusy() {
+	defer c.release()
+	c.mu.Lock()
+	a, rate, tone := c.audio, c.audioRate, c.tone
+	c.tone = nil
+	c.mu.Unlock()
+	tone.Stop()
+	srvCtx := c.s.callCtxOrNil()
+	if a == nil {
+		if srvCtx.Err() != nil {
+			return
+		}
+		rate = c.s.codecList()[0].SampleRate
+		na, err := c.s.audio.OpenCall(rate)
+		if err != nil {
+			c.s.log.Warn("call audio failed: no busy tone", "call", c.info.ID, "error", err)
+			return
+		}
+		a = na
+		c.mu.Lock()
+		c.audio, c.audioRate = a, rate
+		c.mu.Unlock()
+	}
+	busy := playTone(srvCtx, a, rate, media.Busy, busyToneFor)
+	<-busy.Done()
 }

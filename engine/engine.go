@@ -70,6 +70,10 @@ type Server struct {
 	calls      map[string]*call
 	callCtx    context.Context // set by Run: calls live within it
 	callWG     sync.WaitGroup  // one per call until its sockets are released
+
+	audioMu        sync.Mutex
+	audioStatus    AudioStatus
+	audioStatusSet bool
 }
 
 // New validates the configuration, opens the SIP endpoint and prepares a registrar for every
@@ -102,6 +106,7 @@ func New(cfg line.Config, opts ...Option) (*Server, error) {
 	}
 	s.ep = ep
 	ep.OnCall(s.onIncoming)
+	s.initAudioStatus()
 
 	pacers := map[string]*rate.Limiter{}
 	for _, g := range s.cfg.Groups {
