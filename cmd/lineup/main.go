@@ -4,6 +4,9 @@
 //	lineup serve                      register the lines and run the line server headless
 //	lineup provision import FILE      replace the whole set-up with a provisioning file
 //	lineup provision export           print the set-up as a provisioning file
+//	lineup audio devices              list the sound devices and the ones chosen
+//	lineup audio set [--call-capture ID] [--call-playback ID] [--ringer ID]
+//	                                  choose the sound devices (an ID, or default)
 //
 // Every subcommand takes --data DIR (or LINEUP_DATA) to choose the data directory; the default is
 // the user's configuration directory. This file only wires the parts together.
@@ -29,6 +32,10 @@ commands:
   serve                    register the lines and run the line server headless
   provision import FILE    replace the whole set-up with a provisioning file (TOML)
   provision export         print the set-up as a provisioning file
+  audio devices            list the sound devices with their IDs and the ones chosen
+  audio set [--call-capture ID] [--call-playback ID] [--ringer ID]
+                           choose the sound devices for calls and the ringer
+                           (an ID from 'audio devices', or default)
 
 The data directory defaults to the user's configuration directory; --data or
 LINEUP_DATA overrides it.
@@ -106,6 +113,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdServe(ctx, &g, rest[1:], stderr)
 	case "provision":
 		err = cmdProvision(&g, rest[1:], stdout, stderr)
+	case "audio":
+		err = cmdAudio(&g, rest[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

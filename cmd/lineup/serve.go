@@ -18,6 +18,7 @@ func cmdServe(ctx context.Context, g *globalFlags, args []string, stderr io.Writ
 	g.register(fs)
 	listen := fs.String("sip-listen", "", "local `IP` to listen on for SIP (default: all interfaces)")
 	port := fs.Int("sip-port", 0, "local SIP `port` for UDP and TCP (default: a free port)")
+	audioMode := fs.String("audio", "system", "sound `devices`: system, null (silent devices) or none")
 	if err := fs.Parse(args); err != nil {
 		return fmt.Errorf("serve: %w", errUsage)
 	}
@@ -37,10 +38,17 @@ func cmdServe(ctx context.Context, g *globalFlags, args []string, stderr io.Writ
 		st.Close()
 		return err
 	}
-	srv, err := engine.New(cfg,
+	audioOpts, closeAudio, err := serveAudio(*audioMode, st, log)
+	if err != nil {
+		st.Close()
+		return err
+	}
+	defer closeAudio()
+	opts := append([]engine.Option{
 		engine.WithLogger(log),
 		engine.WithEndpoint(sip.EndpointConfig{ListenIP: *listen, UDPPort: *port, TCPPort: *port}),
-	)
+	}, audioOpts...)
+	srv, err := engine.New(cfg, opts...)
 	if err != nil {
 		st.Close()
 		return err
