@@ -92,7 +92,11 @@ type call struct {
 	// mediaRunning is set while a media stream owns the sockets; its goroutine then releases
 	// them when the stream stops, else finish does.
 	mediaRunning bool
-	releaseOnce  sync.Once
+	// mediaEnded receives the stream's end (nil, or ErrInactive...) once; streamCodec is the
+	// codec the stream runs with.
+	mediaEnded  chan error
+	streamCodec media.Codec
+	releaseOnce sync.Once
 }
 
 func (c *call) snapshot() line.Call {
@@ -300,9 +304,12 @@ func (c *call) runOutgoing() {
 						i.State = line.CallAlerting
 					}
 				})
-				// Early media (183 with SDP) is not played yet: the caller hears our own
-				// ringback for it as for a 180.
-				c.startRingback()
+				if p.Code == 183 && p.Early != nil {
+					// Early media: the far end plays announcements or its own ringback.
+					c.startEarlyMedia(*p.Early)
+				} else {
+					c.startRingback()
+				}
 			}
 		}
 	}()
@@ -621,45 +628,31 @@ func (c *call) stopRinging() {
 func (c *call) connected(dlg *sip.Dialog) {
 	remote := dlg.Remote()
 	codec := remote.Codecs[0]
-	// Take the audio the ringback played into (if any) and silence the ringback.
+	c.mu.Lock()
+	early, earlyCodec := c.stream, c.streamCodec
+	c.mu.Unlock()
+	if early != nil {
+		if earlyCodec != codec {
+			hctx, hcancel := context.WithTimeout(context.Background(), 2*time.Second)
+			dlg.Hangup(hctx)
+			hcancel()
+			c.finish(0, fmt.Sprintf("the far end answered with %s after early media in %s", codec.Name, earlyCodec.Name))
+			return
+		}
+		// The early media stream goes on as the call's stream, towards the answer's address.
+		early.SetRemote(addrPort(remote.Host, remote.Port))
+		early.SetDirection(remote.Direction.Reverse())
+		c.mu.Lock()
+		c.answering = true
+		c.mu.Unlock()
+		c.established(dlg, early, codec)
+		return
+	}
 	c.mu.Lock()
 	c.answering = true
-	audio, earlyRate, tone := c.audio, c.audioRate, c.tone
-	c.audio, c.tone = nil, nil
 	c.mu.Unlock()
-	tone.Stop()
-	if audio != nil && earlyRate != codec.SampleRate {
-		audio.Close()
-		audio = nil
-	}
-	if audio == nil && c.s.audio != nil {
-		a, err := c.s.audio.OpenCall(codec.SampleRate)
-		if err != nil {
-			c.s.log.Warn("call audio failed: the call goes on without sound", "call", c.info.ID, "error", err)
-		} else {
-			audio = a
-		}
-	}
-	c.mu.Lock()
-	cfg := media.StreamConfig{
-		Conn:              c.rtp,
-		RTCPConn:          c.rtcp,
-		Remote:            addrPort(remote.Host, remote.Port),
-		RemoteRTCP:        addrPort(remote.Host, remote.Port+1),
-		Codec:             codec,
-		EventPT:           remote.EventPT,
-		Direction:         remote.Direction.Reverse(),
-		InactivityTimeout: c.s.inactivity,
-		OnDTMF:            c.dtmfReceived,
-		Logger:            c.s.log,
-	}
-	c.mu.Unlock()
-	var mixer *speakerMixer
-	if audio != nil {
-		mixer = newSpeakerMixer(audio, codec.SampleRate)
-		cfg.Source, cfg.Sink = audio, mixer
-	}
-	stream, err := media.NewStream(cfg)
+	audio := c.takeAudio(codec.SampleRate)
+	stream, mixer, err := c.newStream(remote, audio)
 	if err != nil {
 		if audio != nil {
 			audio.Close()
@@ -683,8 +676,36 @@ func (c *call) connected(dlg *sip.Dialog) {
 		hcancel()
 		return
 	}
-	c.dlg, c.stream, c.audio, c.audioRate, c.mixer = dlg, stream, audio, codec.SampleRate, mixer
+	c.audio, c.audioRate, c.mixer = audio, codec.SampleRate, mixer
+	c.startStreamLocked(stream, codec)
+	c.mu.Unlock()
+	c.established(dlg, stream, codec)
+}
+
+// startStreamLocked runs the call's media stream; its goroutine releases the call's sockets and
+// audio once the stream stopped and the call ended. c.mu is held.
+func (c *call) startStreamLocked(stream *media.Stream, codec media.Codec) {
+	ended := make(chan error, 1)
+	c.stream, c.streamCodec, c.mediaEnded = stream, codec, ended
 	c.mediaRunning = true
+	go func() {
+		ended <- stream.Run(c.ctx)
+		<-c.done
+		c.release()
+	}()
+}
+
+// established records an answered call whose stream runs, and follows it to its end.
+func (c *call) established(dlg *sip.Dialog, stream *media.Stream, codec media.Codec) {
+	c.mu.Lock()
+	if c.info.State == line.CallEnded {
+		c.mu.Unlock()
+		hctx, hcancel := context.WithTimeout(context.Background(), 2*time.Second)
+		dlg.Hangup(hctx)
+		hcancel()
+		return
+	}
+	c.dlg = dlg
 	c.info.State = line.CallConnected
 	c.info.Answered = time.Now()
 	c.info.Codec = codec.Name
@@ -703,14 +724,14 @@ func (c *call) connected(dlg *sip.Dialog) {
 		c.update(func(i *line.Call) { i.HeldByRemote = !d.Direction.Receives() })
 	})
 
-	go c.follow(dlg, stream)
+	go c.follow(dlg)
 }
 
-// follow runs the call's media until the dialog or the media ends, then releases the call.
-func (c *call) follow(dlg *sip.Dialog, stream *media.Stream) {
-	defer c.release()
-	ended := make(chan error, 1)
-	go func() { ended <- stream.Run(c.ctx) }()
+// follow waits until the dialog or the media ends and ends the call accordingly.
+func (c *call) follow(dlg *sip.Dialog) {
+	c.mu.Lock()
+	ended := c.mediaEnded
+	c.mu.Unlock()
 	select {
 	case <-dlg.Done():
 		reason := dlg.EndReason().Text
@@ -718,7 +739,6 @@ func (c *call) follow(dlg *sip.Dialog, stream *media.Stream) {
 			reason = "the other party hung up"
 		}
 		c.finish(0, reason)
-		<-ended
 	case err := <-ended:
 		if c.ctx.Err() != nil {
 			// Ended here (finish was called): the BYE went out already.
@@ -838,7 +858,7 @@ func (c *call) startRingback() {
 		return
 	}
 	c.mu.Lock()
-	ok := c.info.State == line.CallAlerting && !c.answering && c.audio == nil
+	ok := c.info.State == line.CallAlerting && !c.answering && c.audio == nil && c.stream == nil
 	c.mu.Unlock()
 	if !ok {
 		return
@@ -889,4 +909,90 @@ func (c *call) playBusy() {
 	}
 	busy := playTone(srvCtx, a, rate, media.Busy, busyToneFor)
 	<-busy.Done()
+}
+
+// startEarlyMedia starts the call's media on a 183 with SDP before the answer, so that the caller
+// hears what the far end plays (announcements, its own ringback) instead of our ringback. The
+// stream goes on as the call's stream when the call is answered.
+func (c *call) startEarlyMedia(early sip.MediaDesc) {
+	if len(early.Codecs) == 0 || early.Port == 0 {
+		c.startRingback()
+		return
+	}
+	codec := early.Codecs[0]
+	c.mu.Lock()
+	if c.info.State == line.CallEnded || c.answering || c.stream != nil {
+		c.mu.Unlock()
+		return
+	}
+	c.mu.Unlock()
+	audio := c.takeAudio(codec.SampleRate)
+	stream, mixer, err := c.newStream(early, audio)
+	if err != nil {
+		c.s.log.Warn("early media could not start", "call", c.info.ID, "error", err)
+		if audio != nil {
+			audio.Close()
+		}
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.info.State == line.CallEnded || c.answering || c.stream != nil {
+		if audio != nil {
+			audio.Close()
+		}
+		return
+	}
+	c.audio, c.audioRate, c.mixer = audio, codec.SampleRate, mixer
+	c.startStreamLocked(stream, codec)
+}
+
+// takeAudio silences the ringback and returns the call's audio at rate: the audio the ringback
+// played into when its rate fits, else newly opened (nil without sound).
+func (c *call) takeAudio(rate int) CallAudio {
+	c.mu.Lock()
+	audio, had, tone := c.audio, c.audioRate, c.tone
+	c.audio, c.tone = nil, nil
+	c.mu.Unlock()
+	tone.Stop()
+	if audio != nil && had != rate {
+		audio.Close()
+		audio = nil
+	}
+	if audio == nil && c.s.audio != nil {
+		a, err := c.s.audio.OpenCall(rate)
+		if err != nil {
+			c.s.log.Warn("call audio failed: the call goes on without sound", "call", c.info.ID, "error", err)
+			return nil
+		}
+		audio = a
+	}
+	return audio
+}
+
+// newStream makes the media stream towards remote on the call's sockets, playing into audio's
+// speaker through a mixer for DTMF feedback.
+func (c *call) newStream(remote sip.MediaDesc, audio CallAudio) (*media.Stream, *speakerMixer, error) {
+	codec := remote.Codecs[0]
+	c.mu.Lock()
+	cfg := media.StreamConfig{
+		Conn:              c.rtp,
+		RTCPConn:          c.rtcp,
+		Remote:            addrPort(remote.Host, remote.Port),
+		RemoteRTCP:        addrPort(remote.Host, remote.Port+1),
+		Codec:             codec,
+		EventPT:           remote.EventPT,
+		Direction:         remote.Direction.Reverse(),
+		InactivityTimeout: c.s.inactivity,
+		OnDTMF:            c.dtmfReceived,
+		Logger:            c.s.log,
+	}
+	c.mu.Unlock()
+	var mixer *speakerMixer
+	if audio != nil {
+		mixer = newSpeakerMixer(audio, codec.SampleRate)
+		cfg.Source, cfg.Sink = audio, mixer
+	}
+	stream, err := media.NewStream(cfg)
+	return stream, mixer, err
 }

@@ -1,0 +1,167 @@
+package engine
+
+import (
+	"context"
+	"net"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/emiago/sipgo"
+	gosip "github.com/emiago/sipgo/sip"
+
+	"github.com/lineupphone/lineup/line"
+	"github.com/lineupphone/lineup/media"
+	"github.com/lineupphone/lineup/sip"
+)
+
+// earlyMediaPBX is a scripted PBX on 127.0.0.1: it accepts any REGISTER, answers an INVITE with
+// 183 Session Progress and SDP, plays a 1000 Hz tone as early media, and after earlyFor answers
+// 200 with the same SDP and keeps playing until the call ends.
+type earlyMediaPBX struct {
+	addr string
+}
+
+func startEarlyMediaPBX(t *testing.T, earlyFor time.Duration) *earlyMediaPBX {
+	t.Helper()
+	ua, err := sipgo.NewUA()
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := sipgo.NewServer(ua)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rtp, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &earlyMediaPBX{addr: conn.LocalAddr().String()}
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+
+	srv.OnRegister(func(req *gosip.Request, tx gosip.ServerTransaction) {
+		res := gosip.NewResponseFromRequest(req, 200, "OK", nil)
+		if c := req.Contact(); c != nil {
+			cc := c.Clone()
+			cc.Params = gosip.NewParams()
+			cc.Params.Add("expires", "3600")
+			res.AppendHeader(cc)
+		}
+		tx.Respond(res)
+	})
+	srv.OnInvite(func(req *gosip.Request, tx gosip.ServerTransaction) {
+		offer, err := sip.ParseSDP(req.Body())
+		if err != nil {
+			tx.Respond(gosip.NewResponseFromRequest(req, 400, "Bad SDP", nil))
+			return
+		}
+		ours := sip.MediaDesc{Host: "127.0.0.1", Port: rtp.LocalAddr().(*net.UDPAddr).Port,
+			Codecs: []media.Codec{media.PCMU}, Direction: media.SendRecv}
+		body := sip.BuildSDP(7, 1, ours)
+		respond := func(code int, reason string) {
+			res := gosip.NewResponseFromRequest(req, code, reason, body)
+			res.To().Params.Add("tag", "earlypbx")
+			res.AppendHeader(&gosip.ContactHeader{Address: gosip.Uri{Scheme: "sip", User: "300", Host: "127.0.0.1", Port: conn.LocalAddr().(*net.UDPAddr).Port}})
+			res.AppendHeader(gosip.NewHeader("Content-Type", "application/sdp"))
+			tx.Respond(res)
+		}
+		stream, err := media.NewStream(media.StreamConfig{
+			Conn: rtp, Remote: offer.AddrPort(), Codec: media.PCMU, Direction: media.SendRecv,
+			Source:            media.NewTone(8000, media.ToneSpec{Freqs: []float64{1000}, Level: -12}),
+			InactivityTimeout: -1,
+		})
+		if err != nil {
+			t.Errorf("pbx stream: %v", err)
+			return
+		}
+		wg.Add(1)
+		go func() { defer wg.Done(); stream.Run(ctx) }()
+		respond(183, "Session Progress")
+		select {
+		case <-time.After(earlyFor):
+		case <-ctx.Done():
+			return
+		}
+		respond(200, "OK")
+	})
+	srv.OnAck(func(req *gosip.Request, tx gosip.ServerTransaction) {})
+	srv.OnBye(func(req *gosip.Request, tx gosip.ServerTransaction) {
+		tx.Respond(gosip.NewResponseFromRequest(req, 200, "OK", nil))
+	})
+	wg.Add(1)
+	go func() { defer wg.Done(); srv.ServeUDP(conn) }()
+	t.Cleanup(func() {
+		cancel()
+		conn.Close()
+		wg.Wait()
+		rtp.Close()
+		srv.Close()
+		ua.Close()
+	})
+	return p
+}
+
+func TestEarlyMediaIsHeardBeforeTheAnswer(t *testing.T) {
+	pbx := startEarlyMediaPBX(t, 1500*time.Millisecond)
+	audio := &toneAudio{freq: 440}
+	calls := newCallWatcher()
+	w := newWatcher()
+	cfg := line.Config{Groups: []line.Group{{Name: "Sales"}}, Lines: []line.Line{{
+		Name: "l", Group: "Sales", Account: line.Account{Registrar: pbx.addr, User: "201"},
+	}}}
+	srv, err := New(cfg, WithEndpoint(sip.EndpointConfig{ListenIP: "127.0.0.1"}),
+		WithStateFunc(w.add), WithAudio(audio), WithCallFunc(calls.add))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	w.waitAll(t, line.RegRegistered, 5*time.Second, "l")
+
+	dctx, dcancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer dcancel()
+	out, err := srv.Dial(dctx, "l", "300")
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls.wait(t, "alerting", 3*time.Second, func(c line.Call) bool {
+		return c.ID == out.ID && c.State == line.CallAlerting
+	})
+	time.Sleep(900 * time.Millisecond)
+	if c, _ := srv.Call(out.ID); c.State != line.CallAlerting {
+		t.Fatalf("call is %v, want still alerting during early media", c.State)
+	}
+	early := audio.last()
+	if early == nil {
+		t.Fatal("no call audio opened for early media")
+	}
+	heard := early.recent(0.5)
+	if r := media.ToneRatio(heard, early.rate, 1000); r < 0.5 {
+		t.Errorf("before the answer the caller hears the far end's 1000 Hz at %.2f, want > 0.5", r)
+	}
+	if r := media.ToneRatio(heard, early.rate, 425); r > 0.1 {
+		t.Errorf("our own ringback (425 Hz) plays over early media at %.2f", r)
+	}
+
+	calls.wait(t, "connected", 5*time.Second, func(c line.Call) bool {
+		return c.ID == out.ID && c.State == line.CallConnected
+	})
+	time.Sleep(600 * time.Millisecond)
+	if audio.last() != early {
+		t.Error("the answer opened the call audio again instead of keeping the early media's")
+	}
+	if r := media.ToneRatio(early.recent(0.4), early.rate, 1000); r < 0.5 {
+		t.Errorf("after the answer the 1000 Hz share is %.2f, want > 0.5", r)
+	}
+	if err := srv.HangUp(dctx, out.ID); err != nil {
+		t.Fatal(err)
+	}
+	calls.wait(t, "ended", 5*time.Second, func(c line.Call) bool { return c.ID == out.ID && c.State == line.CallEnded })
+}
