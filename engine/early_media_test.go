@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"net"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -20,9 +21,20 @@ import (
 // 200 with the same SDP and keeps playing until the call ends.
 type earlyMediaPBX struct {
 	addr string
+	// challenge makes the PBX answer an INVITE without Proxy-Authorization with 407 first.
+	challenge bool
+
+	mu      sync.Mutex
+	invites []*gosip.Request
 }
 
-func startEarlyMediaPBX(t *testing.T, earlyFor time.Duration) *earlyMediaPBX {
+func (p *earlyMediaPBX) seenInvites() []*gosip.Request {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]*gosip.Request(nil), p.invites...)
+}
+
+func startEarlyMediaPBX(t *testing.T, earlyFor time.Duration, challenge bool) *earlyMediaPBX {
 	t.Helper()
 	ua, err := sipgo.NewUA()
 	if err != nil {
@@ -40,7 +52,7 @@ func startEarlyMediaPBX(t *testing.T, earlyFor time.Duration) *earlyMediaPBX {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &earlyMediaPBX{addr: conn.LocalAddr().String()}
+	p := &earlyMediaPBX{addr: conn.LocalAddr().String(), challenge: challenge}
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 
@@ -55,6 +67,15 @@ func startEarlyMediaPBX(t *testing.T, earlyFor time.Duration) *earlyMediaPBX {
 		tx.Respond(res)
 	})
 	srv.OnInvite(func(req *gosip.Request, tx gosip.ServerTransaction) {
+		p.mu.Lock()
+		p.invites = append(p.invites, req.Clone())
+		p.mu.Unlock()
+		if p.challenge && req.GetHeader("Proxy-Authorization") == nil {
+			res := gosip.NewResponseFromRequest(req, 407, "Proxy Authentication Required", nil)
+			res.AppendHeader(gosip.NewHeader("Proxy-Authenticate", `Digest realm="pbx", nonce="n407", algorithm=MD5`))
+			tx.Respond(res)
+			return
+		}
 		offer, err := sip.ParseSDP(req.Body())
 		if err != nil {
 			tx.Respond(gosip.NewResponseFromRequest(req, 400, "Bad SDP", nil))
@@ -107,7 +128,7 @@ func startEarlyMediaPBX(t *testing.T, earlyFor time.Duration) *earlyMediaPBX {
 }
 
 func TestEarlyMediaIsHeardBeforeTheAnswer(t *testing.T) {
-	pbx := startEarlyMediaPBX(t, 1500*time.Millisecond)
+	pbx := startEarlyMediaPBX(t, 1500*time.Millisecond, false)
 	audio := &toneAudio{freq: 440}
 	calls := newCallWatcher()
 	w := newWatcher()
@@ -164,4 +185,41 @@ func TestEarlyMediaIsHeardBeforeTheAnswer(t *testing.T) {
 		t.Fatal(err)
 	}
 	calls.wait(t, "ended", 5*time.Second, func(c line.Call) bool { return c.ID == out.ID && c.State == line.CallEnded })
+}
+
+// An INVITE challenged with 407 is sent again with the line's credentials.
+func TestOutgoingCallAnswersProxyChallenge(t *testing.T) {
+	pbx := startEarlyMediaPBX(t, 0, true)
+	calls := newCallWatcher()
+	w := newWatcher()
+	cfg := line.Config{Groups: []line.Group{{Name: "Sales"}}, Lines: []line.Line{{
+		Name: "l", Group: "Sales", Account: line.Account{Registrar: pbx.addr, User: "201", AuthUser: "auth201", Password: "secret"},
+	}}}
+	srv, err := New(cfg, WithEndpoint(sip.EndpointConfig{ListenIP: "127.0.0.1"}), WithStateFunc(w.add), WithCallFunc(calls.add))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	w.waitAll(t, line.RegRegistered, 5*time.Second, "l")
+	dctx, dcancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer dcancel()
+	out, err := srv.Dial(dctx, "l", "300")
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls.wait(t, "connected", 5*time.Second, func(c line.Call) bool { return c.ID == out.ID && c.State == line.CallConnected })
+	inv := pbx.seenInvites()
+	if len(inv) != 2 {
+		t.Fatalf("the PBX saw %d INVITEs, want 2 (challenged, then authorised)", len(inv))
+	}
+	h := inv[1].GetHeader("Proxy-Authorization")
+	if h == nil || !strings.Contains(h.Value(), `username="auth201"`) || !strings.Contains(h.Value(), `nonce="n407"`) {
+		t.Fatalf("second INVITE's Proxy-Authorization: %v", h)
+	}
+	if inv[1].CSeq().SeqNo <= inv[0].CSeq().SeqNo || inv[1].CallID().Value() != inv[0].CallID().Value() {
+		t.Error("the authorised INVITE must keep the Call-ID and raise the CSeq")
+	}
 }
