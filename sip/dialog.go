@@ -161,23 +161,7 @@ func (d *Dialog) do(ctx context.Context, req *gosip.Request) (*gosip.Response, e
 	if err != nil {
 		return nil, err
 	}
-	defer tx.Terminate()
-	for {
-		select {
-		case res := <-tx.Responses():
-			if res.IsProvisional() {
-				continue
-			}
-			return res, nil
-		case <-tx.Done():
-			if err := tx.Err(); err != nil {
-				return nil, err
-			}
-			return nil, gosip.ErrTransactionTimeout
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
-	}
+	return finalResponse(ctx, tx)
 }
 
 func (d *Dialog) writeRequest(req *gosip.Request) error {

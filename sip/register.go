@@ -387,6 +387,12 @@ func (r *Registrar) send(ctx context.Context, req *gosip.Request, paced bool) (*
 	if err != nil {
 		return nil, err
 	}
+	return finalResponse(ctx, tx)
+}
+
+// finalResponse waits for a client transaction's final response, skipping provisional ones, and
+// terminates the transaction.
+func finalResponse(ctx context.Context, tx gosip.ClientTransaction) (*gosip.Response, error) {
 	defer tx.Terminate()
 	for {
 		select {
