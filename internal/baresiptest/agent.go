@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lineupphone/lineup/internal/harness"
 	"github.com/lineupphone/lineup/internal/testpbx"
 )
 
@@ -65,7 +66,7 @@ type Agent struct {
 	recDir  string
 	sipAddr string
 	aor     string
-	log     *logBuffer
+	log     *harness.LogBuffer
 
 	cmd      *exec.Cmd
 	exited   chan struct{} // closed when the process was waited for
@@ -149,7 +150,7 @@ func launch(dir string, cfg Config) (*Agent, error) {
 			dir:    dir,
 			recDir: recDir,
 			aor:    "sip:" + cfg.User + "@" + cfg.PBX.Domain(),
-			log:    &logBuffer{},
+			log:    &harness.LogBuffer{},
 			notify: make(chan struct{}),
 		}
 		lastErr = a.run(bin, modDir)
@@ -198,16 +199,16 @@ func (a *Agent) run(bin, modDir string) error {
 
 	if err := a.connect(ctrlPort); err != nil {
 		a.stop()
-		return fmt.Errorf("%w\nbaresip log (tail):\n%s", err, tail(a.Log(), 30))
+		return fmt.Errorf("%w\nbaresip log (tail):\n%s", err, harness.Tail(a.Log(), 30))
 	}
 	if err := a.waitRegistered(); err != nil {
 		a.stop()
-		return fmt.Errorf("%w\nbaresip log (tail):\n%s", err, tail(a.Log(), 30))
+		return fmt.Errorf("%w\nbaresip log (tail):\n%s", err, harness.Tail(a.Log(), 30))
 	}
 	// baresip only warns about an unknown codec in audio_codecs and then offers all of them.
 	if strings.Contains(a.Log(), "audio codec not found") {
 		a.stop()
-		return fmt.Errorf("baresiptest: baresip rejected the codec list %v\nbaresip log (tail):\n%s", a.cfg.Codecs, tail(a.Log(), 30))
+		return fmt.Errorf("baresiptest: baresip rejected the codec list %v\nbaresip log (tail):\n%s", a.cfg.Codecs, harness.Tail(a.Log(), 30))
 	}
 	return nil
 }
@@ -536,32 +537,6 @@ func (a *Agent) newestRecording(kind string) (string, error) {
 	}
 	sort.Strings(files) // the names carry the start time, year first
 	return files[len(files)-1], nil
-}
-
-// logBuffer collects baresip's output; it is written by exec's copying goroutines.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-func tail(s string, lines int) string {
-	parts := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(parts) > lines {
-		parts = parts[len(parts)-lines:]
-	}
-	return strings.Join(parts, "\n")
 }
 
 // freeSIPPort finds a port p with UDP p, TCP p and TCP p+1 free on 127.0.0.1 (baresip takes

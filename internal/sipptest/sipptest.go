@@ -22,6 +22,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/lineupphone/lineup/internal/harness"
 )
 
 // Option adjusts a SIPp run.
@@ -144,7 +146,7 @@ type Proc struct {
 	addr     string
 	cmd      *exec.Cmd
 	dir      string
-	out      *syncBuffer
+	out      *harness.LogBuffer
 	done     chan struct{}
 	exitCode int
 	once     sync.Once
@@ -212,7 +214,7 @@ func Start(ctx context.Context, t testing.TB, scenario, target string, opts ...O
 	if err != nil {
 		t.Fatalf("sipptest: sipp not found (install the Debian package sip-tester): %v", err)
 	}
-	port, err := freePort()
+	port, err := harness.FreeUDPTCPPort("127.0.0.1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -269,7 +271,7 @@ func Start(ctx context.Context, t testing.TB, scenario, target string, opts ...O
 		args = append(args, target)
 	}
 
-	out := &syncBuffer{}
+	out := &harness.LogBuffer{}
 	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Dir = dir
 	cmd.Stdout = out
@@ -363,42 +365,4 @@ func ModuleRoot() (string, error) {
 		}
 		dir = parent
 	}
-}
-
-// freePort finds a port free for both UDP and TCP on 127.0.0.1.
-func freePort() (int, error) {
-	var lastErr error
-	for i := 0; i < 50; i++ {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return 0, fmt.Errorf("sipptest: free port: %w", err)
-		}
-		port := ln.Addr().(*net.TCPAddr).Port
-		pc, err := net.ListenPacket("udp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
-		_ = ln.Close()
-		if err != nil {
-			lastErr = err
-			continue
-		}
-		_ = pc.Close()
-		return port, nil
-	}
-	return 0, fmt.Errorf("sipptest: no port free for both udp and tcp: %w", lastErr)
-}
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf strings.Builder
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

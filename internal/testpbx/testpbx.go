@@ -1,7 +1,6 @@
 package testpbx
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -14,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/lineupphone/lineup/internal/harness"
 )
 
 // User is one SIP account the PBX accepts REGISTER from. Name is the auth user name and the user
@@ -62,7 +63,7 @@ type PBX struct {
 	tcpAddr string
 	tlsAddr string
 
-	log *logBuffer
+	log *harness.LogBuffer
 
 	mu   sync.Mutex
 	proc *process // nil when not running
@@ -100,7 +101,7 @@ func Launch(ctx context.Context, cfg Config) (*PBX, error) {
 		return nil, fmt.Errorf("testpbx: listen port %q: not a port number", portStr)
 	}
 
-	p := &PBX{cfg: cfg, bin: bin, log: &logBuffer{}}
+	p := &PBX{cfg: cfg, bin: bin, log: &harness.LogBuffer{}}
 	if cfg.Dir == "" {
 		dir, err := os.MkdirTemp("", "testpbx-")
 		if err != nil {
@@ -129,7 +130,7 @@ func Launch(ctx context.Context, cfg Config) (*PBX, error) {
 			p.tcpAddr = p.udpAddr
 			p.tlsAddr = net.JoinHostPort(host, strconv.Itoa(fixedPort+1))
 		} else {
-			port, err := freeUDPTCPPort(host)
+			port, err := harness.FreeUDPTCPPort(host)
 			if err != nil {
 				p.removeOwnDir()
 				return nil, err
@@ -192,7 +193,7 @@ func (p *PBX) startAndWait(ctx context.Context) error {
 		p.mu.Lock()
 		p.proc = nil
 		p.mu.Unlock()
-		return fmt.Errorf("%w\nkamailio log (tail):\n%s", err, tail(p.log.String(), 40))
+		return fmt.Errorf("%w\nkamailio log (tail):\n%s", err, harness.Tail(p.log.String(), 40))
 	}
 	return nil
 }
@@ -345,57 +346,6 @@ func (p *PBX) removeOwnDir() {
 	if p.ownDir {
 		_ = os.RemoveAll(p.cfg.Dir)
 	}
-}
-
-// logBuffer collects Kamailio's output; it is written by exec's copying goroutines.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(data []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(data)
-}
-
-func (b *logBuffer) WriteString(s string) {
-	_, _ = b.Write([]byte(s))
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-func tail(s string, lines int) string {
-	parts := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(parts) > lines {
-		parts = parts[len(parts)-lines:]
-	}
-	return strings.Join(parts, "\n")
-}
-
-// freeUDPTCPPort finds a port that is free for both UDP and TCP on host.
-func freeUDPTCPPort(host string) (int, error) {
-	var lastErr error
-	for i := 0; i < 50; i++ {
-		ln, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
-		if err != nil {
-			return 0, fmt.Errorf("testpbx: free port: %w", err)
-		}
-		port := ln.Addr().(*net.TCPAddr).Port
-		pc, err := net.ListenPacket("udp", net.JoinHostPort(host, strconv.Itoa(port)))
-		_ = ln.Close()
-		if err != nil {
-			lastErr = err
-			continue
-		}
-		_ = pc.Close()
-		return port, nil
-	}
-	return 0, fmt.Errorf("testpbx: no port free for both udp and tcp: %w", lastErr)
 }
 
 func freeTCPPortOtherThan(host string, not int) (int, error) {
