@@ -162,6 +162,8 @@ type parsed struct {
 	err error
 	// digits are the E.164 digits (without +) read.
 	digits string
+	// unstable is set when the number reads differently from its own E.164 form.
+	unstable bool
 }
 
 // maxE164Digits is the most digits an E.164 number has, country code included.
@@ -184,11 +186,19 @@ func parseE164(digits string) parsed {
 	if p.result == phonenumbers.IS_POSSIBLE && len(strings.TrimPrefix(e164(num), "+")) > maxE164Digits {
 		p.result, p.valid = phonenumbers.TOO_LONG, false
 	}
+	// phonenumbers drops a national prefix written after the country code ("+49 (0)89 ..."). If the
+	// result would lose yet another prefix when read again, it is no number of that country, and
+	// giving it out as canonical would make the canonical form change each time it is read.
+	if again, err := phonenumbers.Parse(e164(num), "ZZ"); err != nil || e164(again) != e164(num) {
+		p.unstable, p.valid = true, false
+	}
 	return p
 }
 
 // usable reports whether phonenumbers read the number and its length is possible for its country.
-func (p parsed) usable() bool { return p.err == nil && p.result == phonenumbers.IS_POSSIBLE }
+func (p parsed) usable() bool {
+	return p.err == nil && p.result == phonenumbers.IS_POSSIBLE && !p.unstable
+}
 
 // e164 formats a number read by phonenumbers as E.164. Reading that again gives the same number.
 func e164(num *phonenumbers.PhoneNumber) string {
@@ -215,6 +225,9 @@ func (p parsed) reason() string {
 		return "is " + what
 	}
 	where := countryName(int(p.num.GetCountryCode()))
+	if p.unstable {
+		return "is no number in " + where
+	}
 	switch p.result {
 	case phonenumbers.INVALID_COUNTRY_CODE:
 		return fmt.Sprintf("no country has the code +%d", p.num.GetCountryCode())

@@ -431,6 +431,7 @@ func TestBadNumbers(t *testing.T) {
 		{london, "+44 20 7946 0000 1234", `number "+44 20 7946 0000 1234": too long for the United Kingdom`},
 		{zurich, "+41 44 123 45 67 89 01 23", `number "+41 44 123 45 67 89 01 23": too long for Switzerland`},
 		{vienna, "+43 1", `number "+43 1": too short for Austria`},
+		{munich, "+49 0 0 89 1234567", `number "+49 0 0 89 1234567": is no number in Germany`},
 		{Location{Name: "Nowhere"}, "089 1234567", `number "089 1234567": needs a leading + here: location "Nowhere" has no valid country code`},
 		{munich, strings.Repeat("1", 65), `number "` + strings.Repeat("1", 65) + `": is longer than 64 characters`},
 	} {
