@@ -28,9 +28,10 @@ const (
 // Store is Lineup's open data file. Its methods are safe for concurrent use; bbolt runs one
 // read-write transaction at a time and any number of readers beside it.
 type Store struct {
-	db   *bolt.DB
-	path string
-	log  *slog.Logger
+	db      *bolt.DB
+	path    string
+	log     *slog.Logger
+	journal journalSlot
 }
 
 // Option changes how Open works.
@@ -160,12 +161,14 @@ func (s *Store) tightenMode() error {
 	return nil
 }
 
-// Close releases the file and its lock.
+// Close writes the journal entries still queued, stops the journal's writer, and releases the
+// file and its lock. A journal write failure not yet reported by Journal.Flush is returned.
 func (s *Store) Close() error {
+	jerr := s.closeJournal()
 	if err := s.db.Close(); err != nil {
-		return fmt.Errorf("close %s: %w", s.path, err)
+		return errors.Join(jerr, fmt.Errorf("close %s: %w", s.path, err))
 	}
-	return nil
+	return jerr
 }
 
 // Path returns the data file's path.

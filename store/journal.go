@@ -1,0 +1,691 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/lineupphone/lineup/line"
+)
+
+// The call journal lives in three top-level buckets:
+//
+//	journal            key: entry ID, 8 bytes big-endian; value: the entry as JSON (journalRecord)
+//	journal_by_number  key: reversed number + 0x00 + ID; value: empty. One key for the remote and
+//	                   one for the local number of every entry (one only when they are equal).
+//	journal_by_line    key: line name + 0x00 + ID; value: empty.
+//
+// IDs grow with every entry written, so "the latest N" is a reverse cursor walk over "journal".
+// An ID is the entry's end time in Unix microseconds, or the previous ID + 1 when that is not
+// larger: IDs are unique and increasing, and an entry's ID is never below its end time (nor,
+// therefore, its start time). A walk from the newest entry can thus stop at the first ID before
+// the From bound of a query. Numbers are stored reversed in the index so that one prefix scan
+// finds a number exactly (reversed number + 0x00) or by its last digits (reversed digits alone);
+// neither numbers nor line names can contain 0x00 (line.JournalEntry.Validate refuses control
+// characters).
+//
+// The buckets are created by the first journal write and a missing bucket reads as an empty
+// journal, so files written before the journal existed need no migration and the schema version
+// stays as it was.
+var (
+	bucketJournal         = []byte("journal")
+	bucketJournalByNumber = []byte("journal_by_number")
+	bucketJournalByLine   = []byte("journal_by_line")
+)
+
+// ErrJournalClosed is wrapped by Journal.Add once the store is closed.
+var ErrJournalClosed = errors.New("journal is closed")
+
+// ErrJournalBacklog is wrapped by Journal.Add when so many entries wait for the disk that taking
+// more would let memory grow without bound; the entry is not journaled.
+var ErrJournalBacklog = errors.New("journal backlog is full")
+
+// ErrJournalEntryNotFound is wrapped when no journal entry has the given ID.
+var ErrJournalEntryNotFound = errors.New("journal entry not found")
+
+const (
+	// journalMaxQueued bounds the entries waiting for the writer.
+	journalMaxQueued = 1 << 16
+	// journalMaxBatch bounds the entries written in one transaction.
+	journalMaxBatch = 4096
+	// journalPage is how many entries ExportCSV reads per read transaction, so that a long
+	// export does not hold one transaction open (which would stall the writer when the file
+	// grows).
+	journalPage = 1000
+)
+
+// journalSlot is the Store's journal, made on first use.
+type journalSlot struct {
+	once sync.Once
+	j    *Journal
+}
+
+// Journal is the call journal of a Store. Add queues entries and returns at once; one writer
+// goroutine, started by the first Add and stopped by Store.Close, writes what is queued in one
+// transaction per batch. Its methods are safe for concurrent use.
+type Journal struct {
+	s *Store
+
+	mu sync.Mutex
+	// queue holds entries accepted by Add and not yet taken by the writer.
+	queue []line.JournalEntry
+	// queued counts the entries accepted by Add, and done those the writer has finished with
+	// (written or lost); Flush waits for done to reach queued.
+	queued, done uint64
+	// progress is closed and replaced whenever done grows.
+	progress chan struct{}
+	// lost counts entries whose write failed since the last Flush, and failure is the first
+	// such error.
+	lost    uint64
+	failure error
+	running bool
+	closed  bool
+	// wake is signalled when there is work or the journal closes; exited is closed when the
+	// writer returns.
+	wake   chan struct{}
+	exited chan struct{}
+}
+
+// Journal returns the store's call journal.
+func (s *Store) Journal() *Journal {
+	s.journal.once.Do(func() {
+		s.journal.j = &Journal{
+			s:        s,
+			progress: make(chan struct{}),
+			wake:     make(chan struct{}, 1),
+			exited:   make(chan struct{}),
+		}
+	})
+	return s.journal.j
+}
+
+// closeJournal refuses further entries, waits until the writer has written everything queued
+// and stops it. It returns the write failures Flush has not reported.
+func (s *Store) closeJournal() error {
+	j := s.Journal()
+	j.mu.Lock()
+	j.closed = true
+	running := j.running
+	j.mu.Unlock()
+	if running {
+		j.signal()
+		<-j.exited
+	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.takeFailure()
+}
+
+func (j *Journal) signal() {
+	select {
+	case j.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Add validates e and queues it for writing; it does not wait for the disk. The store assigns
+// the ID (an ID set in e is ignored). An invalid entry is refused with the error of
+// line.JournalEntry.Validate wrapped (errors.Is(err, line.ErrInvalid) holds). Add fails with
+// ErrJournalClosed after Store.Close and with ErrJournalBacklog when the disk is far behind.
+func (j *Journal) Add(ctx context.Context, e line.JournalEntry) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("journal call: %w", err)
+	}
+	if err := e.Validate(); err != nil {
+		return fmt.Errorf("journal call: %w", err)
+	}
+	e.ID = 0
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.closed {
+		return fmt.Errorf("journal call on line %q: %w", e.Line, ErrJournalClosed)
+	}
+	if len(j.queue) >= journalMaxQueued {
+		return fmt.Errorf("journal call on line %q: %w (%d entries wait for the disk)", e.Line, ErrJournalBacklog, len(j.queue))
+	}
+	j.queue = append(j.queue, e)
+	j.queued++
+	if !j.running {
+		j.running = true
+		go j.run()
+	}
+	j.signal()
+	return nil
+}
+
+// Flush waits until every entry queued before the call is written, or ctx ends. It returns an
+// error when entries could not be written since the last Flush (they are lost; each failure is
+// also logged).
+func (j *Journal) Flush(ctx context.Context) error {
+	j.mu.Lock()
+	target := j.queued
+	for j.done < target {
+		ch := j.progress
+		j.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return fmt.Errorf("flush journal: %w", ctx.Err())
+		}
+		j.mu.Lock()
+	}
+	defer j.mu.Unlock()
+	return j.takeFailure()
+}
+
+// takeFailure returns and forgets the write failures; j.mu must be held.
+func (j *Journal) takeFailure() error {
+	if j.failure == nil {
+		return nil
+	}
+	err := fmt.Errorf("journal: %d entries could not be written: %w", j.lost, j.failure)
+	j.lost, j.failure = 0, nil
+	return err
+}
+
+// run is the writer: it writes batches until the journal is closed and the queue is empty.
+func (j *Journal) run() {
+	defer close(j.exited)
+	for {
+		j.mu.Lock()
+		n := min(len(j.queue), journalMaxBatch)
+		batch := j.queue[:n:n]
+		j.queue = j.queue[n:]
+		if len(j.queue) == 0 {
+			j.queue = nil // let the array go
+		}
+		closed := j.closed
+		j.mu.Unlock()
+		if n == 0 {
+			if closed {
+				return
+			}
+			<-j.wake
+			continue
+		}
+		err := j.s.db.Update(func(tx *bolt.Tx) error { return putJournal(tx, batch) })
+		if err != nil {
+			j.s.log.Error("journal entries lost: write failed", "entries", n, "err", err)
+		}
+		j.mu.Lock()
+		j.done += uint64(n)
+		if err != nil {
+			j.lost += uint64(n)
+			if j.failure == nil {
+				j.failure = err
+			}
+		}
+		close(j.progress)
+		j.progress = make(chan struct{})
+		j.mu.Unlock()
+	}
+}
+
+// putJournal writes a batch of valid entries, assigning their IDs.
+func putJournal(tx *bolt.Tx, batch []line.JournalEntry) error {
+	var bs [3]*bolt.Bucket
+	for i, name := range [][]byte{bucketJournal, bucketJournalByNumber, bucketJournalByLine} {
+		b, err := tx.CreateBucketIfNotExists(name)
+		if err != nil {
+			return fmt.Errorf("create bucket %q: %w", name, err)
+		}
+		bs[i] = b
+	}
+	entries, byNumber, byLine := bs[0], bs[1], bs[2]
+	// IDs only grow, so the entries' pages fill from the right: pack them.
+	entries.FillPercent = 0.9
+	var last uint64
+	if k, _ := entries.Cursor().Last(); len(k) == 8 {
+		last = binary.BigEndian.Uint64(k)
+	}
+	empty := []byte{}
+	for i := range batch {
+		e := &batch[i]
+		id := uint64(max(e.End.UnixMicro(), 0))
+		if id <= last {
+			id = last + 1
+		}
+		last = id
+		v, err := json.Marshal(toRecord(e))
+		if err != nil {
+			return fmt.Errorf("encode journal entry: %w", err)
+		}
+		if err := entries.Put(idKey(id), v); err != nil {
+			return fmt.Errorf("bucket %q key %d: %w", bucketJournal, id, err)
+		}
+		numbers := []string{e.RemoteNumber, e.LocalNumber}
+		if e.LocalNumber == e.RemoteNumber {
+			numbers = numbers[:1]
+		}
+		for _, n := range numbers {
+			if n == "" {
+				continue
+			}
+			if err := byNumber.Put(numberKey(n, id), empty); err != nil {
+				return fmt.Errorf("bucket %q: %w", bucketJournalByNumber, err)
+			}
+		}
+		if err := byLine.Put(indexKey([]byte(e.Line), id), empty); err != nil {
+			return fmt.Errorf("bucket %q: %w", bucketJournalByLine, err)
+		}
+	}
+	return nil
+}
+
+func idKey(id uint64) []byte {
+	return binary.BigEndian.AppendUint64(make([]byte, 0, 8), id)
+}
+
+// indexKey returns prefix + 0x00 + ID.
+func indexKey(prefix []byte, id uint64) []byte {
+	k := make([]byte, 0, len(prefix)+9)
+	k = append(k, prefix...)
+	k = append(k, 0)
+	return binary.BigEndian.AppendUint64(k, id)
+}
+
+func numberKey(n string, id uint64) []byte { return indexKey(reversed(n), id) }
+
+func reversed(s string) []byte {
+	b := []byte(s)
+	slices.Reverse(b)
+	return b
+}
+
+// journalRecord is how an entry is stored: times as Unix nanoseconds, names of enumerations as
+// text. Zero fields are left out.
+type journalRecord struct {
+	Line         string `json:"line"`
+	Group        string `json:"group,omitempty"`
+	Direction    string `json:"direction"`
+	LocalNumber  string `json:"local,omitempty"`
+	RemoteNumber string `json:"remote,omitempty"`
+	RemoteName   string `json:"name,omitempty"`
+	Start        int64  `json:"start"`
+	Answer       int64  `json:"answer,omitempty"`
+	End          int64  `json:"end"`
+	Duration     int64  `json:"duration,omitempty"`
+	Outcome      string `json:"outcome"`
+	Code         int    `json:"code,omitempty"`
+	FeatureCode  string `json:"feature_code,omitempty"`
+	Client       string `json:"client,omitempty"`
+	Memo         string `json:"memo,omitempty"`
+}
+
+func toRecord(e *line.JournalEntry) journalRecord {
+	r := journalRecord{
+		Line: e.Line, Group: e.Group, Direction: e.Direction.String(),
+		LocalNumber: e.LocalNumber, RemoteNumber: e.RemoteNumber, RemoteName: e.RemoteName,
+		Start: e.Start.UnixNano(), End: e.End.UnixNano(), Duration: int64(e.Duration),
+		Outcome: e.Outcome.String(), Code: e.Code, FeatureCode: e.FeatureCode, Client: e.Client, Memo: e.Memo,
+	}
+	if !e.Answer.IsZero() {
+		r.Answer = e.Answer.UnixNano()
+	}
+	return r
+}
+
+// decodeEntry reads the record stored under key k. Times come back in the local time zone.
+func decodeEntry(k, v []byte) (line.JournalEntry, error) {
+	bad := func(what string) error {
+		return fmt.Errorf("bucket %q key %x: %s: %w", bucketJournal, k, what, ErrCorrupt)
+	}
+	if len(k) != 8 {
+		return line.JournalEntry{}, bad("key is not 8 bytes")
+	}
+	var r journalRecord
+	if err := json.Unmarshal(v, &r); err != nil {
+		return line.JournalEntry{}, bad(err.Error())
+	}
+	e := line.JournalEntry{
+		ID: binary.BigEndian.Uint64(k), Line: r.Line, Group: r.Group,
+		LocalNumber: r.LocalNumber, RemoteNumber: r.RemoteNumber, RemoteName: r.RemoteName,
+		Start: time.Unix(0, r.Start), End: time.Unix(0, r.End), Duration: time.Duration(r.Duration),
+		Code: r.Code, FeatureCode: r.FeatureCode, Client: r.Client, Memo: r.Memo,
+	}
+	if r.Answer != 0 {
+		e.Answer = time.Unix(0, r.Answer)
+	}
+	switch r.Direction {
+	case line.Incoming.String():
+		e.Direction = line.Incoming
+	case line.Outgoing.String():
+		e.Direction = line.Outgoing
+	default:
+		return line.JournalEntry{}, bad(fmt.Sprintf("unknown direction %q", r.Direction))
+	}
+	o, err := line.ParseOutcome(r.Outcome)
+	if err != nil {
+		return line.JournalEntry{}, bad(err.Error())
+	}
+	e.Outcome = o
+	return e, nil
+}
+
+// SetMemo replaces the memo of entry id; an empty memo removes it. It fails with an error
+// wrapping ErrJournalEntryNotFound when there is no such entry, and with a validation error
+// (line.ErrInvalid) for a memo that is too long or holds control characters other than line
+// breaks and tabs.
+func (j *Journal) SetMemo(id uint64, memo string) error {
+	err := j.s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketJournal)
+		k := idKey(id)
+		var v []byte
+		if b != nil {
+			v = b.Get(k)
+		}
+		if v == nil {
+			return ErrJournalEntryNotFound
+		}
+		e, err := decodeEntry(k, v)
+		if err != nil {
+			return err
+		}
+		e.Memo = memo
+		if err := e.Validate(); err != nil {
+			return err
+		}
+		nv, err := json.Marshal(toRecord(&e))
+		if err != nil {
+			return fmt.Errorf("encode journal entry: %w", err)
+		}
+		return b.Put(k, nv)
+	})
+	if err != nil {
+		return fmt.Errorf("set memo of journal entry %d: %w", id, err)
+	}
+	return nil
+}
+
+// JournalQuery selects journal entries. Zero fields select everything; the filters combine
+// with "and". Results are newest first (by ID).
+type JournalQuery struct {
+	// Line is a line's name, matched exactly.
+	Line string
+	// Number matches entries whose remote or local number ends with it, so "1234567" finds
+	// "+49891234567" and "201" finds the extension 201 as well as "+49891234201". With
+	// ExactNumber the whole number must equal it. Numbers are compared in their canonical form,
+	// as stored; Number follows line.CheckJournalNumber.
+	Number      string
+	ExactNumber bool
+	// Outcome selects one outcome; line.OutcomeUnset selects all.
+	Outcome line.Outcome
+	// From and To select entries whose Start is in [From, To); a zero bound is open.
+	From, To time.Time
+	// Before selects entries with an ID below it, to page through results; 0 means no bound.
+	Before uint64
+	// Limit returns at most this many entries; 0 means no limit.
+	Limit int
+}
+
+func (q JournalQuery) check() error {
+	var errs []error
+	if q.Number != "" {
+		if err := line.CheckJournalNumber(q.Number); err != nil {
+			errs = append(errs, fmt.Errorf("number %q: %w", q.Number, err))
+		}
+	}
+	if q.Outcome != line.OutcomeUnset && !q.Outcome.Valid() {
+		errs = append(errs, fmt.Errorf("outcome %d: %w", int(q.Outcome), line.ErrUnknownValue))
+	}
+	if q.Limit < 0 {
+		errs = append(errs, fmt.Errorf("limit %d: must not be negative", q.Limit))
+	}
+	if !q.From.IsZero() && !q.To.IsZero() && !q.To.After(q.From) {
+		errs = append(errs, errors.New("time range: to must be after from"))
+	}
+	return errors.Join(errs...)
+}
+
+// Latest returns the n newest entries, newest first.
+func (j *Journal) Latest(n int) ([]line.JournalEntry, error) {
+	if n < 0 {
+		return nil, fmt.Errorf("read journal: count %d: must not be negative", n)
+	}
+	if n == 0 {
+		return nil, nil
+	}
+	return j.Query(JournalQuery{Limit: n})
+}
+
+// Query returns the entries q selects, newest first. Entries still queued by Add are not seen;
+// call Flush first where that matters.
+func (j *Journal) Query(q JournalQuery) ([]line.JournalEntry, error) {
+	if err := q.check(); err != nil {
+		return nil, fmt.Errorf("query journal: %w", err)
+	}
+	var out []line.JournalEntry
+	err := j.s.db.View(func(tx *bolt.Tx) error {
+		return scanJournal(tx, q, func(e line.JournalEntry) bool {
+			out = append(out, e)
+			return q.Limit == 0 || len(out) < q.Limit
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("query journal: %w", err)
+	}
+	return out, nil
+}
+
+// scanJournal calls fn for each entry q selects, newest first, until fn returns false. Only the
+// Limit of q is left to fn.
+func scanJournal(tx *bolt.Tx, q JournalQuery, fn func(line.JournalEntry) bool) error {
+	entries := tx.Bucket(bucketJournal)
+	if entries == nil {
+		return nil
+	}
+	// Entries with an ID below floor ended, and so started, before From.
+	var floor uint64
+	if !q.From.IsZero() {
+		floor = uint64(max(q.From.UnixMicro(), 0))
+	}
+	ceiling := q.Before // exclusive; 0 for none
+	inRange := func(id uint64) bool { return id >= floor && (ceiling == 0 || id < ceiling) }
+	match := func(e *line.JournalEntry) bool {
+		return (q.Line == "" || e.Line == q.Line) &&
+			(q.Outcome == line.OutcomeUnset || e.Outcome == q.Outcome) &&
+			(q.From.IsZero() || !e.Start.Before(q.From)) &&
+			(q.To.IsZero() || e.Start.Before(q.To))
+	}
+	visit := func(k, v []byte) (bool, error) {
+		if v == nil {
+			return false, fmt.Errorf("bucket %q key %x: entry in index but missing: %w", bucketJournal, k, ErrCorrupt)
+		}
+		e, err := decodeEntry(k, v)
+		if err != nil {
+			return false, err
+		}
+		if !match(&e) {
+			return true, nil
+		}
+		return fn(e), nil
+	}
+
+	if q.Number != "" {
+		// Several numbers may end in the digits asked for, each with its own run of IDs: gather
+		// the IDs from the index keys, then read the entries newest first.
+		idx := tx.Bucket(bucketJournalByNumber)
+		if idx == nil {
+			return nil
+		}
+		prefix := reversed(q.Number)
+		if q.ExactNumber {
+			prefix = append(prefix, 0)
+		}
+		var ids []uint64
+		c := idx.Cursor()
+		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+			if len(k) < 9 {
+				return fmt.Errorf("bucket %q key %x: too short: %w", bucketJournalByNumber, k, ErrCorrupt)
+			}
+			if id := binary.BigEndian.Uint64(k[len(k)-8:]); inRange(id) {
+				ids = append(ids, id)
+			}
+		}
+		slices.Sort(ids)
+		ids = slices.Compact(ids) // an entry with equal local and remote number is indexed once, but be safe
+		for i := len(ids) - 1; i >= 0; i-- {
+			k := idKey(ids[i])
+			more, err := visit(k, entries.Get(k))
+			if err != nil || !more {
+				return err
+			}
+		}
+		return nil
+	}
+
+	if q.Line != "" {
+		idx := tx.Bucket(bucketJournalByLine)
+		if idx == nil {
+			return nil
+		}
+		prefix := append([]byte(q.Line), 0)
+		return reverseWalk(idx.Cursor(), prefix, ceiling, func(k, _ []byte) (bool, error) {
+			if len(k) != len(prefix)+8 {
+				return false, fmt.Errorf("bucket %q key %x: bad length: %w", bucketJournalByLine, k, ErrCorrupt)
+			}
+			id := binary.BigEndian.Uint64(k[len(prefix):])
+			if id < floor {
+				return false, nil
+			}
+			ek := idKey(id)
+			return visit(ek, entries.Get(ek))
+		})
+	}
+
+	return reverseWalk(entries.Cursor(), nil, ceiling, func(k, v []byte) (bool, error) {
+		if len(k) == 8 && binary.BigEndian.Uint64(k) < floor {
+			return false, nil
+		}
+		return visit(k, v)
+	})
+}
+
+// reverseWalk calls fn for the keys prefix + 8-byte ID, from the highest ID below ceiling (all
+// when ceiling is 0) down, until fn returns false or an error.
+func reverseWalk(c *bolt.Cursor, prefix []byte, ceiling uint64, fn func(k, v []byte) (bool, error)) error {
+	var seek []byte
+	if ceiling != 0 {
+		seek = binary.BigEndian.AppendUint64(slices.Clone(prefix), ceiling)
+	} else {
+		// Longer than any key of the prefix, and above all of them.
+		seek = append(slices.Clone(prefix), 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff)
+	}
+	k, v := c.Seek(seek)
+	if k == nil {
+		k, v = c.Last()
+	} else {
+		k, v = c.Prev()
+	}
+	for ; k != nil && bytes.HasPrefix(k, prefix); k, v = c.Prev() {
+		more, err := fn(k, v)
+		if err != nil || !more {
+			return err
+		}
+	}
+	return nil
+}
+
+// journalCSVHeader names the columns ExportCSV writes.
+var journalCSVHeader = []string{
+	"id", "line", "group", "direction", "local_number", "remote_number", "remote_name",
+	"start", "answer", "end", "duration_seconds", "outcome", "code", "feature_code", "client", "memo",
+}
+
+// ExportCSV writes the entries q selects, newest first, as CSV (RFC 4180, encoding/csv) with a
+// header row: id, line, group, direction, local_number, remote_number, remote_name, start,
+// answer, end (RFC 3339 in the local time zone, answer empty when the call was not answered),
+// duration_seconds (to the millisecond), outcome (its name), code (empty for 0), feature_code,
+// client, memo. A text cell that a spreadsheet would run as a formula (it starts with = @ tab or
+// CR, or with + or - not followed by digits only) is written with a leading apostrophe.
+func (j *Journal) ExportCSV(w io.Writer, q JournalQuery) error {
+	if err := q.check(); err != nil {
+		return fmt.Errorf("export journal: %w", err)
+	}
+	cw := csv.NewWriter(w)
+	if err := cw.Write(journalCSVHeader); err != nil {
+		return fmt.Errorf("export journal: %w", err)
+	}
+	left := q.Limit
+	for {
+		page := q
+		page.Limit = journalPage
+		if left > 0 {
+			page.Limit = min(left, journalPage)
+		}
+		got, err := j.Query(page)
+		if err != nil {
+			return fmt.Errorf("export journal: %w", err)
+		}
+		for i := range got {
+			if err := cw.Write(csvRow(&got[i])); err != nil {
+				return fmt.Errorf("export journal: %w", err)
+			}
+		}
+		if left > 0 {
+			left -= len(got)
+		}
+		if len(got) < page.Limit || q.Limit > 0 && left == 0 {
+			break
+		}
+		q.Before = got[len(got)-1].ID
+	}
+	cw.Flush()
+	if err := cw.Error(); err != nil {
+		return fmt.Errorf("export journal: %w", err)
+	}
+	return nil
+}
+
+func csvRow(e *line.JournalEntry) []string {
+	stamp := func(t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		return t.Local().Format(time.RFC3339)
+	}
+	code := ""
+	if e.Code != 0 {
+		code = strconv.Itoa(e.Code)
+	}
+	return []string{
+		strconv.FormatUint(e.ID, 10), csvText(e.Line), csvText(e.Group), e.Direction.String(),
+		csvText(e.LocalNumber), csvText(e.RemoteNumber), csvText(e.RemoteName),
+		stamp(e.Start), stamp(e.Answer), stamp(e.End),
+		strconv.FormatFloat(e.Duration.Round(time.Millisecond).Seconds(), 'f', -1, 64),
+		e.Outcome.String(), code, csvText(e.FeatureCode), csvText(e.Client), csvText(e.Memo),
+	}
+}
+
+// csvText defuses a cell that a spreadsheet would take for a formula. The remote name comes from
+// the caller's SIP headers, so it must not be able to run anything on the user's machine.
+func csvText(s string) string {
+	if s == "" {
+		return s
+	}
+	switch s[0] {
+	case '=', '@', '\t', '\r':
+		return "'" + s
+	case '+', '-':
+		if len(s) == 1 {
+			return "'" + s
+		}
+		for i := 1; i < len(s); i++ {
+			if s[i] < '0' || s[i] > '9' {
+				return "'" + s
+			}
+		}
+	}
+	return s
+}
