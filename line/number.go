@@ -94,17 +94,13 @@ func (l Location) isExtension(digits string) bool {
 	return true
 }
 
-// country returns the location's country calling code and the phonenumbers region it belongs to.
-func (l Location) country() (int, string, bool) {
+// hasCountry reports whether the location's country code is one phonenumbers knows.
+func (l Location) hasCountry() bool {
 	if l.CountryCode == "" || len(l.CountryCode) > 3 || l.CountryCode[0] == '0' || !allDigits(l.CountryCode) {
-		return 0, "", false
+		return false
 	}
 	cc, _ := strconv.Atoi(l.CountryCode)
-	region := phonenumbers.GetRegionCodeForCountryCode(cc)
-	if region == "ZZ" {
-		return 0, "", false
-	}
-	return cc, region, true
+	return phonenumbers.GetRegionCodeForCountryCode(cc) != "ZZ"
 }
 
 func allDigits(s string) bool {
@@ -117,8 +113,7 @@ func allDigits(s string) bool {
 }
 
 // readings lists the ways of reading an input without a leading +, most likely first, each as the
-// E.164 digits (without +) it stands for. The one rule
-// applied to the digits d is:
+// E.164 digits (without +) it stands for. The one rule applied to the digits d is:
 //
 //  1. d as written: starting with the international prefix it is international; else starting
 //     with the national prefix it is national; else it is a local number in the location's area,
@@ -268,14 +263,14 @@ func (l Location) Canonical(input string) (string, error) {
 		}
 		// Base number and extension make a full number only when its length is possible; else
 		// the extension cannot be called from outside and stays internal.
-		if _, _, ok := l.country(); ok {
+		if l.hasCountry() {
 			if p := parseE164(l.CountryCode + l.AreaCode + l.BaseNumber + d); p.usable() {
 				return e164(p.num), nil
 			}
 		}
 		return d, nil
 	}
-	if _, _, ok := l.country(); !ok {
+	if !l.hasCountry() {
 		return "", badNumber(input, "needs a leading + here: location %q has no valid country code", l.Name)
 	}
 	reads := l.readings(d)
@@ -372,7 +367,7 @@ func (l Location) Dialable(input string) (string, error) {
 	if ext, ok := l.Internal(c); ok {
 		return ext, nil
 	}
-	if _, _, ok := l.country(); !ok {
+	if !l.hasCountry() {
 		return "", badNumber(input, "cannot be dialled: location %q has no valid country code", l.Name)
 	}
 	p := parseE164(strings.TrimPrefix(c, "+"))

@@ -2,8 +2,11 @@ package line
 
 import (
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/nyaruka/phonenumbers"
 )
 
 // The sites the tests dial from. Each is tried with and without an outside-line code and with and
@@ -164,6 +167,26 @@ var extensions = map[string]struct{ ext, withBase string }{
 	"Zurich":   {"34", "+41442681234"},
 	"London":   {"0123", "+442031230123"},
 	"New York": {"0123", "+12124560123"},
+}
+
+func TestSitesUseTheRealPrefixes(t *testing.T) {
+	// The test sites dial as their countries do, by phonenumbers' metadata: national prefix, and
+	// the international prefix seen when a foreign number is formatted for dialling from there.
+	foreign, err := phonenumbers.Parse("+8613812345678", "ZZ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range sites {
+		cc, _ := strconv.Atoi(s.loc.CountryCode)
+		region := phonenumbers.GetRegionCodeForCountryCode(cc)
+		if got := phonenumbers.GetNddPrefixForRegion(region, true); got != s.loc.NationalPrefix {
+			t.Errorf("%s (%s): national prefix %q, phonenumbers says %q", s.loc.Name, region, s.loc.NationalPrefix, got)
+		}
+		out := phonenumbers.FormatOutOfCountryCallingNumber(foreign, region)
+		if !strings.HasPrefix(out, s.loc.InternationalPrefix+" 86 ") {
+			t.Errorf("%s (%s): international prefix %q, phonenumbers dials China as %q", s.loc.Name, region, s.loc.InternationalPrefix, out)
+		}
+	}
 }
 
 func TestCanonicalReadsEveryShape(t *testing.T) {
@@ -506,7 +529,7 @@ func FuzzLocationNumbers(f *testing.F) {
 			if err == nil && (d == "" || !allDigits(d)) {
 				t.Errorf("%s: Dialable(%q) = %q, want digits only", describe(l), in, d)
 			}
-			if _, _, known := l.country(); known && (err == nil) != (c != "") {
+			if l.hasCountry() && (err == nil) != (c != "") {
 				t.Errorf("%s: Canonical(%q) = %q but Dialable = %q, %v", describe(l), in, c, d, err)
 			}
 			if ext, ok := l.Internal(in); ok && (ext == "" || !allDigits(ext)) {
