@@ -92,6 +92,8 @@ type call struct {
 	// mediaRunning is set while a media stream owns the sockets; its goroutine then releases
 	// them when the stream stops, else finish does.
 	mediaRunning bool
+	// accepting is set once Answer has taken the call, so a second Answer is refused.
+	accepting bool
 	// mediaEnded receives the stream's end (nil, or ErrInactive...) once; streamCodec is the
 	// codec the stream runs with.
 	mediaEnded  chan error
@@ -208,7 +210,7 @@ func (s *Server) Dial(ctx context.Context, lineName, target string) (line.Call, 
 	if err != nil {
 		return line.Call{}, fmt.Errorf("dial: %w", err)
 	}
-	c.info.RemoteNumber = targetUser(target)
+	c.update(func(i *line.Call) { i.RemoteNumber = targetUser(target) })
 	local, err := c.openMedia(s.localHost(l.Account))
 	if err != nil {
 		c.finish(0, "no media port: "+err.Error())
@@ -221,8 +223,13 @@ func (s *Server) Dial(ctx context.Context, lineName, target string) (line.Call, 
 	}
 	c.mu.Lock()
 	c.out = out
+	ended := c.info.State == line.CallEnded
 	c.mu.Unlock()
-	s.reportCall(c.snapshot())
+	if ended {
+		// Hung up (or the server stopped) while the INVITE went out.
+		out.Cancel()
+		return c.snapshot(), nil
+	}
 	go c.runOutgoing()
 	return c.snapshot(), nil
 }
@@ -362,7 +369,12 @@ func (s *Server) Answer(ctx context.Context, id string) error {
 	c.mu.Lock()
 	in := c.in
 	st := c.info.State
+	taken := c.accepting
+	c.accepting = c.accepting || (in != nil && st == line.CallRinging)
 	c.mu.Unlock()
+	if taken {
+		return fmt.Errorf("answer: call %s is being answered already: %w", id, ErrCallState)
+	}
 	if in == nil || st != line.CallRinging {
 		return fmt.Errorf("answer: call %s is %v: %w", id, st, ErrCallState)
 	}
@@ -395,47 +407,68 @@ func (s *Server) Answer(ctx context.Context, id string) error {
 // Reject declines an incoming call that is ringing here with a SIP status (486 busy, 603
 // decline, 480 unavailable).
 func (s *Server) Reject(id string, code int, reason string) error {
+	return s.reject("reject", id, code, reason)
+}
+
+func (s *Server) reject(verb, id string, code int, reason string) error {
 	c := s.call(id)
 	if c == nil {
-		return fmt.Errorf("reject: call %s: %w", id, ErrNoCall)
+		return fmt.Errorf("%s: call %s: %w", verb, id, ErrNoCall)
 	}
 	c.mu.Lock()
 	in := c.in
 	st := c.info.State
+	taken := c.accepting
 	c.mu.Unlock()
+	if taken {
+		return fmt.Errorf("%s: call %s is being answered: %w", verb, id, ErrCallState)
+	}
 	if in == nil || st != line.CallRinging {
-		return fmt.Errorf("reject: call %s is %v: %w", id, st, ErrCallState)
+		return fmt.Errorf("%s: call %s is %v: %w", verb, id, st, ErrCallState)
 	}
 	if err := in.Reject(code, reason); err != nil {
-		return fmt.Errorf("reject: %w", err)
+		// The answer could not be sent (the caller's connection is gone): the call is over here
+		// all the same, or it would ring for ever.
+		c.finish(0, fmt.Sprintf("rejecting failed: %v", err))
+		return fmt.Errorf("%s: %w", verb, err)
 	}
 	c.finish(code, fmt.Sprintf("rejected here (%d %s)", code, reason))
 	return nil
 }
 
-// HangUp ends a call: BYE when connected, CANCEL while an outgoing call is not answered, and for
-// an incoming call still ringing the same as Reject with 486... no: a ringing incoming call is
-// rejected with 603 Decline.
+// HangUp ends a call: BYE when connected, CANCEL while an outgoing call is not answered, and a
+// ringing incoming call is rejected with 603 Decline. The call ends here at once (its media
+// stops); the BYE or CANCEL follows within ctx.
 func (s *Server) HangUp(ctx context.Context, id string) error {
 	c := s.call(id)
 	if c == nil {
 		return fmt.Errorf("hang up: call %s: %w", id, ErrNoCall)
 	}
+	reason := "hung up here"
+	if s.callCtxOrNil().Err() != nil {
+		reason = "line server stopped"
+	}
 	c.mu.Lock()
-	st, dlg, out := c.info.State, c.dlg, c.out
+	st, dlg, out, dir := c.info.State, c.dlg, c.out, c.info.Direction
 	c.mu.Unlock()
 	switch {
 	case dlg != nil:
-		err := dlg.Hangup(ctx)
-		c.finish(0, "hung up here")
-		if err != nil {
-			return fmt.Errorf("hang up: %w", err)
-		}
-		return nil
+		c.finish(0, reason)
+		bctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		return dlg.Hangup(bctx)
 	case st == line.CallRinging:
-		return s.Reject(id, 603, "Decline")
-	case out != nil:
-		out.Cancel()
+		return s.reject("hang up", id, 603, "Decline")
+	case dir == line.Outgoing && st != line.CallEnded:
+		// Not answered yet, or answered a moment ago and still connecting: end it here; the
+		// attempt sends CANCEL, and an answer that crosses it gets a BYE.
+		if out != nil {
+			out.Cancel()
+		}
+		if reason == "hung up here" {
+			reason = "cancelled here"
+		}
+		c.finish(487, reason)
 		return nil
 	}
 	return fmt.Errorf("hang up: call %s is %v: %w", id, st, ErrCallState)
@@ -575,8 +608,10 @@ func (s *Server) onIncoming(in *sip.IncomingCall) {
 		return
 	}
 	from := in.From()
+	c.mu.Lock()
 	c.info.RemoteNumber, c.info.RemoteName = from.User, from.Display
 	c.in = in
+	c.mu.Unlock()
 	if err := in.Ringing(); err != nil {
 		c.finish(0, "could not signal ringing: "+err.Error())
 		return
@@ -630,6 +665,7 @@ func (c *call) connected(dlg *sip.Dialog) {
 	codec := remote.Codecs[0]
 	c.mu.Lock()
 	early, earlyCodec := c.stream, c.streamCodec
+	c.answering = true // from here on no early media starts
 	c.mu.Unlock()
 	if early != nil {
 		if earlyCodec != codec {
@@ -642,17 +678,12 @@ func (c *call) connected(dlg *sip.Dialog) {
 		// The early media stream goes on as the call's stream, towards the answer's address.
 		early.SetRemote(addrPort(remote.Host, remote.Port))
 		early.SetDirection(remote.Direction.Reverse())
-		c.mu.Lock()
-		c.answering = true
-		c.mu.Unlock()
+		early.SetInactivityTimeout(c.s.inactivity)
 		c.established(dlg, early, codec)
 		return
 	}
-	c.mu.Lock()
-	c.answering = true
-	c.mu.Unlock()
 	audio := c.takeAudio(codec.SampleRate)
-	stream, mixer, err := c.newStream(remote, audio)
+	stream, mixer, err := c.newStream(remote, audio, c.s.inactivity)
 	if err != nil {
 		if audio != nil {
 			audio.Close()
@@ -740,16 +771,22 @@ func (c *call) follow(dlg *sip.Dialog) {
 		}
 		c.finish(0, reason)
 	case err := <-ended:
-		if c.ctx.Err() != nil {
-			// Ended here (finish was called): the BYE went out already.
+		c.mu.Lock()
+		over := c.info.State == line.CallEnded
+		c.mu.Unlock()
+		if over {
+			// Ended here (finish was called): the BYE is on its way already.
 			return
 		}
 		hctx, hcancel := context.WithTimeout(context.Background(), 2*time.Second)
 		dlg.Hangup(hctx)
 		hcancel()
-		if errors.Is(err, media.ErrInactive) {
+		switch {
+		case c.ctx.Err() != nil:
+			c.finish(0, "line server stopped")
+		case errors.Is(err, media.ErrInactive):
 			c.finish(0, "no audio received (RTP timeout)")
-		} else {
+		default:
 			c.finish(0, fmt.Sprintf("media failed: %v", err))
 		}
 	}
@@ -927,7 +964,8 @@ func (c *call) startEarlyMedia(early sip.MediaDesc) {
 	}
 	c.mu.Unlock()
 	audio := c.takeAudio(codec.SampleRate)
-	stream, mixer, err := c.newStream(early, audio)
+	// No inactivity timeout before the answer: a far end may send a 183 and then ring silently.
+	stream, mixer, err := c.newStream(early, audio, -1)
 	if err != nil {
 		c.s.log.Warn("early media could not start", "call", c.info.ID, "error", err)
 		if audio != nil {
@@ -972,7 +1010,7 @@ func (c *call) takeAudio(rate int) CallAudio {
 
 // newStream makes the media stream towards remote on the call's sockets, playing into audio's
 // speaker through a mixer for DTMF feedback.
-func (c *call) newStream(remote sip.MediaDesc, audio CallAudio) (*media.Stream, *speakerMixer, error) {
+func (c *call) newStream(remote sip.MediaDesc, audio CallAudio, inactivity time.Duration) (*media.Stream, *speakerMixer, error) {
 	codec := remote.Codecs[0]
 	c.mu.Lock()
 	cfg := media.StreamConfig{
@@ -983,7 +1021,7 @@ func (c *call) newStream(remote sip.MediaDesc, audio CallAudio) (*media.Stream, 
 		Codec:             codec,
 		EventPT:           remote.EventPT,
 		Direction:         remote.Direction.Reverse(),
-		InactivityTimeout: c.s.inactivity,
+		InactivityTimeout: inactivity,
 		OnDTMF:            c.dtmfReceived,
 		Logger:            c.s.log,
 	}

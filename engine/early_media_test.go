@@ -23,6 +23,10 @@ type earlyMediaPBX struct {
 	addr string
 	// challenge makes the PBX answer an INVITE without Proxy-Authorization with 407 first.
 	challenge bool
+	// silentEarly sends no RTP before the 200; noEarly rings with a plain 180 instead of a 183
+	// with SDP. Both are set before the first call.
+	silentEarly bool
+	noEarly     bool
 
 	mu      sync.Mutex
 	invites []*gosip.Request
@@ -100,15 +104,27 @@ func startEarlyMediaPBX(t *testing.T, earlyFor time.Duration, challenge bool) *e
 			t.Errorf("pbx stream: %v", err)
 			return
 		}
-		wg.Add(1)
-		go func() { defer wg.Done(); stream.Run(ctx) }()
-		respond(183, "Session Progress")
+		if !p.silentEarly {
+			wg.Add(1)
+			go func() { defer wg.Done(); stream.Run(ctx) }()
+		}
+		if p.noEarly {
+			r := gosip.NewResponseFromRequest(req, 180, "Ringing", nil)
+			r.To().Params.Add("tag", "earlypbx")
+			tx.Respond(r)
+		} else {
+			respond(183, "Session Progress")
+		}
 		select {
 		case <-time.After(earlyFor):
 		case <-ctx.Done():
 			return
 		}
 		respond(200, "OK")
+		if p.silentEarly {
+			wg.Add(1)
+			go func() { defer wg.Done(); stream.Run(ctx) }()
+		}
 	})
 	srv.OnAck(func(req *gosip.Request, tx gosip.ServerTransaction) {})
 	srv.OnBye(func(req *gosip.Request, tx gosip.ServerTransaction) {

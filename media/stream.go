@@ -279,6 +279,19 @@ func (s *Stream) SetDirection(d Direction) {
 	s.dir = d
 }
 
+// SetInactivityTimeout changes the inactivity timeout and starts it afresh: 0 means
+// DefaultInactivityTimeout, negative disables it. Early media runs without one (a far end may
+// ring silently after its 183) and gets the call's at the answer.
+func (s *Stream) SetInactivityTimeout(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if d == 0 {
+		d = DefaultInactivityTimeout
+	}
+	s.timeout = d
+	s.touch(time.Now())
+}
+
 // Direction is the stream's current direction.
 func (s *Stream) Direction() Direction {
 	s.mu.Lock()
@@ -394,7 +407,10 @@ func (s *Stream) Run(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 		case <-s.inactive:
-			err = fmt.Errorf("media: no rtp for %v: %w", s.timeout, ErrInactive)
+			s.mu.Lock()
+			timeout := s.timeout
+			s.mu.Unlock()
+			err = fmt.Errorf("media: no rtp for %v: %w", timeout, ErrInactive)
 		case <-s.clockEnd:
 			err = ErrClockStopped
 		case err = <-errc:

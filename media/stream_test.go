@@ -592,3 +592,41 @@ func TestNoRTPToAnUnspecifiedAddress(t *testing.T) {
 		t.Errorf("sent %d packets to 0.0.0.0 (old-style hold)", st.PacketsSent)
 	}
 }
+
+// A stream started without an inactivity timeout (early media) gets one later, counted from then.
+func TestSetInactivityTimeoutStartsAfresh(t *testing.T) {
+	a, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	peer, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer peer.Close()
+	s, err := NewStream(StreamConfig{Conn: a, Remote: peer.LocalAddr().(*net.UDPAddr).AddrPort(),
+		Codec: PCMU, Direction: SendRecv, InactivityTimeout: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	done := make(chan error, 1)
+	start := time.Now()
+	go func() { done <- s.Run(ctx) }()
+	time.Sleep(600 * time.Millisecond)
+	select {
+	case err := <-done:
+		t.Fatalf("Run ended without a timeout: %v", err)
+	default:
+	}
+	s.SetInactivityTimeout(300 * time.Millisecond)
+	err = <-done
+	if !errors.Is(err, ErrInactive) {
+		t.Fatalf("Run: %v, want ErrInactive", err)
+	}
+	if took := time.Since(start); took < 850*time.Millisecond {
+		t.Fatalf("timed out after %v: the timeout must count from when it was set", took)
+	}
+}
