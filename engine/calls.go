@@ -47,7 +47,9 @@ type CallAudio interface {
 // discard what they receive.
 func WithAudio(a Audio) Option { return func(s *Server) { s.audio = a } }
 
-// WithCallFunc is called after every change of a call (state, hold, DTMF, end). It must not block.
+// WithCallFunc is called after every change of a call (state, hold, DTMF, end), in order for each
+// call. It must not block, and must not call the Server's call methods itself (start a goroutine
+// for that): it runs while the call's report is being made.
 func WithCallFunc(f func(line.Call)) Option {
 	return func(s *Server) { s.onCall = append(s.onCall, f) }
 }
@@ -94,6 +96,9 @@ type call struct {
 	mediaRunning bool
 	// accepting is set once Answer has taken the call, so a second Answer is refused.
 	accepting bool
+	// reportMu orders the reports of this call: it is held from a change to its report, so a
+	// stale report (say "alerting") cannot reach a client after the "ended" one. Taken before mu.
+	reportMu sync.Mutex
 	// mediaEnded receives the stream's end (nil, or ErrInactive...) once; streamCodec is the
 	// codec the stream runs with.
 	mediaEnded  chan error
@@ -114,6 +119,8 @@ func (c *call) snapshot() line.Call {
 
 // update changes the call under its lock and reports the change; an ended call stays as it is.
 func (c *call) update(f func(*line.Call)) {
+	c.reportMu.Lock()
+	defer c.reportMu.Unlock()
 	c.mu.Lock()
 	if c.info.State == line.CallEnded {
 		c.mu.Unlock()
@@ -617,7 +624,7 @@ func (s *Server) onIncoming(in *sip.IncomingCall) {
 		return
 	}
 	c.startRinging()
-	s.reportCall(c.snapshot())
+	c.update(func(*line.Call) {})
 	go c.watchRinging()
 }
 
@@ -728,9 +735,11 @@ func (c *call) startStreamLocked(stream *media.Stream, codec media.Codec) {
 
 // established records an answered call whose stream runs, and follows it to its end.
 func (c *call) established(dlg *sip.Dialog, stream *media.Stream, codec media.Codec) {
+	c.reportMu.Lock()
 	c.mu.Lock()
 	if c.info.State == line.CallEnded {
 		c.mu.Unlock()
+		c.reportMu.Unlock()
 		hctx, hcancel := context.WithTimeout(context.Background(), 2*time.Second)
 		dlg.Hangup(hctx)
 		hcancel()
@@ -743,6 +752,7 @@ func (c *call) established(dlg *sip.Dialog, stream *media.Stream, codec media.Co
 	info := c.info
 	c.mu.Unlock()
 	c.s.reportCall(info)
+	c.reportMu.Unlock()
 	dlg.OnDTMFInfo(c.dtmfReceived)
 	dlg.OnRemoteChange(func(d sip.MediaDesc) {
 		c.mu.Lock()
@@ -811,6 +821,8 @@ func (c *call) finish(code int, reason string) { c.end(code, reason, false) }
 // end is finish; with busy (an outgoing call the far end answered busy) the speaker plays the busy
 // tone for a while before the audio is released.
 func (c *call) end(code int, reason string, busy bool) {
+	c.reportMu.Lock()
+	defer c.reportMu.Unlock()
 	c.mu.Lock()
 	if c.info.State == line.CallEnded {
 		c.mu.Unlock()

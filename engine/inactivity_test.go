@@ -20,7 +20,10 @@ func TestCallEndsAfterRTPInactivity(t *testing.T) {
 	p = startParty(t, pbx, "201", "pw", 440, WithInactivityTimeout(1500*time.Millisecond),
 		WithCallFunc(func(c line.Call) {
 			if c.State == line.CallRinging {
-				answer <- c.ID
+				select {
+				case answer <- c.ID:
+				default:
+				}
 			}
 		}))
 	go func() {
@@ -63,7 +66,10 @@ func TestDTMFFallsBackToSIPInfo(t *testing.T) {
 	ringing := make(chan string, 1)
 	p = startParty(t, pbx, "201", "pw", 440, WithCallFunc(func(c line.Call) {
 		if c.State == line.CallRinging {
-			ringing <- c.ID
+			select {
+			case ringing <- c.ID:
+			default:
+			}
 		}
 	}))
 	go func() {
