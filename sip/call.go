@@ -103,7 +103,9 @@ func (e *Endpoint) initCalls() {
 // closeCalls stops outgoing call attempts (without sending CANCEL), ends every dialog without
 // signalling (hang up calls before closing the endpoint to send BYE), and waits for the attempts.
 func (e *Endpoint) closeCalls() {
+	e.calls.mu.Lock()
 	e.calls.cancel(sipgo.WaitAnswerForceCancelErr)
+	e.calls.mu.Unlock()
 	e.calls.mu.Lock()
 	ds := make([]*Dialog, 0, len(e.calls.dialogs))
 	for _, d := range e.calls.dialogs {

@@ -68,9 +68,21 @@ func (c *OutgoingCall) Wait(ctx context.Context) (*Dialog, error) {
 // to target's own host. local.Host empty means the address we signal from. Dial returns once the
 // INVITE is on its way; Wait gives the outcome and Progress the ringing.
 func (e *Endpoint) Dial(ctx context.Context, acct line.Account, target string, local MediaDesc) (*OutgoingCall, error) {
+	// Count the attempt before anything goes out, under the lock closeCalls cancels under: a Dial
+	// racing Close either is refused or is waited for, never Add after Wait.
+	e.calls.mu.Lock()
 	if err := e.calls.ctx.Err(); err != nil {
+		e.calls.mu.Unlock()
 		return nil, fmt.Errorf("dial: %w", errEndpointClosed)
 	}
+	e.calls.wg.Add(1)
+	e.calls.mu.Unlock()
+	started := false
+	defer func() {
+		if !started {
+			e.calls.wg.Done()
+		}
+	}()
 	domain := lineDomain(acct)
 	ruri, err := targetURI(target, domain)
 	if err != nil {
@@ -155,7 +167,7 @@ func (e *Endpoint) Dial(ctx context.Context, acct line.Account, target string, l
 		progress: make(chan Progress, 16), cancel: cancel, done: make(chan struct{}),
 	}
 	a := &attempt{ep: e, call: c, acct: acct, req: req, sess: sess, dua: dua, local: local, sessionID: sessionID, transport: transport, viaHost: host}
-	e.calls.wg.Add(1)
+	started = true
 	go func() {
 		defer e.calls.wg.Done()
 		defer cancel()
