@@ -1,6 +1,6 @@
 // Package store owns Lineup's persistent state: one bbolt file, lineup.db, in the per-user data
-// directory. It holds the configuration (locations, line groups and lines, a line.Config) today and
-// is laid out so that further buckets, such as the call journal, can be added beside it.
+// directory. It holds the configuration (locations, line groups and lines, a line.Config), the
+// settings (key/value) and the call journal.
 //
 // # Layout
 //
@@ -10,6 +10,10 @@
 //	locations  one record per line.Location
 //	groups     one record per line.Group
 //	lines      one record per line.Line
+//	settings           key/value settings (made on first write)
+//	journal            one JSON record per journal entry, keyed by its 8-byte ID (see journal.go)
+//	journal_by_number  index: reversed number, 0x00, ID -> empty (made on first write)
+//	journal_by_line    index: line, 0x00, ID -> empty (made on first write)
 //
 // A record is the item encoded as JSON (the json tags of package line). Its key is its position in
 // the configured order as an 8-byte big-endian number, starting at 0, so a cursor walks a bucket in
