@@ -686,6 +686,9 @@ func (c *call) connected(dlg *sip.Dialog) {
 		early.SetRemote(addrPort(remote.Host, remote.Port))
 		early.SetDirection(remote.Direction.Reverse())
 		early.SetInactivityTimeout(c.s.inactivity)
+		c.mu.Lock()
+		early.SetMuted(c.info.Muted)
+		c.mu.Unlock()
 		c.established(dlg, early, codec)
 		return
 	}
@@ -978,6 +981,10 @@ func (c *call) startEarlyMedia(early sip.MediaDesc) {
 	audio := c.takeAudio(codec.SampleRate)
 	// No inactivity timeout before the answer: a far end may send a 183 and then ring silently.
 	stream, mixer, err := c.newStream(early, audio, -1)
+	if err == nil {
+		// Nobody has answered yet: the far end hears silence, not the caller's room.
+		stream.SetMuted(true)
+	}
 	if err != nil {
 		c.s.log.Warn("early media could not start", "call", c.info.ID, "error", err)
 		if audio != nil {

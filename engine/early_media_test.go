@@ -30,6 +30,28 @@ type earlyMediaPBX struct {
 
 	mu      sync.Mutex
 	invites []*gosip.Request
+	// heardEarly and heardAfter are what the PBX received from the caller before and after its
+	// 200.
+	answered   bool
+	heardEarly []int16
+	heardAfter []int16
+}
+
+// WriteFrame records what the PBX hears from the caller.
+func (p *earlyMediaPBX) WriteFrame(pcm []int16) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.answered {
+		p.heardAfter = append(p.heardAfter, pcm...)
+	} else {
+		p.heardEarly = append(p.heardEarly, pcm...)
+	}
+}
+
+func (p *earlyMediaPBX) heard() (early, after []int16) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]int16(nil), p.heardEarly...), append([]int16(nil), p.heardAfter...)
 }
 
 func (p *earlyMediaPBX) seenInvites() []*gosip.Request {
@@ -98,6 +120,7 @@ func startEarlyMediaPBX(t *testing.T, earlyFor time.Duration, challenge bool) *e
 		stream, err := media.NewStream(media.StreamConfig{
 			Conn: rtp, Remote: offer.AddrPort(), Codec: media.PCMU, Direction: media.SendRecv,
 			Source:            media.NewTone(8000, media.ToneSpec{Freqs: []float64{1000}, Level: -12}),
+			Sink:              p,
 			InactivityTimeout: -1,
 		})
 		if err != nil {
@@ -120,6 +143,9 @@ func startEarlyMediaPBX(t *testing.T, earlyFor time.Duration, challenge bool) *e
 		case <-ctx.Done():
 			return
 		}
+		p.mu.Lock()
+		p.answered = true
+		p.mu.Unlock()
 		respond(200, "OK")
 		if p.silentEarly {
 			wg.Add(1)
@@ -196,6 +222,17 @@ func TestEarlyMediaIsHeardBeforeTheAnswer(t *testing.T) {
 	}
 	if r := media.ToneRatio(early.recent(0.4), early.rate, 1000); r < 0.5 {
 		t.Errorf("after the answer the 1000 Hz share is %.2f, want > 0.5", r)
+	}
+	// Before the answer the far end hears nothing of the caller; after it, the caller's tone.
+	before, after := pbx.heard()
+	if len(before) < 4000 || len(after) < 4000 {
+		t.Fatalf("the PBX heard %d samples before and %d after the answer", len(before), len(after))
+	}
+	if r := media.ToneRatio(before[len(before)-4000:], 8000, 440); r > 0.05 {
+		t.Errorf("the caller's 440 Hz reached the far end before the answer (share %.2f)", r)
+	}
+	if r := media.ToneRatio(after[len(after)-4000:], 8000, 440); r < 0.5 {
+		t.Errorf("after the answer the far end hears the caller's 440 Hz at %.2f, want > 0.5", r)
 	}
 	if err := srv.HangUp(dctx, out.ID); err != nil {
 		t.Fatal(err)
