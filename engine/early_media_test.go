@@ -24,7 +24,7 @@ type earlyMediaPBX struct {
 	// challenge makes the PBX answer an INVITE without Proxy-Authorization with 407 first.
 	challenge bool
 	// silentEarly sends no RTP before the 200; noEarly rings with a plain 180 instead of a 183
-	// with SDP. Both are set before the first call.
+	// with SDP.
 	silentEarly bool
 	noEarly     bool
 
@@ -60,7 +60,12 @@ func (p *earlyMediaPBX) seenInvites() []*gosip.Request {
 	return append([]*gosip.Request(nil), p.invites...)
 }
 
-func startEarlyMediaPBX(t *testing.T, earlyFor time.Duration, challenge bool) *earlyMediaPBX {
+// pbxScript says how the scripted PBX behaves; it is fixed before the PBX serves.
+type pbxScript struct {
+	challenge, silentEarly, noEarly bool
+}
+
+func startEarlyMediaPBX(t *testing.T, earlyFor time.Duration, script pbxScript) *earlyMediaPBX {
 	t.Helper()
 	ua, err := sipgo.NewUA()
 	if err != nil {
@@ -78,7 +83,8 @@ func startEarlyMediaPBX(t *testing.T, earlyFor time.Duration, challenge bool) *e
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &earlyMediaPBX{addr: conn.LocalAddr().String(), challenge: challenge}
+	p := &earlyMediaPBX{addr: conn.LocalAddr().String(), challenge: script.challenge,
+		silentEarly: script.silentEarly, noEarly: script.noEarly}
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 
@@ -170,7 +176,7 @@ func startEarlyMediaPBX(t *testing.T, earlyFor time.Duration, challenge bool) *e
 }
 
 func TestEarlyMediaIsHeardBeforeTheAnswer(t *testing.T) {
-	pbx := startEarlyMediaPBX(t, 1500*time.Millisecond, false)
+	pbx := startEarlyMediaPBX(t, 1500*time.Millisecond, pbxScript{})
 	audio := &toneAudio{freq: 440}
 	calls := newCallWatcher()
 	w := newWatcher()
@@ -242,7 +248,7 @@ func TestEarlyMediaIsHeardBeforeTheAnswer(t *testing.T) {
 
 // An INVITE challenged with 407 is sent again with the line's credentials.
 func TestOutgoingCallAnswersProxyChallenge(t *testing.T) {
-	pbx := startEarlyMediaPBX(t, 0, true)
+	pbx := startEarlyMediaPBX(t, 0, pbxScript{challenge: true})
 	calls := newCallWatcher()
 	w := newWatcher()
 	cfg := line.Config{Groups: []line.Group{{Name: "Sales"}}, Lines: []line.Line{{

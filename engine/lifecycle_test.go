@@ -63,8 +63,7 @@ func scriptedServer(t *testing.T, pbx *earlyMediaPBX, audio Audio, opts ...Optio
 // A far end that sends a 183 and then no RTP for longer than the inactivity timeout is not hung
 // up: the timeout counts only from the answer.
 func TestSilentEarlyMediaDoesNotTimeOutTheCall(t *testing.T) {
-	pbx := startEarlyMediaPBX(t, 2500*time.Millisecond, false)
-	pbx.silentEarly = true
+	pbx := startEarlyMediaPBX(t, 2500*time.Millisecond, pbxScript{silentEarly: true})
 	srv, calls, _ := scriptedServer(t, pbx, &toneAudio{freq: 440}, WithInactivityTimeout(time.Second))
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -81,8 +80,7 @@ func TestSilentEarlyMediaDoesNotTimeOutTheCall(t *testing.T) {
 
 // Hanging up just as the far end answers, while the call audio still opens, ends the call.
 func TestHangUpWhileConnectingEndsTheCall(t *testing.T) {
-	pbx := startEarlyMediaPBX(t, 300*time.Millisecond, false)
-	pbx.noEarly, pbx.silentEarly = true, true
+	pbx := startEarlyMediaPBX(t, 300*time.Millisecond, pbxScript{noEarly: true, silentEarly: true})
 	srv, calls, _ := scriptedServer(t, pbx, &slowAudio{toneAudio: &toneAudio{freq: 440}, delay: 800 * time.Millisecond})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -103,8 +101,7 @@ func TestHangUpWhileConnectingEndsTheCall(t *testing.T) {
 
 // The line server stops while an answered call is connecting: Run still returns.
 func TestShutdownWhileConnectingReturns(t *testing.T) {
-	pbx := startEarlyMediaPBX(t, 300*time.Millisecond, false)
-	pbx.noEarly, pbx.silentEarly = true, true
+	pbx := startEarlyMediaPBX(t, 300*time.Millisecond, pbxScript{noEarly: true, silentEarly: true})
 	srv, _, stop := scriptedServer(t, pbx, &slowAudio{toneAudio: &toneAudio{freq: 440}, delay: 800 * time.Millisecond})
 	if _, err := srv.Dial(context.Background(), "l", "300"); err != nil {
 		t.Fatal(err)
