@@ -178,21 +178,7 @@ func startEarlyMediaPBX(t *testing.T, earlyFor time.Duration, script pbxScript) 
 func TestEarlyMediaIsHeardBeforeTheAnswer(t *testing.T) {
 	pbx := startEarlyMediaPBX(t, 1500*time.Millisecond, pbxScript{})
 	audio := &toneAudio{freq: 440}
-	calls := newCallWatcher()
-	w := newWatcher()
-	cfg := line.Config{Groups: []line.Group{{Name: "Sales"}}, Lines: []line.Line{{
-		Name: "l", Group: "Sales", Account: line.Account{Registrar: pbx.addr, User: "201"},
-	}}}
-	srv, err := New(cfg, WithEndpoint(sip.EndpointConfig{ListenIP: "127.0.0.1"}),
-		WithStateFunc(w.add), WithAudio(audio), WithCallFunc(calls.add))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
-	w.waitAll(t, line.RegRegistered, 5*time.Second, "l")
+	srv, calls, _ := scriptedServer(t, pbx, audio)
 
 	dctx, dcancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer dcancel()
@@ -249,20 +235,8 @@ func TestEarlyMediaIsHeardBeforeTheAnswer(t *testing.T) {
 // An INVITE challenged with 407 is sent again with the line's credentials.
 func TestOutgoingCallAnswersProxyChallenge(t *testing.T) {
 	pbx := startEarlyMediaPBX(t, 0, pbxScript{challenge: true})
-	calls := newCallWatcher()
-	w := newWatcher()
-	cfg := line.Config{Groups: []line.Group{{Name: "Sales"}}, Lines: []line.Line{{
-		Name: "l", Group: "Sales", Account: line.Account{Registrar: pbx.addr, User: "201", AuthUser: "auth201", Password: "secret"},
-	}}}
-	srv, err := New(cfg, WithEndpoint(sip.EndpointConfig{ListenIP: "127.0.0.1"}), WithStateFunc(w.add), WithCallFunc(calls.add))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
-	w.waitAll(t, line.RegRegistered, 5*time.Second, "l")
+	srv, calls, _ := scriptedServer(t, pbx, nil, withAccount(line.Account{
+		Registrar: pbx.addr, User: "201", AuthUser: "auth201", Password: "secret"}))
 	dctx, dcancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer dcancel()
 	out, err := srv.Dial(dctx, "l", "300")

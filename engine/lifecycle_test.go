@@ -25,7 +25,17 @@ func (a *slowAudio) OpenCall(rate int) (CallAudio, error) {
 	return a.toneAudio.OpenCall(rate)
 }
 
-// scriptedServer runs a line server with one line registered at the scripted PBX.
+// withAccount replaces the account of scriptedServer's line.
+func withAccount(a line.Account) Option {
+	return func(s *Server) {
+		for i := range s.cfg.Lines {
+			s.cfg.Lines[i].Account = a
+		}
+	}
+}
+
+// scriptedServer runs a line server with one line "l" (user 201) registered at the scripted PBX;
+// audio may be nil for a server without sound.
 func scriptedServer(t *testing.T, pbx *earlyMediaPBX, audio Audio, opts ...Option) (*Server, *callWatcher, func() bool) {
 	t.Helper()
 	calls := newCallWatcher()
@@ -33,8 +43,12 @@ func scriptedServer(t *testing.T, pbx *earlyMediaPBX, audio Audio, opts ...Optio
 	cfg := line.Config{Groups: []line.Group{{Name: "Sales"}}, Lines: []line.Line{{
 		Name: "l", Group: "Sales", Account: line.Account{Registrar: pbx.addr, User: "201"},
 	}}}
-	all := append([]Option{WithEndpoint(sip.EndpointConfig{ListenIP: "127.0.0.1"}),
-		WithStateFunc(w.add), WithAudio(audio), WithCallFunc(calls.add)}, opts...)
+	all := []Option{WithEndpoint(sip.EndpointConfig{ListenIP: "127.0.0.1"}),
+		WithStateFunc(w.add), WithCallFunc(calls.add)}
+	if audio != nil {
+		all = append(all, WithAudio(audio))
+	}
+	all = append(all, opts...)
 	srv, err := New(cfg, all...)
 	if err != nil {
 		t.Fatal(err)
