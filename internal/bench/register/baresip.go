@@ -145,26 +145,9 @@ func runBaresip(ctx context.Context, o options) (res baresipResult, err error) {
 			failed[m[1]] = true
 		}
 	}
-	deadline := time.NewTimer(o.timeout)
-	defer deadline.Stop()
-	var waitErr error
-wait:
-	for len(registered) < o.lines {
-		select {
-		case l, ok := <-lines:
-			if !ok {
-				<-c.done
-				waitErr = fmt.Errorf("baresip exited (%v) with %d of %d accounts registered:\n%s",
-					c.err, len(registered), o.lines, c.outputTail())
-				break wait
-			}
-			handle(l)
-		case <-deadline.C:
-			waitErr = fmt.Errorf("baresip: %d of %d accounts registered after %v", len(registered), o.lines, o.timeout)
-			break wait
-		case <-ctx.Done():
-			return res, ctx.Err()
-		}
+	waitErr, err := waitFor(ctx, c, lines, handle, func() int { return len(registered) }, o.lines, o.timeout, "baresip", "accounts")
+	if err != nil {
+		return res, err
 	}
 	if len(registered) == o.lines {
 		for _, d := range registered {
@@ -203,7 +186,8 @@ settleLoop:
 	if err := c.signal(syscall.SIGTERM); err != nil {
 		return res, err
 	}
-	deadline.Reset(o.timeout)
+	deadline := time.NewTimer(o.timeout)
+	defer deadline.Stop()
 drain:
 	for {
 		select {

@@ -191,26 +191,9 @@ func runLineup(ctx context.Context, o options) (res lineupResult, err error) {
 	}
 
 	// Wait until every line registered, the process ends, or the timeout.
-	deadline := time.NewTimer(o.timeout)
-	defer deadline.Stop()
-	var waitErr error
-wait:
-	for len(registered) < o.lines {
-		select {
-		case l, ok := <-lines:
-			if !ok {
-				<-c.done
-				waitErr = fmt.Errorf("lineup serve exited (%v) with %d of %d lines registered:\n%s",
-					c.err, len(registered), o.lines, c.outputTail())
-				break wait
-			}
-			handle(l)
-		case <-deadline.C:
-			waitErr = fmt.Errorf("%d of %d lines registered after %v", len(registered), o.lines, o.timeout)
-			break wait
-		case <-ctx.Done():
-			return res, ctx.Err()
-		}
+	waitErr, err := waitFor(ctx, c, lines, handle, func() int { return len(registered) }, o.lines, o.timeout, "lineup serve", "lines")
+	if err != nil {
+		return res, err
 	}
 	if waitErr != nil {
 		fmt.Fprintf(os.Stderr, "bench: lineup: %v\n", waitErr)
@@ -273,7 +256,8 @@ settleLoop:
 	if err := c.signal(syscall.SIGTERM); err != nil {
 		return res, err
 	}
-	deadline.Reset(o.timeout)
+	deadline := time.NewTimer(o.timeout)
+	defer deadline.Stop()
 drain:
 	for {
 		select {
