@@ -1,0 +1,259 @@
+// Package api is how clients work the line server: the Go interface that the desktop UI uses
+// in-process, and that the local HTTP+JSON API (server.go) serves to other programs and that
+// client.go speaks over HTTP (used by `lineup dial` and `lineup journal`). One interface for
+// both keeps what the UI can do and what the API accepts from drifting apart.
+//
+// A client logs on (Phone.LogOn) and gets a Session. While at least one session is open, calls
+// ring at the clients; with none, the line groups' "client not logged on" response applies
+// (SPEC 1). Every action is checked against the group's functions and the line or call state
+// (package line's function table): a deactivated function fails with an error wrapping
+// line.ErrFunctionDisabled, an impossible state with line.ErrFunctionState or ErrCallState.
+package api
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/lineupphone/lineup/line"
+)
+
+// Phone is the line server as clients see it before they log on.
+type Phone interface {
+	// LogOn opens a session for a client. name says who the client is ("desktop", "crm");
+	// it is written to the journal entries of the calls the client handles.
+	LogOn(ctx context.Context, name string) (Session, error)
+}
+
+// Session is one logged-on client. Its methods are safe for concurrent use. After LogOff every
+// method fails with ErrLoggedOff.
+type Session interface {
+	// Client is the name given at log-on; ID identifies the session.
+	Client() string
+	ID() string
+
+	// Lines lists every configured line in configured order, grouped as configured.
+	Lines(ctx context.Context) ([]Line, error)
+	// Calls lists the calls shown to clients (not those the server holds ringing), oldest first.
+	Calls(ctx context.Context) ([]Call, error)
+	// Events delivers line, call and journal changes in order. The channel is closed at LogOff.
+	// A client that falls behind gets an EventResync and should read Lines and Calls again.
+	Events() <-chan Event
+
+	// Dialable returns what Dial would send for input on the line (location rules applied),
+	// so a client can show it before the user presses Enter.
+	Dialable(ctx context.Context, lineName, input string) (string, error)
+	// Dial calls input (a number in any form the line's location reads, or a sip: URI) on the
+	// line; the number is converted to its dialable form.
+	Dial(ctx context.Context, lineName, input string) (Call, error)
+	// Redial calls the line's last dialled number again.
+	Redial(ctx context.Context, lineName string) (Call, error)
+	// FeatureCode dials the group's feature code of that name on the line, verbatim.
+	FeatureCode(ctx context.Context, lineName, name string) (Call, error)
+	// Pickup picks up the call ringing at number: locally, when number is one of this server's
+	// lines and the server holds a call ringing there; else by dialling the group's pickup code
+	// with number substituted.
+	Pickup(ctx context.Context, lineName, number string) (Call, error)
+	// SetDND switches Do Not Disturb of a line; it is saved.
+	SetDND(ctx context.Context, lineName string, on bool) error
+
+	// Answer takes a call ringing here.
+	Answer(ctx context.Context, callID string) error
+	// Decline rejects a call ringing here; the group's "reject calls by clients" setting decides
+	// what is sent.
+	Decline(ctx context.Context, callID string, reason DeclineReason) error
+	// Deflect forwards a call ringing here, or held ringing by the server, with 302 to number.
+	Deflect(ctx context.Context, callID, number string) error
+	// HangUp ends a call.
+	HangUp(ctx context.Context, callID string) error
+	// Hold and Retrieve put a connected call on hold and take it back.
+	Hold(ctx context.Context, callID string) error
+	Retrieve(ctx context.Context, callID string) error
+	// SendDTMF sends keypad digits (0-9 * # A-D) on a connected call.
+	SendDTMF(ctx context.Context, callID, digits string) error
+	// SetMuted stops or restarts sending the microphone.
+	SetMuted(ctx context.Context, callID string, muted bool) error
+
+	// Journal reads journal entries, newest first.
+	Journal(ctx context.Context, q JournalQuery) ([]line.JournalEntry, error)
+	// SetMemo sets the memo of a journal entry.
+	SetMemo(ctx context.Context, entryID uint64, memo string) error
+
+	// LogOff ends the session. With no session left the "not logged on" response applies.
+	LogOff(ctx context.Context) error
+}
+
+// DeclineReason is what a client says when it rejects a call.
+type DeclineReason int
+
+// A client declines as busy or as declined.
+const (
+	DeclineBusy DeclineReason = iota + 1
+	DeclineDecline
+)
+
+// Line is a line as a client shows it.
+type Line struct {
+	Name  string `json:"name"`
+	Group string `json:"group"`
+	// Number is the line's number in canonical form and NumberDisplay as a person reads it; both
+	// empty when the line has none (yet).
+	Number        string `json:"number,omitempty"`
+	NumberDisplay string `json:"number_display,omitempty"`
+	// Location is the name of the location whose rules apply to the line; empty for none.
+	Location string `json:"location,omitempty"`
+	Enabled  bool   `json:"enabled"`
+	DND      bool   `json:"dnd"`
+	// Registration is the line's registration state; RegReason says in words why it failed.
+	Registration line.RegState `json:"registration"`
+	RegCode      int           `json:"reg_code,omitempty"`
+	RegReason    string        `json:"reg_reason,omitempty"`
+	// Functions are the line functions offered now (dial, dnd, pickup, feature_codes, redial).
+	Functions []line.Function `json:"functions"`
+	// FeatureCodes are the group's feature codes, offered only while "feature_codes" is in
+	// Functions.
+	FeatureCodes []line.FeatureCode `json:"feature_codes,omitempty"`
+	// Redial is the last number dialled on the line, as the user gave it.
+	Redial string `json:"redial,omitempty"`
+	// HeldRinging are the calls the server holds ringing on the line (decline setting 180): the
+	// clients do not ring for them; they can be deflected or picked up.
+	HeldRinging []Call `json:"held_ringing,omitempty"`
+	// NowRule says in one sentence what a call arriving now would get.
+	NowRule string `json:"now_rule"`
+}
+
+// Call is a call as a client shows it.
+type Call struct {
+	ID        string             `json:"id"`
+	Line      string             `json:"line"`
+	Direction line.CallDirection `json:"direction"`
+	State     line.CallState     `json:"state"`
+	// RemoteNumber is the far end's number, canonical when the line's location can read it, else
+	// as it came; RemoteDisplay is its display form; RemoteName the display name that came.
+	RemoteNumber  string `json:"remote_number,omitempty"`
+	RemoteDisplay string `json:"remote_display,omitempty"`
+	RemoteName    string `json:"remote_name,omitempty"`
+	// Dialled is what was sent to the PBX for an outgoing call.
+	Dialled string `json:"dialled,omitempty"`
+	// FeatureCode names the feature code the call dialled.
+	FeatureCode  string  `json:"feature_code,omitempty"`
+	Codec        string  `json:"codec,omitempty"`
+	HeldByRemote bool    `json:"held_by_remote,omitempty"`
+	Muted        bool    `json:"muted,omitempty"`
+	DTMFReceived string  `json:"dtmf_received,omitempty"`
+	LossPercent  float64 `json:"loss_percent"`
+	// ServerRinging is set for a call the server holds ringing (decline setting 180).
+	ServerRinging bool      `json:"server_ringing,omitempty"`
+	Started       time.Time `json:"started"`
+	Answered      time.Time `json:"answered,omitzero"`
+	Ended         time.Time `json:"ended,omitzero"`
+	EndCode       int       `json:"end_code,omitempty"`
+	EndReason     string    `json:"end_reason,omitempty"`
+	// JournalID is the journal entry of an ended call, once written; 0 when the call is not
+	// journaled.
+	JournalID uint64 `json:"journal_id,omitempty"`
+	// Functions are the call functions offered now (answer, decline, hangup, hold, retrieve,
+	// dtmf, deflect).
+	Functions []line.Function `json:"functions"`
+}
+
+// EventType says what an Event carries.
+type EventType int
+
+// The events of a session.
+const (
+	// EventLine: Line changed (registration, number, DND, calls, offered functions).
+	EventLine EventType = iota + 1
+	// EventCall: Call changed; a call whose State is ended is gone.
+	EventCall
+	// EventCallRemoved: the call left the clients' view without ending (the server holds it
+	// ringing); Call is its last view.
+	EventCallRemoved
+	// EventJournal: Entry was written to the journal.
+	EventJournal
+	// EventResync: events were lost because the client fell behind; read Lines and Calls again.
+	EventResync
+)
+
+// Event is one change a session is told of.
+type Event struct {
+	Type  EventType          `json:"type"`
+	Line  *Line              `json:"line,omitempty"`
+	Call  *Call              `json:"call,omitempty"`
+	Entry *line.JournalEntry `json:"entry,omitempty"`
+}
+
+// JournalQuery selects journal entries; zero fields select everything, filters combine with
+// "and". Number matches the end of the remote or local number (whole number with ExactNumber).
+type JournalQuery struct {
+	Line        string       `json:"line,omitempty"`
+	Number      string       `json:"number,omitempty"`
+	ExactNumber bool         `json:"exact_number,omitempty"`
+	Outcome     line.Outcome `json:"outcome,omitzero"`
+	From        time.Time    `json:"from,omitzero"`
+	To          time.Time    `json:"to,omitzero"`
+	Before      uint64       `json:"before,omitempty"`
+	Limit       int          `json:"limit,omitempty"`
+}
+
+var declineReasonNames = []string{DeclineBusy: "busy", DeclineDecline: "decline"}
+
+// String returns "busy" or "decline".
+func (r DeclineReason) String() string {
+	if r >= DeclineBusy && int(r) < len(declineReasonNames) {
+		return declineReasonNames[r]
+	}
+	return fmt.Sprintf("DeclineReason(%d)", int(r))
+}
+
+// MarshalText writes the name.
+func (r DeclineReason) MarshalText() ([]byte, error) {
+	if r < DeclineBusy || int(r) >= len(declineReasonNames) {
+		return nil, fmt.Errorf("decline reason %d: %w", int(r), ErrBadInput)
+	}
+	return []byte(declineReasonNames[r]), nil
+}
+
+// UnmarshalText reads "busy" or "decline".
+func (r *DeclineReason) UnmarshalText(b []byte) error {
+	s := strings.ToLower(strings.TrimSpace(string(b)))
+	for i, n := range declineReasonNames {
+		if n != "" && n == s {
+			*r = DeclineReason(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("decline reason %q: must be busy or decline: %w", s, ErrBadInput)
+}
+
+var eventTypeNames = []string{EventLine: "line", EventCall: "call", EventCallRemoved: "call_removed",
+	EventJournal: "journal", EventResync: "resync"}
+
+// String returns the event type's name as the event stream writes it, e.g. "call_removed".
+func (t EventType) String() string {
+	if t >= EventLine && int(t) < len(eventTypeNames) {
+		return eventTypeNames[t]
+	}
+	return fmt.Sprintf("EventType(%d)", int(t))
+}
+
+// MarshalText writes the name.
+func (t EventType) MarshalText() ([]byte, error) {
+	if t < EventLine || int(t) >= len(eventTypeNames) {
+		return nil, fmt.Errorf("event type %d: %w", int(t), ErrBadInput)
+	}
+	return []byte(eventTypeNames[t]), nil
+}
+
+// UnmarshalText reads a name written by MarshalText.
+func (t *EventType) UnmarshalText(b []byte) error {
+	s := strings.TrimSpace(string(b))
+	for i, n := range eventTypeNames {
+		if n != "" && n == s {
+			*t = EventType(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("event type %q: %w", s, ErrBadInput)
+}

@@ -1,0 +1,23 @@
+package api
+
+import "errors"
+
+// Errors of the client interface. The HTTP server maps them, and package line's function
+// errors, to status codes (see StatusOf): not found 404, refused by the group 403, wrong state
+// 409, bad input 400.
+var (
+	// ErrNoLine: no line has that name.
+	ErrNoLine = errors.New("no such line")
+	// ErrLineOff: the line's "use line" switch is off.
+	ErrLineOff = errors.New("line is not in use")
+	// ErrNoCall: no call has that ID (it may have ended).
+	ErrNoCall = errors.New("no such call")
+	// ErrCallState: the call is in a state that does not permit the action.
+	ErrCallState = errors.New("not possible in the call's state")
+	// ErrBadInput: an argument is malformed (a DTMF digit, a decline reason, an empty number).
+	ErrBadInput = errors.New("bad input")
+	// ErrLoggedOff: the session has logged off (or was logged off).
+	ErrLoggedOff = errors.New("session is logged off")
+	// ErrNotRunning: the line server is not running.
+	ErrNotRunning = errors.New("line server is not running")
+)
