@@ -61,6 +61,7 @@ func partyOf(display string, uri gosip.Uri) Party {
 type calls struct {
 	mu      sync.Mutex
 	handler func(*IncomingCall)
+	screen  func(ScreenedInvite) (int, string)
 	dialogs map[string]*Dialog
 
 	// ctx ends when the endpoint closes; outgoing call attempts and waiting INVITE handlers
@@ -124,6 +125,24 @@ func (e *Endpoint) closeCalls() {
 func (e *Endpoint) OnCall(f func(*IncomingCall)) {
 	e.calls.mu.Lock()
 	e.calls.handler = f
+	e.calls.mu.Unlock()
+}
+
+// ScreenedInvite is what OnScreen sees of a new INVITE: enough to decide whether to take it.
+type ScreenedInvite struct {
+	// ToUser is the user the call is for (as IncomingCall.ToUser).
+	ToUser string
+	From   Party
+	CallID string
+}
+
+// OnScreen sets a function that sees every new INVITE before its offer is read and a call is
+// made of it. Returning a final status (300-699) answers the INVITE with it at once, without a
+// dialog: the cheap path for calls the line server declines by itself. Returning 0 hands the
+// INVITE on to the OnCall handler. It runs on the INVITE's goroutine and must not block.
+func (e *Endpoint) OnScreen(f func(ScreenedInvite) (code int, reason string)) {
+	e.calls.mu.Lock()
+	e.calls.screen = f
 	e.calls.mu.Unlock()
 }
 

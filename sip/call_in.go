@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -33,6 +34,52 @@ type IncomingCall struct {
 
 	mu    sync.Mutex
 	final bool // Answer or Reject has begun
+	// cancelReason is the CANCEL's Reason header, set before cancelled is closed.
+	cancelReason CancelReason
+}
+
+// CancelReason is why a caller's side cancelled a call, from the CANCEL's Reason header
+// (RFC 3326), e.g. `SIP;cause=200;text="Call completed elsewhere"`.
+type CancelReason struct {
+	// Cause is the header's cause (200 when the call was answered at another phone), 0 when
+	// none came.
+	Cause int
+	// Text is the header's text, as it came.
+	Text string
+}
+
+// CompletedElsewhere reports whether the PBX cancelled the call because another phone took it:
+// cause 200 (RFC 3326 with RFC 3261's status codes), or the text "Call completed elsewhere"
+// (the phrase of RFC 3326's example, which some PBXs send without the cause).
+func (r CancelReason) CompletedElsewhere() bool {
+	return r.Cause == 200 || strings.Contains(strings.ToLower(r.Text), "completed elsewhere")
+}
+
+// parseCancelReason reads the first SIP protocol value of a Reason header.
+func parseCancelReason(v string) CancelReason {
+	var r CancelReason
+	for _, part := range strings.Split(v, ",") {
+		fields := strings.Split(part, ";")
+		if !strings.EqualFold(strings.TrimSpace(fields[0]), "SIP") {
+			continue
+		}
+		for _, f := range fields[1:] {
+			k, val, ok := strings.Cut(strings.TrimSpace(f), "=")
+			if !ok {
+				continue
+			}
+			switch strings.ToLower(strings.TrimSpace(k)) {
+			case "cause":
+				if n, err := strconv.Atoi(strings.TrimSpace(val)); err == nil && n >= 100 && n <= 699 {
+					r.Cause = n
+				}
+			case "text":
+				r.Text = reasonPhrase(strings.Trim(strings.TrimSpace(val), `"`))
+			}
+		}
+		return r
+	}
+	return r
 }
 
 // CallID is the call's Call-ID.
@@ -69,7 +116,42 @@ func (c *IncomingCall) Source() string { return c.req.Source() }
 // CANCEL 200 and the INVITE 487.
 func (c *IncomingCall) Cancelled() <-chan struct{} { return c.cancelled }
 
-// Ringing sends 180 Ringing.
+// CancelReason is the Reason header of the caller's CANCEL; zero until Cancelled is closed or
+// when the CANCEL had none.
+func (c *IncomingCall) CancelReason() CancelReason {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.cancelReason
+}
+
+// Redirect forwards the call with 302 Moved Temporarily to target: a number or user, put in a
+// sip: URI of the domain the call was addressed to, or a sip:/sips: URI taken as it is.
+func (c *IncomingCall) Redirect(target string) error {
+	target = strings.TrimSpace(target)
+	var uri gosip.Uri
+	if strings.HasPrefix(target, "sip:") || strings.HasPrefix(target, "sips:") {
+		if err := gosip.ParseUri(target, &uri); err != nil {
+			return fmt.Errorf("redirect: target %q: %w", target, err)
+		}
+	} else {
+		if target == "" || strings.ContainsAny(target, "<>@;:\"\r\n\t ") {
+			return fmt.Errorf("redirect: target %q: not a number or user", target)
+		}
+		uri = gosip.Uri{Scheme: "sip", User: target, Host: c.req.To().Address.Host, Port: c.req.To().Address.Port}
+	}
+	if err := c.begin(); err != nil {
+		return err
+	}
+	defer close(c.finished)
+	contact := &gosip.ContactHeader{Address: uri}
+	if err := c.sess.Respond(gosip.StatusMovedTemporarily, "Moved Temporarily", nil, contact); err != nil {
+		return fmt.Errorf("redirect: %w", err)
+	}
+	return nil
+}
+
+// Ringing sends 180 Ringing. The server may send it again while it keeps the call ringing, so
+// that proxies keep the transaction (RFC 3261 section 13.3.1.1).
 func (c *IncomingCall) Ringing() error {
 	if err := c.sess.Respond(gosip.StatusRinging, "Ringing", nil); err != nil {
 		return fmt.Errorf("ringing: %w", err)
@@ -184,7 +266,7 @@ func (e *Endpoint) handleInvite(req *gosip.Request, tx gosip.ServerTransaction) 
 		}
 	}
 	e.calls.mu.Lock()
-	handler := e.calls.handler
+	handler, screen := e.calls.handler, e.calls.screen
 	e.calls.mu.Unlock()
 	if handler == nil {
 		e.respond(tx, req, gosip.StatusTemporarilyUnavailable, "Temporarily Unavailable")
@@ -193,6 +275,18 @@ func (e *Endpoint) handleInvite(req *gosip.Request, tx gosip.ServerTransaction) 
 	if req.Contact() == nil {
 		e.respond(tx, req, gosip.StatusBadRequest, "Missing Contact Header")
 		return
+	}
+	if screen != nil {
+		f := req.From()
+		inv := ScreenedInvite{ToUser: req.Recipient.User, CallID: req.CallID().Value(),
+			From: partyOf(f.DisplayName, f.Address)}
+		if inv.ToUser == "" {
+			inv.ToUser = req.To().Address.User
+		}
+		if code, reason := screen(inv); code >= 300 {
+			e.respond(tx, req, code, reasonPhrase(reason))
+			return
+		}
 	}
 	if len(req.Body()) == 0 {
 		// A late offer (RFC 3261 section 13.2.1: offer in our 2xx, answer in the ACK) is not
@@ -255,16 +349,27 @@ func (e *Endpoint) newIncomingCall(req *gosip.Request, tx gosip.ServerTransactio
 		contact.Address.UriParams = gosip.NewParams()
 		contact.Address.UriParams.Add("transport", strings.ToLower(transport))
 	}
+	c := &IncomingCall{
+		ep: e, req: req, tx: tx, offer: offer, transport: transport,
+		contact: contact, viaHost: host,
+		cancelled: make(chan struct{}), finished: make(chan struct{}),
+	}
+	// Registered before the dialog's own CANCEL handler (which ReadInvite adds, and which ends
+	// the session): the reason is known by the time Cancelled closes.
+	tx.OnCancel(func(r *gosip.Request) {
+		if h := r.GetHeader("Reason"); h != nil {
+			reason := parseCancelReason(h.Value())
+			c.mu.Lock()
+			c.cancelReason = reason
+			c.mu.Unlock()
+		}
+	})
 	dua := &sipgo.DialogUA{Client: e.client, ContactHDR: contact}
 	sess, err := dua.ReadInvite(req, tx)
 	if err != nil {
 		return nil, err
 	}
-	c := &IncomingCall{
-		ep: e, req: req, tx: tx, sess: sess, offer: offer, transport: transport,
-		contact: contact, viaHost: host,
-		cancelled: make(chan struct{}), finished: make(chan struct{}),
-	}
+	c.sess = sess
 	// sipgo ends the session with ErrTransactionCanceled when a CANCEL arrives before the answer
 	// (the transaction layer has answered it 200 and the INVITE 487 by then).
 	sess.OnState(func(s gosip.DialogState) {
