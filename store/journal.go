@@ -91,6 +91,9 @@ type Journal struct {
 	failure error
 	running bool
 	closed  bool
+	// lastID is the newest ID handed out; lastKnown is set once it was read from the disk.
+	lastID    uint64
+	lastKnown bool
 	// wake is signalled when there is work or the journal closes; exited is closed when the
 	// writer returns.
 	wake   chan struct{}
@@ -134,26 +137,55 @@ func (j *Journal) signal() {
 	}
 }
 
-// Add validates e and queues it for writing; it does not wait for the disk. The store assigns
-// the ID (an ID set in e is ignored). An invalid entry is refused with the error of
-// line.JournalEntry.Validate wrapped (errors.Is(err, line.ErrInvalid) holds). Add fails with
-// ErrJournalClosed after Store.Close and with ErrJournalBacklog when the disk is far behind.
+// Add validates e and queues it for writing; it does not wait for the disk. It is Record without
+// the ID.
 func (j *Journal) Add(ctx context.Context, e line.JournalEntry) error {
+	_, err := j.Record(ctx, e)
+	return err
+}
+
+// Record validates e, gives it its ID and queues it for writing; it does not wait for the disk,
+// and the entry can be found under the ID once it is written (Flush waits for that). An ID set in
+// e is ignored. An invalid entry is refused with the error of line.JournalEntry.Validate wrapped
+// (errors.Is(err, line.ErrInvalid) holds). Record fails with ErrJournalClosed after Store.Close
+// and with ErrJournalBacklog when the disk is far behind.
+func (j *Journal) Record(ctx context.Context, e line.JournalEntry) (uint64, error) {
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("journal call: %w", err)
+		return 0, fmt.Errorf("journal call: %w", err)
 	}
 	if err := e.Validate(); err != nil {
-		return fmt.Errorf("journal call: %w", err)
+		return 0, fmt.Errorf("journal call: %w", err)
 	}
-	e.ID = 0
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if j.closed {
-		return fmt.Errorf("journal call on line %q: %w", e.Line, ErrJournalClosed)
+		return 0, fmt.Errorf("journal call on line %q: %w", e.Line, ErrJournalClosed)
 	}
 	if len(j.queue) >= journalMaxQueued {
-		return fmt.Errorf("journal call on line %q: %w (%d entries wait for the disk)", e.Line, ErrJournalBacklog, len(j.queue))
+		return 0, fmt.Errorf("journal call on line %q: %w (%d entries wait for the disk)", e.Line, ErrJournalBacklog, len(j.queue))
 	}
+	if !j.lastKnown {
+		// Once per store: the newest ID on disk. Every later entry passes through here, so the
+		// IDs handed out stay unique and increasing.
+		err := j.s.db.View(func(tx *bolt.Tx) error {
+			if b := tx.Bucket(bucketJournal); b != nil {
+				if k, _ := b.Cursor().Last(); len(k) == 8 {
+					j.lastID = binary.BigEndian.Uint64(k)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return 0, fmt.Errorf("journal call: read the last entry: %w", err)
+		}
+		j.lastKnown = true
+	}
+	id := uint64(max(e.End.UnixMicro(), 0))
+	if id <= j.lastID {
+		id = j.lastID + 1
+	}
+	j.lastID = id
+	e.ID = id
 	j.queue = append(j.queue, e)
 	j.queued++
 	if !j.running {
@@ -161,7 +193,7 @@ func (j *Journal) Add(ctx context.Context, e line.JournalEntry) error {
 		go j.run()
 	}
 	j.signal()
-	return nil
+	return id, nil
 }
 
 // Flush waits until every entry queued before the call is written, or ctx ends. It returns an
@@ -232,7 +264,7 @@ func (j *Journal) run() {
 	}
 }
 
-// putJournal writes a batch of valid entries, assigning their IDs.
+// putJournal writes a batch of valid entries under the IDs Record gave them.
 func putJournal(tx *bolt.Tx, batch []line.JournalEntry) error {
 	var bs [3]*bolt.Bucket
 	for i, name := range [][]byte{bucketJournal, bucketJournalByNumber, bucketJournalByLine} {
@@ -245,18 +277,10 @@ func putJournal(tx *bolt.Tx, batch []line.JournalEntry) error {
 	entries, byNumber, byLine := bs[0], bs[1], bs[2]
 	// IDs only grow, so the entries' pages fill from the right: pack them.
 	entries.FillPercent = 0.9
-	var last uint64
-	if k, _ := entries.Cursor().Last(); len(k) == 8 {
-		last = binary.BigEndian.Uint64(k)
-	}
 	empty := []byte{}
 	for i := range batch {
 		e := &batch[i]
-		id := uint64(max(e.End.UnixMicro(), 0))
-		if id <= last {
-			id = last + 1
-		}
-		last = id
+		id := e.ID
 		v, err := json.Marshal(toRecord(e))
 		if err != nil {
 			return fmt.Errorf("encode journal entry: %w", err)

@@ -574,3 +574,45 @@ func TestJournalCorruptRecord(t *testing.T) {
 		t.Errorf("Latest over a damaged record: %v, want ErrCorrupt naming the bucket", err)
 	}
 }
+
+// TestJournalRecordID checks that the ID Record hands out is the one the entry is found under,
+// also for entries with the same end time and after the store is opened again.
+func TestJournalRecordID(t *testing.T) {
+	dir := t.TempDir()
+	s := openT(t, dir)
+	base := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	var ids []uint64
+	for i := range 3 {
+		e := call(0, fmt.Sprint("caller ", i)) // the same times: IDs must still differ
+		e.End = base
+		e.Start, e.Answer, e.Duration = base.Add(-time.Minute), base.Add(-time.Minute), time.Minute
+		id, err := s.Journal().Record(context.Background(), e)
+		if err != nil {
+			t.Fatalf("Record: %v", err)
+		}
+		ids = append(ids, id)
+	}
+	if ids[0] != uint64(base.UnixMicro()) || ids[1] != ids[0]+1 || ids[2] != ids[1]+1 {
+		t.Fatalf("ids %v: want end time in microseconds, then +1, +1", ids)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = openT(t, dir)
+	id, err := s.Journal().Record(context.Background(), call(0, "after reopen"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id <= ids[2] {
+		t.Fatalf("id after reopen %d: want above %d", id, ids[2])
+	}
+	if err := s.Journal().Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range append(ids, id) {
+		got, err := s.Journal().Query(JournalQuery{Before: want + 1, Limit: 1})
+		if err != nil || len(got) != 1 || got[0].ID != want {
+			t.Fatalf("entry %d: query for id %d gave %v, %v", i, want, got, err)
+		}
+	}
+}
