@@ -12,6 +12,8 @@ var (
 	ErrLineOff = errors.New("line is not in use")
 	// ErrNoCall: no call has that ID (it may have ended).
 	ErrNoCall = errors.New("no such call")
+	// ErrNoEntry: no journal entry has that ID.
+	ErrNoEntry = errors.New("no such journal entry")
 	// ErrCallState: the call is in a state that does not permit the action.
 	ErrCallState = errors.New("not possible in the call's state")
 	// ErrBadInput: an argument is malformed (a DTMF digit, a decline reason, an empty number).

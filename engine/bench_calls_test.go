@@ -231,6 +231,7 @@ func benchStartServer(b *testing.B, pbx *testpbx.PBX) (*Server, *benchAudio, *be
 			b.Errorf("line server: %v", err)
 		}
 	})
+	logOnClient(b, srv, "bench client")
 	regs.waitRegistered(b, benchCalls, 30*time.Second)
 	return srv, audio, calls
 }

@@ -91,6 +91,7 @@ func startParty(t *testing.T, pbx *testpbx.PBX, user, password string, freq floa
 		})
 	}
 	t.Cleanup(p.stop)
+	logOnClient(t, srv, "test client")
 	w.waitAll(t, line.RegRegistered, 10*time.Second, p.line)
 	p.srv = srv
 	return p

@@ -10,18 +10,20 @@ import (
 	"sync"
 	"time"
 
+	"github.com/lineupphone/lineup/api"
 	"github.com/lineupphone/lineup/line"
 	"github.com/lineupphone/lineup/media"
 	"github.com/lineupphone/lineup/sip"
 )
 
 // Errors of the call API.
+// The first five are package api's, so that clients can test for them without importing the engine.
 var (
-	ErrNoLine      = errors.New("no such line")
-	ErrLineOff     = errors.New("line is not in use")
-	ErrNoCall      = errors.New("no such call")
-	ErrCallState   = errors.New("not possible in the call's state")
-	ErrNotRunning  = errors.New("line server is not running")
+	ErrNoLine      = api.ErrNoLine
+	ErrLineOff     = api.ErrLineOff
+	ErrNoCall      = api.ErrNoCall
+	ErrCallState   = api.ErrCallState
+	ErrNotRunning  = api.ErrNotRunning
 	ErrBadDTMF     = errors.New("not a DTMF digit (0-9, *, #, A-D)")
 	errCallStopped = errors.New("line server stopping")
 )
@@ -104,6 +106,17 @@ type call struct {
 	mediaEnded  chan error
 	streamCodec media.Codec
 	releaseOnce sync.Once
+
+	// What the clients and the journal know of the call besides line.Call (under mu).
+	dialled     string // sent to the PBX, for an outgoing call
+	featureCode string // the feature code's name the call dialled
+	client      string // the client that handled it
+	serverHeld  bool   // the server holds it ringing, out of the clients' view
+	pickedUp    bool   // picked up locally from serverHeld
+	deflectedTo string
+	outcome     line.Outcome // set by the path that ends the call; unset: derived at the end
+	outcomeCode int
+	journalID   uint64
 }
 
 func (c *call) snapshot() line.Call {
@@ -129,12 +142,25 @@ func (c *call) update(f func(*line.Call)) {
 	f(&c.info)
 	info := c.info
 	c.mu.Unlock()
-	c.s.reportCall(info)
+	c.s.reportCall(c, info)
 }
 
-func (s *Server) reportCall(info line.Call) {
+// reportCall tells the WithCallFunc functions and the clients of a change; a call the server
+// holds ringing is shown to clients only in its line's list.
+func (s *Server) reportCall(c *call, info line.Call) {
 	for _, f := range s.onCall {
 		f(info)
+	}
+	c.mu.Lock()
+	held := c.serverHeld
+	c.mu.Unlock()
+	if held {
+		s.publishLine(info.Line)
+		return
+	}
+	if s.loggedOn() {
+		v := c.view(info)
+		s.publish(api.Event{Type: api.EventCall, Call: &v})
 	}
 }
 
@@ -190,43 +216,60 @@ func (s *Server) addCall(c *call) error {
 
 // lineForUser finds the enabled line whose account user is user.
 func (s *Server) lineForUser(user string) (line.Line, bool) {
-	for _, l := range s.cfg.Lines {
-		if l.Enabled() && l.Account.User == user {
-			return l, true
-		}
-	}
-	return line.Line{}, false
+	l, ok := s.users[user]
+	return l, ok
 }
 
-// Dial places a call on a line to target: a number or user ("201", "+4989123"), or a sip: URI.
-// It returns once the INVITE is under way; the call's progress arrives through WithCallFunc and
+// Dial places a call on a line to target: a number or user ("201", "+4989123"), or a sip: URI,
+// sent as it is (clients dial through their session, which applies the line's location). It
+// returns once the INVITE is under way; the call's progress arrives through WithCallFunc and
 // Calls.
 func (s *Server) Dial(ctx context.Context, lineName, target string) (line.Call, error) {
-	l, ok := s.cfg.Line(lineName)
+	e, ok := s.effective(lineName)
 	if !ok {
 		return line.Call{}, fmt.Errorf("dial: line %q: %w", lineName, ErrNoLine)
 	}
+	v, err := s.dialAs(ctx, e, target, targetUser(strings.TrimSpace(target)), callExtras{})
+	if err != nil {
+		return line.Call{}, err
+	}
+	c, ok := s.Call(v.ID)
+	if !ok {
+		c = line.Call{ID: v.ID, Line: v.Line, Direction: v.Direction, State: v.State, Started: v.Started,
+			Ended: v.Ended, EndCode: v.EndCode, EndReason: v.EndReason}
+	}
+	return c, nil
+}
+
+// dialAs places a call on a line to target (sent as it is); remote is the number the journal and
+// the clients show for it.
+func (s *Server) dialAs(ctx context.Context, e line.Effective, target, remote string, ex callExtras) (api.Call, error) {
+	l := e.Line
 	if !l.Enabled() {
-		return line.Call{}, fmt.Errorf("dial: line %q: %w", lineName, ErrLineOff)
+		return api.Call{}, fmt.Errorf("dial: line %q: %w", l.Name, ErrLineOff)
 	}
 	target = strings.TrimSpace(target)
 	if target == "" {
-		return line.Call{}, errors.New("dial: no number given")
+		return api.Call{}, fmt.Errorf("dial: no number given: %w", api.ErrBadInput)
 	}
-	c, err := s.newCall(*l, line.Outgoing, line.CallDialing)
+	c, err := s.newCall(l, line.Outgoing, line.CallDialing)
 	if err != nil {
-		return line.Call{}, fmt.Errorf("dial: %w", err)
+		return api.Call{}, fmt.Errorf("dial: %w", err)
 	}
-	c.update(func(i *line.Call) { i.RemoteNumber = targetUser(target) })
+	c.mu.Lock()
+	c.dialled, c.featureCode, c.client = target, ex.featureCode, ex.client
+	c.mu.Unlock()
+	c.update(func(i *line.Call) { i.RemoteNumber = remote })
+	s.publishLine(l.Name)
 	local, err := c.openMedia(s.localHost(l.Account))
 	if err != nil {
 		c.finish(0, "no media port: "+err.Error())
-		return line.Call{}, fmt.Errorf("dial: %w", err)
+		return api.Call{}, fmt.Errorf("dial: %w", err)
 	}
 	out, err := s.ep.Dial(ctx, l.Account, target, local)
 	if err != nil {
 		c.finish(0, "call could not be placed: "+err.Error())
-		return line.Call{}, fmt.Errorf("dial: %w", err)
+		return api.Call{}, fmt.Errorf("dial: %w", err)
 	}
 	c.mu.Lock()
 	c.out = out
@@ -235,10 +278,10 @@ func (s *Server) Dial(ctx context.Context, lineName, target string) (line.Call, 
 	if ended {
 		// Hung up (or the server stopped) while the INVITE went out.
 		out.Cancel()
-		return c.snapshot(), nil
+		return c.view(c.snapshot()), nil
 	}
 	go c.runOutgoing()
-	return c.snapshot(), nil
+	return c.view(c.snapshot()), nil
 }
 
 func targetUser(target string) string {
@@ -602,9 +645,15 @@ func (s *Server) SetMuted(id string, muted bool) error {
 	return nil
 }
 
-// onIncoming takes an INVITE the sip package accepted (its SDP parsed, a codec in common).
+// onIncoming takes an INVITE the sip package accepted (its SDP parsed, a codec in common) and the
+// screen let through: it rings at the clients or is held ringing by the server.
 func (s *Server) onIncoming(in *sip.IncomingCall) {
 	l, ok := s.lineForUser(in.ToUser())
+	if !ok {
+		in.Reject(404, "Not Found")
+		return
+	}
+	e, ok := s.effective(l.Name)
 	if !ok {
 		in.Reject(404, "Not Found")
 		return
@@ -616,28 +665,36 @@ func (s *Server) onIncoming(in *sip.IncomingCall) {
 	}
 	from := in.From()
 	c.mu.Lock()
-	c.info.RemoteNumber, c.info.RemoteName = from.User, from.Display
+	c.info.RemoteNumber, c.info.RemoteName = s.canonicalRemote(e, from.User), from.Display
 	c.in = in
 	c.mu.Unlock()
 	if err := in.Ringing(); err != nil {
 		c.finish(0, "could not signal ringing: "+err.Error())
 		return
 	}
-	c.startRinging()
-	c.update(func(*line.Call) {})
+	s.publishLine(l.Name)
+	s.decideIncoming(c, e)
 	go c.watchRinging()
 }
 
-// watchRinging ends a ringing incoming call when the caller cancels it.
+// watchRinging ends a ringing incoming call when the caller's side cancels it: a missed call, or
+// one answered elsewhere when the PBX says so in the CANCEL's Reason.
 func (c *call) watchRinging() {
 	select {
 	case <-c.in.Cancelled():
 		c.mu.Lock()
 		st := c.info.State
 		c.mu.Unlock()
-		if st == line.CallRinging {
-			c.finish(487, "the caller hung up before answer")
+		if st != line.CallRinging {
+			return
 		}
+		if r := c.in.CancelReason(); r.CompletedElsewhere() {
+			c.setOutcome(line.OutcomeAnsweredElsewhere, 0)
+			c.finish(487, "answered elsewhere ("+r.Text+")")
+			return
+		}
+		c.setOutcome(line.OutcomeMissed, 0)
+		c.finish(487, "the caller hung up before answer")
 	case <-c.done:
 	}
 }
@@ -754,7 +811,7 @@ func (c *call) established(dlg *sip.Dialog, stream *media.Stream, codec media.Co
 	c.info.Codec = codec.Name
 	info := c.info
 	c.mu.Unlock()
-	c.s.reportCall(info)
+	c.s.reportCall(c, info)
 	c.reportMu.Unlock()
 	dlg.OnDTMFInfo(c.dtmfReceived)
 	dlg.OnRemoteChange(func(d sip.MediaDesc) {
@@ -860,7 +917,13 @@ func (c *call) end(code int, reason string, busy bool) {
 	}
 	c.s.log.Info("call ended", "call", info.ID, "line", info.Line, "direction", info.Direction,
 		"remote", info.RemoteNumber, "code", code, "reason", reason)
-	c.s.reportCall(info)
+	if id := c.journalEnded(info); id != 0 {
+		c.mu.Lock()
+		c.journalID = id
+		c.mu.Unlock()
+	}
+	c.s.reportCall(c, info)
+	c.s.publishLine(info.Line)
 }
 
 // release closes the call's audio and sockets, once, after its media stopped.

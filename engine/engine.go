@@ -23,6 +23,7 @@ import (
 	"github.com/lineupphone/lineup/line"
 	"github.com/lineupphone/lineup/media"
 	"github.com/lineupphone/lineup/sip"
+	"github.com/lineupphone/lineup/store"
 )
 
 // Option configures a Server.
@@ -74,6 +75,15 @@ type Server struct {
 	audioMu        sync.Mutex
 	audioStatus    AudioStatus
 	audioStatusSet bool
+
+	// Clients and the group policies (clients.go, policy.go). dnd and redial are guarded by mu.
+	store      *store.Store
+	ringResend time.Duration
+	sessMu     sync.Mutex
+	sessions   map[string]*session
+	dnd        map[string]bool
+	redial     map[string]string
+	users      map[string]line.Line // enabled lines by account user
 }
 
 // New validates the configuration, opens the SIP endpoint and prepares a registrar for every
@@ -82,6 +92,8 @@ func New(cfg line.Config, opts ...Option) (*Server, error) {
 	s := &Server{
 		log: slog.Default(), cfg: cfg.WithDefaults(), state: map[string]line.Registration{},
 		calls: map[string]*call{}, inactivity: 30 * time.Second,
+		sessions: map[string]*session{}, dnd: map[string]bool{}, redial: map[string]string{},
+		users: map[string]line.Line{},
 		rtpMin: defaultRTPPortMin, rtpMax: defaultRTPPortMax,
 	}
 	for _, o := range opts {
@@ -106,6 +118,13 @@ func New(cfg line.Config, opts ...Option) (*Server, error) {
 	}
 	s.ep = ep
 	ep.OnCall(s.onIncoming)
+	ep.OnScreen(s.screen)
+	for _, l := range s.cfg.Lines {
+		s.dnd[l.Name] = l.DND
+		if _, dup := s.users[l.Account.User]; l.Enabled() && !dup {
+			s.users[l.Account.User] = l
+		}
+	}
 	s.initAudioStatus()
 
 	pacers := map[string]*rate.Limiter{}
@@ -240,6 +259,9 @@ func (s *Server) setState(r line.Registration) {
 	s.logState(prev, r)
 	for _, f := range s.onState {
 		f(r)
+	}
+	if prev.State != r.State || prev.Number != r.Number || prev.Code != r.Code || prev.Reason != r.Reason {
+		s.publishLine(r.Line)
 	}
 }
 

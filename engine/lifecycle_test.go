@@ -70,6 +70,7 @@ func scriptedServer(t *testing.T, pbx *earlyMediaPBX, audio Audio, opts ...Optio
 		return stopped
 	}
 	t.Cleanup(func() { stop() })
+	logOnClient(t, srv, "test client")
 	w.waitAll(t, line.RegRegistered, 5*time.Second, "l")
 	return srv, calls, stop
 }

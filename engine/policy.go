@@ -1,0 +1,420 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/lineupphone/lineup/api"
+	"github.com/lineupphone/lineup/line"
+	"github.com/lineupphone/lineup/sip"
+	"github.com/lineupphone/lineup/store"
+)
+
+// This file applies the line groups' properties to calls (SPEC 1-9): who answers an incoming call
+// (the clients, or the server with the group's "not logged on" response), what a client's
+// rejection sends, the calls the server holds ringing with 180, deflection, local pickup, and the
+// numbers and locations of the lines.
+
+// WithStore journals calls in st and saves DND changes there. Without it nothing is journaled and
+// DND lasts until the server stops.
+func WithStore(st *store.Store) Option { return func(s *Server) { s.store = st } }
+
+// WithRingResend sets how often a call held ringing by the server gets its 180 again; default one
+// minute (RFC 3261 section 13.3.1.1 asks for a provisional response at least every minute, so that
+// proxies do not give up on the INVITE).
+func WithRingResend(d time.Duration) Option { return func(s *Server) { s.ringResend = d } }
+
+// defaultRingResend is WithRingResend's default.
+const defaultRingResend = time.Minute
+
+// effective returns a line with its group applied, from the configuration the server runs.
+func (s *Server) effective(name string) (line.Effective, bool) { return s.cfg.Effective(name) }
+
+// dndOn reports the line's Do Not Disturb switch.
+func (s *Server) dndOn(name string) bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.dnd[name]
+}
+
+// serverAnswers returns the response the server gives a new call on the line by itself (SPEC 1),
+// or ResponseUnset when the call rings at the clients.
+func (s *Server) serverAnswers(e line.Effective) line.Response {
+	if s.loggedOn() && !s.dndOn(e.Line.Name) {
+		return line.ResponseUnset
+	}
+	return e.Group.NotLoggedOn
+}
+
+// screen is the sip endpoint's first look at a new INVITE: a call the server declines by itself
+// is answered here at once and journaled, without a dialog.
+func (s *Server) screen(inv sip.ScreenedInvite) (int, string) {
+	l, ok := s.lineForUser(inv.ToUser)
+	if !ok {
+		return 0, ""
+	}
+	e, ok := s.effective(l.Name)
+	if !ok {
+		return 0, ""
+	}
+	resp := s.serverAnswers(e)
+	code := resp.Code()
+	if resp == line.ResponseUnset || resp == line.ResponseRinging || code < 300 {
+		return 0, ""
+	}
+	now := time.Now()
+	info := line.Call{ID: newCallID(), Line: l.Name, Direction: line.Incoming, State: line.CallEnded,
+		RemoteNumber: s.canonicalRemote(e, inv.From.User), RemoteName: inv.From.Display,
+		Started: now, Ended: now, EndCode: code, EndReason: s.serverAnswerReason(e, code)}
+	s.journalCall(e, info, outcomeOfCode(code), code, callExtras{})
+	s.log.Debug("call answered by the line server", "line", l.Name, "code", code, "from", inv.From.User)
+	return code, phraseOf(code)
+}
+
+// serverAnswerReason says why the server answered a call itself.
+func (s *Server) serverAnswerReason(e line.Effective, code int) string {
+	why := "no client logged on"
+	if s.dndOn(e.Line.Name) {
+		why = "Do Not Disturb"
+	}
+	return fmt.Sprintf("%s: answered %d %s by the line server", why, code, phraseOf(code))
+}
+
+// phraseOf is the reason phrase of the status codes the decline settings send.
+func phraseOf(code int) string {
+	switch code {
+	case 480:
+		return "Temporarily Unavailable"
+	case 486:
+		return "Busy Here"
+	case 603:
+		return "Decline"
+	case 302:
+		return "Moved Temporarily"
+	}
+	return "Request Terminated"
+}
+
+// outcomeOfCode is the journal outcome of a call refused with code: busy for 486 and 600,
+// declined otherwise.
+func outcomeOfCode(code int) line.Outcome {
+	if code == 486 || code == 600 {
+		return line.OutcomeBusy
+	}
+	return line.OutcomeDeclined
+}
+
+// canonicalRemote turns a caller ID or a dialled number into the canonical form of the line's
+// location; what the location cannot read is kept as it came.
+func (s *Server) canonicalRemote(e line.Effective, number string) string {
+	if e.Location == nil || number == "" {
+		return number
+	}
+	if c, err := e.Location.Canonical(number); err == nil {
+		return c
+	}
+	return number
+}
+
+// displayNumber is the form of a canonical number a person reads at the line's location.
+func displayNumber(e line.Effective, number string) string {
+	if e.Location == nil || number == "" {
+		return number
+	}
+	return e.Location.Display(number)
+}
+
+// lineNumber is the line's own number, canonical: from its registration when the group sets
+// numbers automatically (SPEC 5), else the number entered for it.
+func (s *Server) lineNumber(e line.Effective) string {
+	n := e.ManualNumber
+	if e.Group.AutoNumbers {
+		r, _ := s.Registration(e.Line.Name)
+		n = r.Number
+	}
+	return s.canonicalRemote(e, n)
+}
+
+// dialable is what is sent to the PBX for input on the line: a sip: URI as it is, else the number
+// in its dialable form at the line's location, or stripped of spaces and dashes where the line has
+// no location.
+func dialable(e line.Effective, input string) (string, error) {
+	in := strings.TrimSpace(input)
+	switch {
+	case in == "":
+		return "", fmt.Errorf("number: must not be empty: %w", api.ErrBadInput)
+	case strings.HasPrefix(in, "sip:") || strings.HasPrefix(in, "sips:"):
+		return in, nil
+	case e.Location != nil:
+		return e.Location.Dialable(in)
+	}
+	out := strings.Map(func(r rune) rune {
+		switch {
+		case r == ' ' || r == '-' || r == '/' || r == '(' || r == ')' || r == '.':
+			return -1
+		case r >= '0' && r <= '9' || r == '*' || r == '#' || r == '+':
+			return r
+		}
+		return 0xFFFD
+	}, in)
+	if out == "" || strings.ContainsRune(out, 0xFFFD) {
+		return "", fmt.Errorf("number %q: may only contain digits, + * # and spaces (the line has no location): %w", input, line.ErrBadNumber)
+	}
+	return out, nil
+}
+
+// holdRinging keeps an incoming call ringing on the server, out of the clients' view (SPEC 1, 2):
+// 180 again every ringResend, until the caller cancels, the PBX cancels it (answered elsewhere),
+// a client deflects it or picks it up here.
+func (c *call) holdRinging() {
+	c.mu.Lock()
+	c.serverHeld = true
+	in := c.in
+	c.mu.Unlock()
+	c.stopRinging()
+	every := c.s.ringResend
+	if every <= 0 {
+		every = defaultRingResend
+	}
+	go func() {
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-t.C:
+				c.mu.Lock()
+				held := c.serverHeld && c.info.State == line.CallRinging
+				c.mu.Unlock()
+				if !held {
+					return
+				}
+				if err := in.Ringing(); err != nil {
+					c.s.log.Debug("180 resend failed", "call", c.info.ID, "error", err)
+				}
+			case <-c.done:
+				return
+			}
+		}
+	}()
+}
+
+// decideIncoming applies the decline settings to a new incoming call that the screen let through:
+// it rings at the clients, is held ringing, or (when clients logged off in between) is answered
+// as the group says.
+func (s *Server) decideIncoming(c *call, e line.Effective) {
+	resp := s.serverAnswers(e)
+	switch {
+	case resp == line.ResponseUnset:
+		c.startRinging()
+		c.update(func(*line.Call) {})
+	case resp == line.ResponseRinging:
+		c.holdRinging()
+		c.update(func(*line.Call) {})
+	default:
+		code := resp.Code()
+		c.setOutcome(outcomeOfCode(code), code)
+		if err := c.in.Reject(code, phraseOf(code)); err != nil {
+			c.finish(0, "could not answer the call: "+err.Error())
+			return
+		}
+		c.finish(code, s.serverAnswerReason(e, code))
+	}
+}
+
+// declineByClient rejects a ringing call as the group's "reject calls by clients" setting says
+// (SPEC 2): the client's choice, a fixed status, or 180 (the call leaves the clients and rings on
+// at the server).
+func (s *Server) declineByClient(c *call, e line.Effective, reason api.DeclineReason, client string) error {
+	code := 486
+	if reason == api.DeclineDecline {
+		code = 603
+	}
+	switch r := e.Group.ClientReject; r {
+	case line.ResponseBusyHere, line.ResponseTemporarilyUnavailable, line.ResponseDecline:
+		code = r.Code()
+	case line.ResponseRinging:
+		c.mu.Lock()
+		ok := c.info.State == line.CallRinging && !c.accepting && !c.serverHeld
+		c.mu.Unlock()
+		if !ok {
+			return fmt.Errorf("decline: call %s is no longer ringing here: %w", c.info.ID, api.ErrCallState)
+		}
+		view := c.view(c.snapshot())
+		c.holdRinging()
+		s.publish(api.Event{Type: api.EventCallRemoved, Call: &view})
+		s.publishLine(c.info.Line)
+		s.log.Info("call held ringing at the server after a client declined it", "call", c.info.ID, "line", c.info.Line)
+		return nil
+	}
+	c.setClient(client)
+	c.setOutcome(outcomeOfCode(code), code)
+	return s.reject("decline", c.info.ID, code, phraseOf(code))
+}
+
+// deflect forwards a call ringing here or held ringing with 302 (SPEC 1: "forwarded").
+func (s *Server) deflect(c *call, e line.Effective, number, client string) error {
+	target, err := dialable(e, number)
+	if err != nil {
+		return fmt.Errorf("deflect: %w", err)
+	}
+	c.mu.Lock()
+	in, st, taken := c.in, c.info.State, c.accepting
+	c.mu.Unlock()
+	if in == nil || st != line.CallRinging || taken {
+		return fmt.Errorf("deflect: call %s is %v: %w", c.info.ID, st, api.ErrCallState)
+	}
+	c.setClient(client)
+	c.setOutcome(line.OutcomeDeflected, 302)
+	if err := in.Redirect(target); err != nil {
+		c.setOutcome(line.OutcomeUnset, 0)
+		return fmt.Errorf("deflect: %w", err)
+	}
+	c.mu.Lock()
+	c.deflectedTo = target
+	c.mu.Unlock()
+	c.finish(302, "deflected to "+target)
+	return nil
+}
+
+// heldRingingAt returns the oldest call the server holds ringing on a line whose number is
+// number (in any form: canonical, display, internal or the account's user), or nil.
+func (s *Server) heldRingingAt(number string) *call {
+	number = strings.TrimSpace(number)
+	if number == "" {
+		return nil
+	}
+	var names []string
+	for _, l := range s.cfg.Lines {
+		if !l.Enabled() {
+			continue
+		}
+		e, ok := s.effective(l.Name)
+		if !ok {
+			continue
+		}
+		own := s.lineNumber(e)
+		match := number == l.Account.User || (own != "" && (number == own || number == displayNumber(e, own)))
+		if !match && own != "" && e.Location != nil {
+			if c, err := e.Location.Canonical(number); err == nil && c == own {
+				match = true
+			}
+		}
+		if match {
+			names = append(names, l.Name)
+		}
+	}
+	var oldest *call
+	s.callMu.Lock()
+	for _, c := range s.calls {
+		c.mu.Lock()
+		ok := c.serverHeld && c.info.State == line.CallRinging && !c.accepting
+		started, ln := c.info.Started, c.info.Line
+		c.mu.Unlock()
+		if !ok {
+			continue
+		}
+		for _, n := range names {
+			if n == ln && (oldest == nil || started.Before(oldest.info.Started)) {
+				oldest = c
+			}
+		}
+	}
+	s.callMu.Unlock()
+	return oldest
+}
+
+// pickUpLocally answers a call the server holds ringing and connects it to the user (SPEC 9).
+func (s *Server) pickUpLocally(ctx context.Context, c *call, client string) error {
+	c.mu.Lock()
+	c.serverHeld = false
+	c.pickedUp = true
+	c.client = client
+	c.mu.Unlock()
+	s.publishLine(c.info.Line)
+	if err := s.Answer(ctx, c.info.ID); err != nil {
+		return fmt.Errorf("pickup: %w", err)
+	}
+	s.log.Info("call picked up locally", "call", c.info.ID, "line", c.info.Line, "client", client)
+	return nil
+}
+
+// applyLogOff gives calls ringing at the clients the "not logged on" response once the last client
+// has logged off: nobody is left to answer them.
+func (s *Server) applyLogOff() {
+	if s.loggedOn() {
+		return
+	}
+	s.callMu.Lock()
+	var ringing []*call
+	for _, c := range s.calls {
+		c.mu.Lock()
+		if c.in != nil && c.info.State == line.CallRinging && !c.serverHeld && !c.accepting {
+			ringing = append(ringing, c)
+		}
+		c.mu.Unlock()
+	}
+	s.callMu.Unlock()
+	for _, c := range ringing {
+		e, ok := s.effective(c.info.Line)
+		if !ok {
+			continue
+		}
+		resp := e.Group.NotLoggedOn
+		if resp == line.ResponseRinging {
+			c.holdRinging()
+			s.publishLine(c.info.Line)
+			continue
+		}
+		code := resp.Code()
+		c.setOutcome(outcomeOfCode(code), code)
+		if err := s.reject("log off", c.info.ID, code, phraseOf(code)); err != nil {
+			s.log.Debug("ringing call not answered at log-off", "call", c.info.ID, "error", err)
+		}
+	}
+}
+
+// nowRule says in one sentence what a call arriving on the line now would get (issue 6's "what
+// happens now", also useful to API clients).
+func (s *Server) nowRule(e line.Effective, reg line.Registration) string {
+	switch {
+	case !e.Line.Enabled():
+		return "Line not in use: it is not registered, so calls cannot reach it."
+	case reg.State != line.RegRegistered:
+		return "Not registered: calls cannot reach this line until it is."
+	}
+	resp := s.serverAnswers(e)
+	if resp != line.ResponseUnset {
+		why := "No client logged on"
+		if s.dndOn(e.Line.Name) {
+			why = "Do Not Disturb"
+		}
+		return why + ": " + responseSentence(resp)
+	}
+	switch r := e.Group.ClientReject; {
+	case e.Group.HideDecline || !e.Group.FunctionEnabled(line.FuncDecline):
+		return "Rings here; Decline is not offered."
+	case r == line.ResponseRinging:
+		return "Rings here; Decline leaves the call ringing at the server (180)."
+	case r == line.ResponseClientChoice:
+		return "Rings here; Decline sends busy (486) or decline (603), as chosen."
+	default:
+		return fmt.Sprintf("Rings here; Decline sends %s.", r)
+	}
+}
+
+// responseSentence says what a caller gets from a server-side response.
+func responseSentence(r line.Response) string {
+	switch r {
+	case line.ResponseBusyHere:
+		return "callers hear busy (486)."
+	case line.ResponseTemporarilyUnavailable:
+		return "callers are told the line is unavailable (480)."
+	case line.ResponseDecline:
+		return "calls are declined (603)."
+	case line.ResponseRinging:
+		return "calls ring on at the server (180) until answered elsewhere, picked up or given up."
+	}
+	return r.String()
+}
