@@ -93,7 +93,7 @@ func New(cfg line.Config, opts ...Option) (*Server, error) {
 		log: slog.Default(), cfg: cfg.WithDefaults(), state: map[string]line.Registration{},
 		calls: map[string]*call{}, inactivity: 30 * time.Second,
 		sessions: map[string]*session{}, dnd: map[string]bool{}, redial: map[string]string{},
-		users: map[string]line.Line{},
+		users:  map[string]line.Line{},
 		rtpMin: defaultRTPPortMin, rtpMax: defaultRTPPortMax,
 	}
 	for _, o := range opts {
