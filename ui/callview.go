@@ -1,0 +1,386 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/lineupphone/lineup/api"
+	"github.com/lineupphone/lineup/line"
+)
+
+// CallActions are what a conversation view's controls do. A control is offered only when the
+// call's Functions allow it and its action is set.
+type CallActions struct {
+	Answer   func()
+	Decline  func(api.DeclineReason)
+	Deflect  func(number string)
+	HangUp   func()
+	Hold     func()
+	Retrieve func()
+	Mute     func(muted bool)
+	DTMF     func(digit string)
+	SaveMemo func(memo string)
+	Close    func()
+}
+
+// keypadKeys are the DTMF keys in the order the keypad shows them (four columns).
+var keypadKeys = []string{"1", "2", "3", "A", "4", "5", "6", "B", "7", "8", "9", "C", "*", "0", "#", "D"}
+
+// CallView is the content of a conversation window: who is on the call, its state and
+// duration, codec and loss, the controls the call offers now, a DTMF keypad and a memo for the
+// call's journal entry. It holds a snapshot of the call; SetCall replaces it and Tick advances
+// the duration. Like every widget it is used on Fyne's goroutine only.
+type CallView struct {
+	widget.BaseWidget
+
+	act  CallActions
+	call api.Call
+	now  time.Time
+
+	name, number, where  *widget.Label
+	state, duration      *widget.Label
+	media, dtmfIn, notice *widget.Label
+
+	answer, busy, decline                  *widget.Button
+	hold, retrieve, mute, keypadBtn, fwdBtn *widget.Button
+	hangUp, closeBtn                       *widget.Button
+	primary, secondary                     *fyne.Container
+
+	keypad       *fyne.Container
+	forward      *fyne.Container
+	forwardEntry *widget.Entry
+
+	memo     *widget.Entry
+	memoSave *widget.Button
+	memoNote *widget.Label
+	memoSent string
+
+	content fyne.CanvasObject
+}
+
+// NewCallView makes the view of call c whose controls run act.
+func NewCallView(c api.Call, act CallActions) *CallView {
+	v := &CallView{act: act, now: time.Now()}
+	v.ExtendBaseWidget(v)
+	v.build()
+	v.SetCall(c)
+	return v
+}
+
+func (v *CallView) build() {
+	v.name = widget.NewLabel("")
+	v.name.SizeName = theme.SizeNameHeadingText
+	v.name.TextStyle = fyne.TextStyle{Bold: true}
+	v.name.Truncation = fyne.TextTruncateEllipsis
+	v.number = widget.NewLabel("")
+	v.number.SizeName = theme.SizeNameSubHeadingText
+	v.where = widget.NewLabel("")
+	v.where.Importance = widget.LowImportance
+	v.state = widget.NewLabel("")
+	v.state.TextStyle = fyne.TextStyle{Bold: true}
+	v.state.Wrapping = fyne.TextWrapWord
+	v.duration = widget.NewLabel("")
+	v.duration.TextStyle = fyne.TextStyle{Monospace: true}
+	v.duration.SizeName = theme.SizeNameSubHeadingText
+	v.media = widget.NewLabel("")
+	v.media.Importance = widget.LowImportance
+	v.dtmfIn = widget.NewLabel("")
+	v.dtmfIn.Importance = widget.LowImportance
+	v.notice = widget.NewLabel("")
+	v.notice.Importance = widget.DangerImportance
+	v.notice.Wrapping = fyne.TextWrapWord
+	v.notice.Hide()
+
+	v.answer = widget.NewButtonWithIcon("Answer", theme.ConfirmIcon(), func() { call0(v.act.Answer) })
+	v.answer.Importance = widget.SuccessImportance
+	v.busy = widget.NewButton("Busy", func() { v.doDecline(api.DeclineBusy) })
+	v.decline = widget.NewButtonWithIcon("Decline", theme.CancelIcon(), func() { v.doDecline(api.DeclineDecline) })
+	v.decline.Importance = widget.DangerImportance
+	v.primary = container.NewGridWithColumns(3, v.answer, v.busy, v.decline)
+
+	v.hold = widget.NewButtonWithIcon("Hold", theme.MediaPauseIcon(), func() { call0(v.act.Hold) })
+	v.retrieve = widget.NewButtonWithIcon("Retrieve", theme.MediaPlayIcon(), func() { call0(v.act.Retrieve) })
+	v.mute = widget.NewButtonWithIcon("Mute", theme.VolumeMuteIcon(), func() {
+		if v.act.Mute != nil {
+			v.act.Mute(!v.call.Muted)
+		}
+	})
+	v.keypadBtn = widget.NewButtonWithIcon("Keypad", theme.GridIcon(), func() {
+		if v.keypad.Visible() {
+			v.keypad.Hide()
+		} else {
+			v.keypad.Show()
+		}
+		v.Refresh()
+	})
+	v.fwdBtn = widget.NewButtonWithIcon("Forward…", theme.MailForwardIcon(), func() {
+		if v.forward.Visible() {
+			v.forward.Hide()
+		} else {
+			v.forward.Show()
+			if c := fyne.CurrentApp().Driver().CanvasForObject(v.forwardEntry); c != nil {
+				c.Focus(v.forwardEntry)
+			}
+		}
+		v.Refresh()
+	})
+	v.secondary = container.NewGridWithColumns(4, v.hold, v.retrieve, v.mute, v.keypadBtn, v.fwdBtn)
+
+	v.forwardEntry = widget.NewEntry()
+	v.forwardEntry.SetPlaceHolder("Forward to number")
+	v.forwardEntry.OnSubmitted = func(string) { v.doDeflect() }
+	fwdGo := widget.NewButton("Forward", v.doDeflect)
+	v.forward = container.NewBorder(nil, nil, nil, fwdGo, v.forwardEntry)
+	v.forward.Hide()
+
+	keys := make([]fyne.CanvasObject, len(keypadKeys))
+	for i, k := range keypadKeys {
+		keys[i] = widget.NewButton(k, func() {
+			if v.act.DTMF != nil {
+				v.act.DTMF(k)
+			}
+		})
+	}
+	v.keypad = container.NewGridWithColumns(4, keys...)
+	v.keypad.Hide()
+
+	v.hangUp = widget.NewButtonWithIcon("Hang up", theme.CancelIcon(), func() { call0(v.act.HangUp) })
+	v.hangUp.Importance = widget.DangerImportance
+	v.closeBtn = widget.NewButton("Close", func() { call0(v.act.Close) })
+
+	v.memo = widget.NewMultiLineEntry()
+	v.memo.SetPlaceHolder("Memo for the journal")
+	v.memo.SetMinRowsVisible(2)
+	v.memo.Wrapping = fyne.TextWrapWord
+	v.memo.OnChanged = func(string) { v.updateMemo() }
+	v.memoSave = widget.NewButtonWithIcon("Save memo", theme.DocumentSaveIcon(), v.doSaveMemo)
+	v.memoNote = widget.NewLabel("")
+	v.memoNote.Importance = widget.LowImportance
+	v.memoNote.Wrapping = fyne.TextWrapWord
+
+	header := container.NewVBox(
+		v.name,
+		v.number,
+		v.where,
+		container.NewBorder(nil, nil, nil, v.duration, v.state),
+		v.media,
+		v.dtmfIn,
+	)
+	controls := container.NewVBox(v.primary, v.secondary, v.forward, v.keypad, v.hangUp, v.closeBtn, v.notice)
+	memo := container.NewVBox(
+		widget.NewLabelWithStyle("Memo", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+		v.memo,
+		container.NewBorder(nil, nil, nil, v.memoSave, v.memoNote),
+	)
+	v.content = container.NewPadded(container.NewVBox(header, widget.NewSeparator(), controls, widget.NewSeparator(), memo))
+}
+
+func call0(f func()) {
+	if f != nil {
+		f()
+	}
+}
+
+func (v *CallView) doDecline(r api.DeclineReason) {
+	if v.act.Decline != nil {
+		v.act.Decline(r)
+	}
+}
+
+func (v *CallView) doDeflect() {
+	n := strings.TrimSpace(v.forwardEntry.Text)
+	if n == "" || v.act.Deflect == nil {
+		return
+	}
+	v.act.Deflect(n)
+	v.forwardEntry.SetText("")
+	v.forward.Hide()
+	v.Refresh()
+}
+
+func (v *CallView) doSaveMemo() {
+	if v.act.SaveMemo == nil || v.call.JournalID == 0 {
+		return
+	}
+	v.memoSent = v.memo.Text
+	v.act.SaveMemo(v.memo.Text)
+	v.updateMemo()
+}
+
+// Call returns the call the view shows.
+func (v *CallView) Call() api.Call { return v.call }
+
+// Memo returns the memo as typed.
+func (v *CallView) Memo() string { return v.memo.Text }
+
+// ShowError shows a message under the controls (an action that failed); "" clears it.
+func (v *CallView) ShowError(msg string) {
+	v.notice.SetText(msg)
+	if msg == "" {
+		v.notice.Hide()
+	} else {
+		v.notice.Show()
+	}
+}
+
+// MemoSaved marks the memo as written to the journal (or not, with err).
+func (v *CallView) MemoSaved(memo string, err error) {
+	if err != nil {
+		v.memoSent = ""
+		v.memoNote.SetText("Not saved: " + err.Error())
+		v.memoNote.Importance = widget.DangerImportance
+		v.memoNote.Refresh()
+		return
+	}
+	v.memoSent = memo
+	v.updateMemo()
+}
+
+// Tick shows the duration as of now.
+func (v *CallView) Tick(now time.Time) {
+	v.now = now
+	v.duration.SetText(formatDuration(callDuration(v.call, now)))
+}
+
+// SetCall shows a newer snapshot of the call.
+func (v *CallView) SetCall(c api.Call) {
+	v.call = c
+	v.name.SetText(partyName(c))
+	v.number.SetText(partyNumber(c))
+	show(v.number, v.number.Text != "")
+	dir := "Incoming call on "
+	if c.Direction == line.Outgoing {
+		dir = "Outgoing call on "
+	}
+	where := dir + c.Line
+	if c.FeatureCode != "" && c.Dialled != "" {
+		where += " · feature code " + c.Dialled
+	}
+	v.where.SetText(where)
+
+	v.state.SetText(callStateText(c))
+	switch {
+	case c.State == line.CallRinging:
+		v.state.Importance = widget.WarningImportance
+	case c.State == line.CallConnected && !c.HeldByRemote:
+		v.state.Importance = widget.SuccessImportance
+	case c.State == line.CallEnded && c.EndCode >= 400:
+		v.state.Importance = widget.DangerImportance
+	default:
+		v.state.Importance = widget.MediumImportance
+	}
+	v.state.Refresh()
+	v.Tick(v.now)
+
+	var media []string
+	if c.Codec != "" {
+		media = append(media, "Codec "+c.Codec)
+	}
+	if c.Codec != "" || c.LossPercent > 0 {
+		media = append(media, fmt.Sprintf("Packet loss %.1f %%", c.LossPercent))
+	}
+	if c.Muted {
+		media = append(media, "Microphone muted")
+	}
+	v.media.SetText(strings.Join(media, " · "))
+	show(v.media, len(media) > 0)
+	v.dtmfIn.SetText("Keys received: " + c.DTMFReceived)
+	show(v.dtmfIn, c.DTMFReceived != "")
+
+	fs := c.Functions
+	ended := c.State == line.CallEnded
+	show(v.answer, !ended && offers(fs, line.FuncAnswer) && v.act.Answer != nil)
+	show(v.busy, !ended && offers(fs, line.FuncDecline) && v.act.Decline != nil)
+	show(v.decline, !ended && offers(fs, line.FuncDecline) && v.act.Decline != nil)
+	show(v.hold, !ended && offers(fs, line.FuncHold) && v.act.Hold != nil)
+	show(v.retrieve, !ended && offers(fs, line.FuncRetrieve) && v.act.Retrieve != nil)
+	show(v.mute, !ended && (c.State == line.CallConnected || c.State == line.CallHeld) && v.act.Mute != nil)
+	if c.Muted {
+		v.mute.SetText("Unmute")
+		v.mute.Importance = widget.WarningImportance
+	} else {
+		v.mute.SetText("Mute")
+		v.mute.Importance = widget.MediumImportance
+	}
+	v.mute.Refresh()
+	dtmf := !ended && offers(fs, line.FuncDTMF) && v.act.DTMF != nil
+	show(v.keypadBtn, dtmf)
+	if !dtmf {
+		v.keypad.Hide()
+	}
+	deflect := !ended && offers(fs, line.FuncDeflect) && v.act.Deflect != nil
+	show(v.fwdBtn, deflect)
+	if !deflect {
+		v.forward.Hide()
+	}
+	show(v.hangUp, !ended && offers(fs, line.FuncHangUp) && v.act.HangUp != nil)
+	if c.State == line.CallDialing || c.State == line.CallAlerting {
+		v.hangUp.SetText("Cancel call")
+	} else {
+		v.hangUp.SetText("Hang up")
+	}
+	show(v.closeBtn, ended && v.act.Close != nil)
+	fitColumns(v.primary)
+	fitColumns(v.secondary)
+	v.updateMemo()
+	v.Refresh()
+}
+
+// updateMemo enables saving once the call has a journal entry and the memo changed.
+func (v *CallView) updateMemo() {
+	v.memoNote.Importance = widget.LowImportance
+	switch {
+	case v.act.SaveMemo == nil:
+		v.memoSave.Hide()
+		v.memoNote.SetText("")
+	case v.call.JournalID == 0 && v.call.State == line.CallEnded:
+		v.memoSave.Disable()
+		v.memoNote.SetText("Waiting for the journal entry (only lines with the journal on have one)")
+	case v.call.JournalID == 0:
+		v.memoSave.Disable()
+		v.memoNote.SetText("Saved with the journal entry once the call has ended")
+	case v.memo.Text == v.memoSent && v.memoSent != "":
+		v.memoSave.Disable()
+		v.memoNote.SetText("Memo saved")
+	default:
+		v.memoSave.Enable()
+		v.memoNote.SetText("")
+	}
+	v.memoNote.Refresh()
+}
+
+func show(o fyne.CanvasObject, on bool) {
+	if on {
+		o.Show()
+	} else {
+		o.Hide()
+	}
+}
+
+// fitColumns gives a grid as many columns as it has visible cells, and hides it when it has none.
+func fitColumns(c *fyne.Container) {
+	n := 0
+	for _, o := range c.Objects {
+		if o.Visible() {
+			n++
+		}
+	}
+	if n == 0 {
+		c.Hide()
+		return
+	}
+	c.Layout = layout.NewGridLayoutWithColumns(n)
+	c.Show()
+}
+
+// CreateRenderer is part of fyne.Widget.
+func (v *CallView) CreateRenderer() fyne.WidgetRenderer {
+	return widget.NewSimpleRenderer(v.content)
+}

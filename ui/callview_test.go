@@ -1,0 +1,237 @@
+package ui
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+
+	"github.com/lineupphone/lineup/api"
+	"github.com/lineupphone/lineup/line"
+)
+
+// recorder notes what a view's controls did.
+type recorder struct{ got []string }
+
+func (r *recorder) actions() CallActions {
+	return CallActions{
+		Answer:   func() { r.got = append(r.got, "answer") },
+		Decline:  func(d api.DeclineReason) { r.got = append(r.got, "decline "+d.String()) },
+		Deflect:  func(n string) { r.got = append(r.got, "deflect "+n) },
+		HangUp:   func() { r.got = append(r.got, "hangup") },
+		Hold:     func() { r.got = append(r.got, "hold") },
+		Retrieve: func() { r.got = append(r.got, "retrieve") },
+		Mute:     func(m bool) { r.got = append(r.got, map[bool]string{true: "mute", false: "unmute"}[m]) },
+		DTMF:     func(d string) { r.got = append(r.got, "dtmf "+d) },
+		SaveMemo: func(m string) { r.got = append(r.got, "memo "+m) },
+		Close:    func() { r.got = append(r.got, "close") },
+	}
+}
+
+func (r *recorder) last() string {
+	if len(r.got) == 0 {
+		return ""
+	}
+	return r.got[len(r.got)-1]
+}
+
+var t0 = time.Date(2026, 11, 24, 9, 30, 0, 0, time.UTC)
+
+func ringing() api.Call {
+	return api.Call{
+		ID: "c1", Line: "Office", Direction: line.Incoming, State: line.CallRinging,
+		RemoteNumber: "+49891234567", RemoteDisplay: "+49 89 1234567", RemoteName: "Anna Berg",
+		Started:   t0,
+		Functions: []line.Function{line.FuncAnswer, line.FuncDecline, line.FuncDeflect, line.FuncHangUp},
+	}
+}
+
+func connected() api.Call {
+	c := ringing()
+	c.State = line.CallConnected
+	c.Answered = t0.Add(5 * time.Second)
+	c.Codec = "PCMA"
+	c.LossPercent = 1.25
+	c.Functions = []line.Function{line.FuncHangUp, line.FuncHold, line.FuncDTMF}
+	return c
+}
+
+func newView(t *testing.T, c api.Call) (*CallView, *recorder) {
+	t.Helper()
+	test.NewTempApp(t)
+	r := &recorder{}
+	v := NewCallView(c, r.actions())
+	w := test.NewWindow(v)
+	t.Cleanup(w.Close)
+	w.Resize(fyne.NewSize(380, 600))
+	return v, r
+}
+
+func TestCallViewRingingShowsCallerAndAnswerDecline(t *testing.T) {
+	v, r := newView(t, ringing())
+	txt := texts(v)
+	for _, want := range []string{"Anna Berg", "+49 89 1234567", "Incoming call on Office", "Incoming call"} {
+		if !strings.Contains(txt, want) {
+			t.Errorf("the view does not show %q; it shows:\n%s", want, txt)
+		}
+	}
+	bs := buttons(v)
+	for _, want := range []string{"Answer", "Busy", "Decline", "Forward…", "Hang up"} {
+		if !contains(bs, want) {
+			t.Errorf("no %q button while ringing; buttons %q", want, bs)
+		}
+	}
+	for _, absent := range []string{"Hold", "Mute", "Keypad", "Close"} {
+		if contains(bs, absent) {
+			t.Errorf("%q offered on a ringing call; buttons %q", absent, bs)
+		}
+	}
+
+	test.Tap(button(t, v, "Answer"))
+	if r.last() != "answer" {
+		t.Errorf("Answer did %q", r.last())
+	}
+	test.Tap(button(t, v, "Busy"))
+	if r.last() != "decline busy" {
+		t.Errorf("Busy did %q", r.last())
+	}
+	test.Tap(button(t, v, "Decline"))
+	if r.last() != "decline decline" {
+		t.Errorf("Decline did %q", r.last())
+	}
+
+	test.Tap(button(t, v, "Forward…"))
+	test.Type(v.forwardEntry, "202")
+	test.Tap(button(t, v, "Forward"))
+	if r.last() != "deflect 202" {
+		t.Errorf("Forward to 202 did %q", r.last())
+	}
+}
+
+func TestCallViewDeclineAbsentWhenNotOffered(t *testing.T) {
+	c := ringing()
+	c.Functions = []line.Function{line.FuncAnswer} // the group hides Decline, deflect is off
+	v, _ := newView(t, c)
+	bs := buttons(v)
+	if !contains(bs, "Answer") {
+		t.Errorf("Answer missing: %q", bs)
+	}
+	for _, absent := range []string{"Busy", "Decline", "Forward…", "Hang up"} {
+		if contains(bs, absent) {
+			t.Errorf("%q shown though the call does not offer it: %q", absent, bs)
+		}
+	}
+}
+
+func TestCallViewConnectedControlsDurationAndMedia(t *testing.T) {
+	v, r := newView(t, connected())
+	v.Tick(t0.Add(5*time.Second + 65*time.Second))
+	txt := texts(v)
+	for _, want := range []string{"Connected", "1:05", "PCMA", "1.2 %"} {
+		if !strings.Contains(txt, want) {
+			t.Errorf("connected view lacks %q:\n%s", want, txt)
+		}
+	}
+	bs := buttons(v)
+	for _, want := range []string{"Hang up", "Hold", "Mute", "Keypad"} {
+		if !contains(bs, want) {
+			t.Errorf("no %q on a connected call: %q", want, bs)
+		}
+	}
+	for _, absent := range []string{"Answer", "Decline", "Busy", "Retrieve"} {
+		if contains(bs, absent) {
+			t.Errorf("%q on a connected call: %q", absent, bs)
+		}
+	}
+	if contains(bs, "5") {
+		t.Error("the keypad shows before Keypad is tapped")
+	}
+	test.Tap(button(t, v, "Keypad"))
+	test.Tap(button(t, v, "5"))
+	test.Tap(button(t, v, "#"))
+	if strings.Join(r.got[len(r.got)-2:], ",") != "dtmf 5,dtmf #" {
+		t.Errorf("keypad sent %q", r.got)
+	}
+	test.Tap(button(t, v, "Hold"))
+	if r.last() != "hold" {
+		t.Errorf("Hold did %q", r.last())
+	}
+	test.Tap(button(t, v, "Mute"))
+	if r.last() != "mute" {
+		t.Errorf("Mute did %q", r.last())
+	}
+	test.Tap(button(t, v, "Hang up"))
+	if r.last() != "hangup" {
+		t.Errorf("Hang up did %q", r.last())
+	}
+
+	held := connected()
+	held.State = line.CallHeld
+	held.Muted = true
+	held.Functions = []line.Function{line.FuncHangUp, line.FuncRetrieve}
+	v.SetCall(held)
+	bs = buttons(v)
+	if !contains(bs, "Retrieve") || contains(bs, "Hold") || !contains(bs, "Unmute") {
+		t.Errorf("a held, muted call shows %q", bs)
+	}
+	if strings.Contains(strings.Join(bs, ","), "Keypad") {
+		t.Errorf("keypad offered without dtmf: %q", bs)
+	}
+	test.Tap(button(t, v, "Unmute"))
+	if r.last() != "unmute" {
+		t.Errorf("Unmute did %q", r.last())
+	}
+}
+
+func TestCallViewEndedSavesMemoOnceJournaled(t *testing.T) {
+	v, r := newView(t, connected())
+	test.Type(v.memo, "call back on Monday")
+	ended := connected()
+	ended.State = line.CallEnded
+	ended.Ended = t0.Add(95 * time.Second)
+	ended.EndReason = "hung up by the other party"
+	ended.Functions = nil
+	v.SetCall(ended)
+	bs := buttons(v)
+	if contains(bs, "Hang up") || contains(bs, "Hold") || !contains(bs, "Close") {
+		t.Errorf("an ended call shows %q", bs)
+	}
+	if !strings.Contains(texts(v), "1:30") {
+		t.Errorf("the ended call's duration is not its connected time 1:30:\n%s", texts(v))
+	}
+	save := button(t, v, "Save memo")
+	if !save.Disabled() {
+		t.Error("Save memo enabled before the call has a journal entry")
+	}
+	ended.JournalID = 17
+	v.SetCall(ended)
+	if save.Disabled() {
+		t.Fatal("Save memo disabled once the call has a journal entry")
+	}
+	test.Tap(save)
+	if r.last() != "memo call back on Monday" {
+		t.Errorf("Save memo did %q", r.last())
+	}
+	if !strings.Contains(texts(v), "call back on Monday") {
+		t.Error("the memo text was lost when the call changed")
+	}
+	test.Tap(button(t, v, "Close"))
+	if r.last() != "close" {
+		t.Errorf("Close did %q", r.last())
+	}
+}
+
+func TestCallViewOutgoingFailedSaysWhy(t *testing.T) {
+	c := api.Call{ID: "c2", Line: "Office", Direction: line.Outgoing, State: line.CallEnded,
+		Dialled: "0891234567", RemoteNumber: "+49891234567", RemoteDisplay: "+49 89 1234567",
+		Started: t0, Ended: t0.Add(2 * time.Second), EndCode: 486, EndReason: "Busy Here"}
+	v, _ := newView(t, c)
+	txt := texts(v)
+	for _, want := range []string{"+49 89 1234567", "Outgoing call on Office", "Busy Here", "486"} {
+		if !strings.Contains(txt, want) {
+			t.Errorf("failed call view lacks %q:\n%s", want, txt)
+		}
+	}
+}
