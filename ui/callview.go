@@ -44,14 +44,14 @@ type CallView struct {
 	call api.Call
 	now  time.Time
 
-	name, number, where  *widget.Label
-	state, duration      *widget.Label
+	name, number, where   *widget.Label
+	state, duration       *widget.Label
 	media, dtmfIn, notice *widget.Label
 
-	answer, busy, decline                  *widget.Button
+	answer, busy, decline                   *widget.Button
 	hold, retrieve, mute, keypadBtn, fwdBtn *widget.Button
-	hangUp, closeBtn                       *widget.Button
-	primary, secondary                     *fyne.Container
+	hangUp, closeBtn                        *widget.Button
+	primary, secondary                      *fyne.Container
 
 	keypad       *fyne.Container
 	forward      *fyne.Container
