@@ -1,0 +1,191 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/lineupphone/lineup/internal/testpbx"
+	"github.com/lineupphone/lineup/store"
+)
+
+// provisioning is the set-up of the measured line server: one group that answers 486 while no
+// client is logged on and journals every call, and one line registered at the PBX whose user is
+// the one SIPp calls.
+const provisioning = `[[group]]
+name = "Bench"
+not_logged_on = "486"
+journal_all = true
+
+[[line]]
+name = "Bench line"
+group = "Bench"
+
+[line.account]
+registrar = %q
+user = %q
+password = %q
+transport = "udp"
+`
+
+// lineupServer is a running `lineup serve` with its PBX and data directory.
+type lineupServer struct {
+	o      options
+	pbx    *testpbx.PBX
+	dir    string // temporary; holds the provisioning file and the data directory
+	data   string
+	c      *child
+	addr   string // the line server's UDP address
+	exitOK bool   // the process exited with status 0 after SIGTERM
+}
+
+// startLineup starts a Kamailio with the line's user, provisions a fresh data directory with the
+// lineup binary and starts `lineup serve` on 127.0.0.1 (a free port). It returns once the line
+// server has started and the line has registered (or -timeout passed, which is only reported:
+// incoming calls do not need the registration).
+func startLineup(ctx context.Context, o options, w io.Writer) (_ *lineupServer, err error) {
+	s := &lineupServer{o: o}
+	defer func() {
+		if err != nil {
+			s.close()
+		}
+	}()
+	pctx, cancel := context.WithTimeout(ctx, o.timeout)
+	defer cancel()
+	const password = "bench-password"
+	if s.pbx, err = testpbx.Launch(pctx, testpbx.Config{
+		Users: []testpbx.User{{Name: o.user, Password: password}}, Children: 1,
+	}); err != nil {
+		return nil, fmt.Errorf("lineup: start kamailio: %w", err)
+	}
+	if s.dir, err = os.MkdirTemp("", "bench-decline-lineup-"); err != nil {
+		return nil, fmt.Errorf("lineup: %w", err)
+	}
+	file := filepath.Join(s.dir, "lines.toml")
+	text := fmt.Sprintf(provisioning, s.pbx.UDPAddr(), o.user, password)
+	if err := os.WriteFile(file, []byte(text), 0o600); err != nil {
+		return nil, fmt.Errorf("lineup: %w", err)
+	}
+	s.data = filepath.Join(s.dir, "data")
+	out, err := exec.CommandContext(pctx, o.lineup, "--data", s.data, "provision", "import", file).CombinedOutput()
+	if err != nil {
+		return nil, fmt.Errorf("lineup: provision import: %w\n%s", err, out)
+	}
+
+	args := append([]string{"--data", s.data, "--log-level", o.logLevel, "serve",
+		"--sip-listen", "127.0.0.1", "--sip-port", "0", "--audio", "none"}, o.serveArgs...)
+	c, lines, err := startChild("lineup serve", exec.Command(o.lineup, args...))
+	if err != nil {
+		return nil, fmt.Errorf("lineup: %w", err)
+	}
+	s.c = c
+	if s.addr, err = waitLine(ctx, c, lines, o.timeout, func(l string) (string, bool) {
+		f := logFields(l)
+		return f["udp"], f["msg"] == "line server started" && f["udp"] != ""
+	}); err != nil {
+		return nil, fmt.Errorf("lineup: %w", err)
+	}
+	if _, err := waitLine(ctx, c, lines, 10*time.Second, func(l string) (string, bool) {
+		return "", logFields(l)["msg"] == "line registered"
+	}); err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		fmt.Fprintf(w, "note: the line did not register (%v); measuring anyway\n", firstLine(err.Error()))
+	}
+	return s, nil
+}
+
+// stop ends the line server with SIGTERM, which flushes the journal, and waits for its exit.
+func (s *lineupServer) stop() error {
+	err := s.c.stop(s.o.timeout)
+	s.exitOK = err == nil
+	if err != nil {
+		return fmt.Errorf("lineup serve exit: %w\n%s", err, s.c.outputTail())
+	}
+	return nil
+}
+
+// close stops whatever still runs and removes the data directory.
+func (s *lineupServer) close() {
+	if s.c != nil {
+		s.c.kill()
+	}
+	if s.pbx != nil {
+		s.pbx.Stop()
+	}
+	if s.dir != "" {
+		os.RemoveAll(s.dir)
+	}
+}
+
+// journalCount counts the journal entries in the stopped server's data directory: with the store
+// package, and with `lineup journal --csv` where the binary has that command (cli is -1 where it
+// has not).
+func (s *lineupServer) journalCount(ctx context.Context) (stored, cli int, err error) {
+	st, err := store.Open(s.data)
+	if err != nil {
+		return 0, -1, fmt.Errorf("journal: %w", err)
+	}
+	entries, qerr := st.Journal().Query(store.JournalQuery{})
+	if err := errors.Join(qerr, st.Close()); err != nil {
+		return 0, -1, fmt.Errorf("journal: %w", err)
+	}
+	stored = len(entries)
+
+	cli = -1
+	jctx, cancel := context.WithTimeout(ctx, s.o.timeout)
+	defer cancel()
+	var stdout, stderr bytes.Buffer
+	cmd := exec.CommandContext(jctx, s.o.lineup, "--data", s.data, "journal", "--csv")
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if cmd.Run() == nil {
+		recs, err := csv.NewReader(&stdout).ReadAll()
+		if err != nil {
+			return stored, -1, fmt.Errorf("journal --csv: %w", err)
+		}
+		cli = max(0, len(recs)-1) // less the header row
+	}
+	return stored, cli, nil
+}
+
+// logFields parses the key=value pairs of one slog text line.
+func logFields(s string) map[string]string {
+	out := map[string]string{}
+	for len(s) > 0 {
+		s = strings.TrimLeft(s, " ")
+		k, rest, ok := strings.Cut(s, "=")
+		if !ok || k == "" {
+			break
+		}
+		var v string
+		if strings.HasPrefix(rest, `"`) {
+			i := 1
+			for i < len(rest) && rest[i] != '"' {
+				if rest[i] == '\\' {
+					i++
+				}
+				i++
+			}
+			v = strings.ReplaceAll(rest[1:min(i, len(rest))], `\"`, `"`)
+			s = rest[min(i+1, len(rest)):]
+		} else {
+			v, s, _ = strings.Cut(rest, " ")
+		}
+		out[k] = v
+	}
+	return out
+}
+
+func firstLine(s string) string {
+	l, _, _ := strings.Cut(s, "\n")
+	return l
+}
