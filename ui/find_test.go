@@ -54,7 +54,7 @@ func button(t *testing.T, o fyne.CanvasObject, text string) *widget.Button {
 	return found
 }
 
-// texts returns the visible label and entry texts under o, joined by newlines.
+// texts returns the visible label, entry and button texts under o, joined by newlines.
 func texts(o fyne.CanvasObject) string {
 	var out []string
 	visible(o, func(c fyne.CanvasObject) {
@@ -64,6 +64,10 @@ func texts(o fyne.CanvasObject) string {
 				out = append(out, x.Text)
 			}
 		case *widget.Entry:
+			if x.Text != "" {
+				out = append(out, x.Text)
+			}
+		case *widget.Button:
 			if x.Text != "" {
 				out = append(out, x.Text)
 			}

@@ -1,0 +1,124 @@
+package ui
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"fyne.io/fyne/v2"
+
+	"github.com/lineupphone/lineup/api"
+)
+
+// bridge is the one way from other goroutines to the widgets, and the only caller of fyne.Do:
+// the goroutine that reads a session's events, the clock that ticks call durations, and the
+// goroutines that run session actions (which may wait on the network) all hand their results
+// to the UI through post, which runs them on Fyne's goroutine in order. The bridge owns those
+// goroutines; stop ends them and waits.
+type bridge struct {
+	do     func(func()) // fyne.Do; tests run the functions on their own goroutine instead
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+func newBridge(do func(func())) *bridge {
+	if do == nil {
+		do = fyne.Do
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &bridge{do: do, ctx: ctx, cancel: cancel}
+}
+
+// post runs fn on Fyne's goroutine, unless the bridge has stopped.
+func (b *bridge) post(fn func()) {
+	if b.ctx.Err() != nil {
+		return
+	}
+	b.do(func() {
+		if b.ctx.Err() == nil {
+			fn()
+		}
+	})
+}
+
+// go_ runs work on a goroutine the bridge owns.
+func (b *bridge) spawn(work func(ctx context.Context)) {
+	if b.ctx.Err() != nil {
+		return
+	}
+	b.wg.Add(1)
+	go func() {
+		defer b.wg.Done()
+		work(b.ctx)
+	}()
+}
+
+// actionTimeout bounds one session action started from the UI.
+const actionTimeout = 30 * time.Second
+
+// run calls action on its own goroutine and then done with its error on Fyne's goroutine.
+func (b *bridge) run(action func(ctx context.Context) error, done func(error)) {
+	b.spawn(func(ctx context.Context) {
+		ctx, cancel := context.WithTimeout(ctx, actionTimeout)
+		err := action(ctx)
+		cancel()
+		if done != nil {
+			b.post(func() { done(err) })
+		}
+	})
+}
+
+// watch reads the session's events until the channel closes (log off) or the bridge stops;
+// apply sees each event on Fyne's goroutine, in order, and closed runs once the channel closed.
+func (b *bridge) watch(s api.Session, apply func(api.Event), closed func()) {
+	b.spawn(func(ctx context.Context) {
+		ch := s.Events()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case ev, ok := <-ch:
+				if !ok {
+					b.post(closed)
+					return
+				}
+				b.post(func() { apply(ev) })
+			}
+		}
+	})
+}
+
+// tick calls f on Fyne's goroutine every interval until the bridge stops.
+func (b *bridge) tick(interval time.Duration, f func(now time.Time)) {
+	b.spawn(func(ctx context.Context) {
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case now := <-t.C:
+				b.post(func() { f(now) })
+			}
+		}
+	})
+}
+
+// quitWhenDone quits the app when ctx ends (SIGINT in the command), unless the bridge stops first.
+func (b *bridge) quitWhenDone(ctx context.Context, a fyne.App) {
+	b.spawn(func(bctx context.Context) {
+		select {
+		case <-bctx.Done():
+		case <-ctx.Done():
+			b.do(a.Quit)
+		}
+	})
+}
+
+// stop ends the bridge's goroutines and waits for them. Functions already handed to Fyne run as
+// no-ops.
+func (b *bridge) stop() {
+	b.cancel()
+	b.wg.Wait()
+}

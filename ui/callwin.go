@@ -1,0 +1,239 @@
+package ui
+
+import (
+	"context"
+	"slices"
+	"time"
+
+	"fyne.io/fyne/v2"
+
+	"github.com/lineupphone/lineup/api"
+	"github.com/lineupphone/lineup/line"
+)
+
+// callWindow is the conversation window of one call.
+type callWindow struct {
+	w    fyne.Window
+	view *CallView
+}
+
+// updateCall takes a newer view of a call: the main window's line shows it, its conversation
+// window follows it, and a new call opens one (an incoming call also notifies the desktop).
+func (u *UI) updateCall(c api.Call) {
+	defer u.trayRinging()
+	if active(c) && u.ended[c.ID] {
+		return // a snapshot older than the call's end (a Dial's result after the events)
+	}
+	_, known := u.calls[c.ID]
+	if !active(c) {
+		u.ended[c.ID] = true
+		u.forgetCall(c.ID)
+		if cw := u.wins[c.ID]; cw != nil {
+			cw.view.SetCall(c)
+			// An incoming call that was never answered has nothing left to say (the journal
+			// keeps it as missed): its window goes, unless the user began a memo.
+			if c.Direction == line.Incoming && c.Answered.IsZero() && cw.view.Memo() == "" {
+				cw.w.Close()
+			}
+		}
+		return
+	}
+	u.calls[c.ID] = c
+	if !known {
+		u.order = append(u.order, c.ID)
+	}
+	u.mv.updateCalls(c.Line)
+	if c.ServerRinging {
+		return
+	}
+	cw := u.wins[c.ID]
+	if cw != nil {
+		cw.view.SetCall(c)
+		return
+	}
+	if known {
+		return // the user closed its window; the main window still lists the call
+	}
+	cw = u.openCallWindow(c)
+	if c.Direction == line.Incoming && c.State == line.CallRinging {
+		u.app.SendNotification(fyne.NewNotification("Incoming call on "+c.Line, incomingText(c)))
+		cw.w.RequestFocus()
+	}
+}
+
+func incomingText(c api.Call) string {
+	n := partyNumber(c)
+	if n == "" {
+		return partyName(c)
+	}
+	return partyName(c) + " " + n
+}
+
+// removeCall drops a call that left the clients' view without ending (the line server holds it
+// ringing): its window closes.
+func (u *UI) removeCall(c api.Call) {
+	u.forgetCall(c.ID)
+	if cw := u.wins[c.ID]; cw != nil {
+		cw.w.Close()
+	}
+}
+
+// forgetCall drops a call from the calls going on.
+func (u *UI) forgetCall(id string) {
+	c, ok := u.calls[id]
+	if !ok {
+		return
+	}
+	delete(u.calls, id)
+	u.order = slices.DeleteFunc(u.order, func(x string) bool { return x == id })
+	u.mv.updateCalls(c.Line)
+	u.trayRinging()
+}
+
+// trayRinging updates the tray menu when the call it offers to answer changed.
+func (u *UI) trayRinging() {
+	c, _ := u.ringingCall()
+	if c.ID != u.trayRing {
+		u.trayRing = c.ID
+		u.updateTray()
+	}
+}
+
+// journaled gives a conversation window its call's journal entry, when the call event did not
+// carry it: the entry of the same line that started at the same moment.
+func (u *UI) journaled(e line.JournalEntry) {
+	for _, cw := range u.wins {
+		c := cw.view.Call()
+		if c.JournalID == 0 && c.Line == e.Line && c.Started.Sub(e.Start).Abs() < time.Second {
+			c.JournalID = e.ID
+			cw.view.SetCall(c)
+		}
+	}
+}
+
+// callsOf returns the calls going on at a line, oldest first.
+func (u *UI) callsOf(lineName string) []api.Call {
+	var out []api.Call
+	for _, id := range u.order {
+		if c := u.calls[id]; c.Line == lineName {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// showCall brings a call's conversation window up, opening it again if the user closed it.
+func (u *UI) showCall(id string) {
+	if cw := u.wins[id]; cw != nil {
+		cw.w.Show()
+		cw.w.RequestFocus()
+		return
+	}
+	if c, ok := u.calls[id]; ok {
+		u.openCallWindow(c).w.RequestFocus()
+	}
+}
+
+func (u *UI) openCallWindow(c api.Call) *callWindow {
+	id := c.ID
+	cw := &callWindow{w: u.app.NewWindow(partyName(c) + " – Lineup")}
+	cw.view = NewCallView(c, u.callActions(id, cw))
+	cw.view.Tick(time.Now())
+	cw.w.SetContent(cw.view)
+	cw.w.SetIcon(u.appIcon)
+	cw.w.Resize(fyne.NewSize(380, 520))
+	cw.w.SetOnClosed(func() {
+		if u.wins[id] == cw {
+			delete(u.wins, id)
+		}
+	})
+	u.addShortcuts(cw.w)
+	u.wins[id] = cw
+	cw.w.Show()
+	return cw
+}
+
+// callActions are the conversation window's controls: each runs its session action and shows
+// a failure in the window.
+func (u *UI) callActions(id string, cw *callWindow) CallActions {
+	doIn := func(what string, f func(ctx context.Context, s api.Session) error) {
+		cw.view.ShowError("")
+		s := u.sess
+		if s == nil {
+			cw.view.ShowError(what + ": " + api.ErrLoggedOff.Error())
+			return
+		}
+		u.b.run(func(ctx context.Context) error { return f(ctx, s) }, func(err error) {
+			if err != nil {
+				u.log.Warn("call action failed", "action", what, "call", id, "error", err)
+				cw.view.ShowError(what + ": " + err.Error())
+			}
+		})
+	}
+	return CallActions{
+		Answer: func() {
+			doIn("Answer", func(ctx context.Context, s api.Session) error { return s.Answer(ctx, id) })
+		},
+		Decline: func(r api.DeclineReason) {
+			doIn("Decline", func(ctx context.Context, s api.Session) error { return s.Decline(ctx, id, r) })
+		},
+		Deflect: func(n string) {
+			doIn("Forward", func(ctx context.Context, s api.Session) error { return s.Deflect(ctx, id, n) })
+		},
+		HangUp: func() {
+			doIn("Hang up", func(ctx context.Context, s api.Session) error { return s.HangUp(ctx, id) })
+		},
+		Hold: func() {
+			doIn("Hold", func(ctx context.Context, s api.Session) error { return s.Hold(ctx, id) })
+		},
+		Retrieve: func() {
+			doIn("Retrieve", func(ctx context.Context, s api.Session) error { return s.Retrieve(ctx, id) })
+		},
+		Mute: func(m bool) {
+			doIn("Mute", func(ctx context.Context, s api.Session) error { return s.SetMuted(ctx, id, m) })
+		},
+		DTMF: func(d string) {
+			doIn("Keypad", func(ctx context.Context, s api.Session) error { return s.SendDTMF(ctx, id, d) })
+		},
+		SaveMemo: func(memo string) {
+			jid := cw.view.Call().JournalID
+			s := u.sess
+			if s == nil || jid == 0 {
+				return
+			}
+			u.b.run(func(ctx context.Context) error { return s.SetMemo(ctx, jid, memo) },
+				func(err error) { cw.view.MemoSaved(memo, err) })
+		},
+		Close: func() { cw.w.Close() },
+	}
+}
+
+// ringingCall is the oldest call ringing here that can be answered.
+func (u *UI) ringingCall() (api.Call, bool) {
+	for _, id := range u.order {
+		c := u.calls[id]
+		if c.State == line.CallRinging && !c.ServerRinging && offers(c.Functions, line.FuncAnswer) {
+			return c, true
+		}
+	}
+	return api.Call{}, false
+}
+
+// currentCall is the call a hang-up shortcut ends: the call of the focused conversation window,
+// else the newest call that offers hang-up.
+func (u *UI) currentCall(w fyne.Window) (api.Call, bool) {
+	for id, cw := range u.wins {
+		if cw.w == w {
+			if c, ok := u.calls[id]; ok && offers(c.Functions, line.FuncHangUp) {
+				return c, true
+			}
+		}
+	}
+	for i := len(u.order) - 1; i >= 0; i-- {
+		c := u.calls[u.order[i]]
+		if offers(c.Functions, line.FuncHangUp) && !c.ServerRinging {
+			return c, true
+		}
+	}
+	return api.Call{}, false
+}

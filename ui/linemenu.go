@@ -1,0 +1,178 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/lineupphone/lineup/api"
+	"github.com/lineupphone/lineup/line"
+)
+
+// lineMenu is a line's menu: every entry only while its function is offered now. Feature codes
+// are offered by the server only while the line has no call; the menu also leaves them out while
+// the UI shows a call on the line.
+func (u *UI) lineMenu(l api.Line, hasCall bool) *fyne.Menu {
+	var items []*fyne.MenuItem
+	if offers(l.Functions, line.FuncDial) {
+		items = append(items, fyne.NewMenuItem("Dial…", func() { u.askDial(l.Name) }))
+	}
+	if offers(l.Functions, line.FuncRedial) && l.Redial != "" {
+		items = append(items, fyne.NewMenuItem("Redial "+l.Redial, func() { u.redial(l.Name) }))
+	}
+	if offers(l.Functions, line.FuncPickup) {
+		items = append(items, fyne.NewMenuItem("Pick up…", func() { u.askPickup(l.Name) }))
+	}
+	if offers(l.Functions, line.FuncFeatureCodes) && !hasCall && len(l.FeatureCodes) > 0 {
+		items = append(items, fyne.NewMenuItemSeparator())
+		for _, fc := range l.FeatureCodes {
+			name := fc.Name
+			items = append(items, fyne.NewMenuItem(fc.Name+"   "+fc.Code, func() { u.featureCode(l.Name, name) }))
+		}
+	}
+	if offers(l.Functions, line.FuncDND) {
+		items = append(items, fyne.NewMenuItemSeparator())
+		dnd := fyne.NewMenuItem("Do Not Disturb", func() { u.setDND(l.Name, !l.DND) })
+		dnd.Checked = l.DND
+		items = append(items, dnd)
+	}
+	if len(items) > 0 {
+		items = append(items, fyne.NewMenuItemSeparator())
+	}
+	items = append(items, fyne.NewMenuItem("Properties…", func() { u.showProperties(l.Name) }))
+	return fyne.NewMenu(l.Name, items...)
+}
+
+// askDial asks for a number to call on the line, showing what would be sent as it is typed.
+func (u *UI) askDial(lineName string) (*dialog.FormDialog, *widget.Entry) {
+	e := widget.NewEntry()
+	e.SetPlaceHolder("Number or sip: address")
+	hint := widget.NewLabel("")
+	hint.Importance = widget.LowImportance
+	seq := 0
+	e.OnChanged = func(s string) {
+		seq++
+		my := seq
+		sess := u.sess
+		if strings.TrimSpace(s) == "" || sess == nil {
+			hint.SetText("")
+			return
+		}
+		var out string
+		u.b.run(func(ctx context.Context) error {
+			var err error
+			out, err = sess.Dialable(ctx, lineName, strings.TrimSpace(s))
+			return err
+		}, func(err error) {
+			if my != seq {
+				return
+			}
+			if err != nil {
+				hint.SetText(err.Error())
+				return
+			}
+			hint.SetText("Sends " + out)
+		})
+	}
+	d := dialog.NewForm("Dial on "+lineName, "Call", "Cancel",
+		[]*widget.FormItem{widget.NewFormItem("Number", e), widget.NewFormItem("", hint)},
+		func(ok bool) {
+			if ok && strings.TrimSpace(e.Text) != "" {
+				u.dial(nil, lineName, strings.TrimSpace(e.Text), nil)
+			}
+		}, u.main)
+	e.OnSubmitted = func(string) { d.Submit() }
+	d.Resize(fyne.NewSize(360, d.MinSize().Height))
+	d.Show()
+	u.main.Canvas().Focus(e)
+	return d, e
+}
+
+// askPickup asks for the number of the line whose call to pick up.
+func (u *UI) askPickup(lineName string) (*dialog.FormDialog, *widget.Entry) {
+	e := widget.NewEntry()
+	e.SetPlaceHolder("Number of the ringing line")
+	d := dialog.NewForm("Pick up with "+lineName, "Pick up", "Cancel",
+		[]*widget.FormItem{widget.NewFormItem("Number", e)},
+		func(ok bool) {
+			if ok && strings.TrimSpace(e.Text) != "" {
+				u.pickup(lineName, strings.TrimSpace(e.Text))
+			}
+		}, u.main)
+	e.OnSubmitted = func(string) { d.Submit() }
+	d.Resize(fyne.NewSize(360, d.MinSize().Height))
+	d.Show()
+	u.main.Canvas().Focus(e)
+	return d, e
+}
+
+// showProperties shows a line's details, read-only.
+func (u *UI) showProperties(lineName string) {
+	l, ok := u.line(lineName)
+	if !ok {
+		return
+	}
+	yesNo := func(b bool) string {
+		if b {
+			return "yes"
+		}
+		return "no"
+	}
+	number := l.NumberDisplay
+	if number == "" {
+		number = "none"
+	}
+	if l.Number != "" && l.Number != l.NumberDisplay {
+		number += " (" + l.Number + ")"
+	}
+	reg := regText(l)
+	if d := regDetail(l); d != "" {
+		reg += ": " + d
+	}
+	fs := make([]string, len(l.Functions))
+	for i, f := range l.Functions {
+		fs[i] = f.String()
+	}
+	var fcs []string
+	for _, fc := range l.FeatureCodes {
+		fcs = append(fcs, fmt.Sprintf("%s %s", fc.Name, fc.Code))
+	}
+	rows := [][2]string{
+		{"Name", l.Name},
+		{"Group", groupTitle(l.Group)},
+		{"Number", number},
+		{"Location", orNone(l.Location)},
+		{"In use", yesNo(l.Enabled)},
+		{"Do Not Disturb", yesNo(l.DND)},
+		{"Registration", reg},
+		{"A call now", orNone(l.NowRule)},
+		{"Functions now", orNone(strings.Join(fs, ", "))},
+		{"Feature codes", orNone(strings.Join(fcs, "\n"))},
+	}
+	form := container.New(layout.NewFormLayout())
+	for _, r := range rows {
+		k := widget.NewLabel(r[0])
+		k.TextStyle = fyne.TextStyle{Bold: true}
+		v := widget.NewLabel(r[1])
+		v.Wrapping = fyne.TextWrapWord
+		v.Selectable = true
+		form.Add(k)
+		form.Add(v)
+	}
+	d := dialog.NewCustom(l.Name+" properties", "Close", form, u.main)
+	d.Resize(fyne.NewSize(440, form.MinSize().Height+120))
+	d.Show()
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}

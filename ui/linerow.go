@@ -1,0 +1,255 @@
+package ui
+
+import (
+	"image/color"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/lineupphone/lineup/api"
+	"github.com/lineupphone/lineup/line"
+)
+
+// lineRow shows one line in the main window: its registration lamp, name and number, Do Not
+// Disturb, the line menu, and its calls (each opens its conversation window).
+type lineRow struct {
+	widget.BaseWidget
+	u *UI
+
+	line  api.Line
+	calls []api.Call
+
+	lamp    *lamp
+	name    *widget.Label
+	number  *widget.Label
+	reg     *widget.Label
+	dnd     *widget.Label
+	menuBtn *widget.Button
+	callBox *fyne.Container
+	callBtn map[string]*widget.Button
+
+	content fyne.CanvasObject
+}
+
+func newLineRow(u *UI) *lineRow {
+	r := &lineRow{u: u, callBtn: map[string]*widget.Button{}}
+	r.ExtendBaseWidget(r)
+	r.lamp = newLamp()
+	r.name = widget.NewLabel("")
+	r.name.TextStyle = fyne.TextStyle{Bold: true}
+	r.name.Truncation = fyne.TextTruncateEllipsis
+	r.number = widget.NewLabel("")
+	r.number.Truncation = fyne.TextTruncateEllipsis
+	r.reg = widget.NewLabel("")
+	r.reg.Importance = widget.LowImportance
+	r.reg.SizeName = theme.SizeNameCaptionText
+	r.reg.Wrapping = fyne.TextWrapWord
+	r.dnd = widget.NewLabel("Do Not Disturb")
+	r.dnd.Importance = widget.WarningImportance
+	r.dnd.TextStyle = fyne.TextStyle{Bold: true}
+	r.dnd.SizeName = theme.SizeNameCaptionText
+	r.menuBtn = widget.NewButtonWithIcon("", theme.MoreVerticalIcon(), r.showMenu)
+	r.menuBtn.Importance = widget.LowImportance
+	r.callBox = container.NewVBox()
+
+	title := container.NewHBox(r.name, r.number)
+	info := container.NewVBox(title, r.reg)
+	right := container.NewHBox(container.NewCenter(r.dnd), container.NewCenter(r.menuBtn))
+	head := container.NewBorder(nil, nil, container.NewCenter(r.lamp), right, info)
+	r.content = container.NewVBox(head, r.callBox)
+	return r
+}
+
+// CreateRenderer is part of fyne.Widget.
+func (r *lineRow) CreateRenderer() fyne.WidgetRenderer { return widget.NewSimpleRenderer(r.content) }
+
+func (r *lineRow) setLine(l api.Line, calls []api.Call) {
+	r.line = l
+	r.name.SetText(l.Name)
+	num := l.NumberDisplay
+	if num == "" {
+		num = l.Number
+	}
+	r.number.SetText(num)
+	show(r.number, num != "")
+	r.lamp.set(l)
+	status := regText(l)
+	if d := regDetail(l); d != "" && l.Registration == line.RegFailed {
+		status += ": " + d
+	}
+	r.reg.SetText(status)
+	if l.Registration == line.RegFailed {
+		r.reg.Importance = widget.DangerImportance
+	} else {
+		r.reg.Importance = widget.LowImportance
+	}
+	r.reg.Refresh()
+	show(r.dnd, l.DND)
+	r.setCalls(calls)
+}
+
+// setCalls lists the line's calls and the calls the server holds ringing on it.
+func (r *lineRow) setCalls(calls []api.Call) {
+	r.calls = calls
+	r.callBox.RemoveAll()
+	r.callBtn = map[string]*widget.Button{}
+	now := time.Now()
+	for _, c := range calls {
+		id := c.ID
+		b := widget.NewButtonWithIcon(callRowText(c, now), r.u.phoneIcon, func() { r.u.showCall(id) })
+		b.Alignment = widget.ButtonAlignLeading
+		if c.State == line.CallRinging {
+			b.Importance = widget.WarningImportance
+		} else {
+			b.Importance = widget.LowImportance
+		}
+		r.callBtn[id] = b
+		r.callBox.Add(b)
+	}
+	for _, c := range r.line.HeldRinging {
+		lbl := widget.NewLabel("Held ringing by the server: " + partyName(c))
+		lbl.Importance = widget.LowImportance
+		lbl.Truncation = fyne.TextTruncateEllipsis
+		var acts []fyne.CanvasObject
+		if offers(r.line.Functions, line.FuncPickup) && r.line.Number != "" {
+			num := r.line.Number
+			acts = append(acts, widget.NewButton("Pick up", func() { r.u.pickup(r.line.Name, num) }))
+		}
+		r.callBox.Add(container.NewBorder(nil, nil, nil, container.NewHBox(acts...), lbl))
+	}
+	show(r.callBox, len(r.callBox.Objects) > 0)
+	r.Refresh()
+}
+
+func callRowText(c api.Call, now time.Time) string {
+	parts := []string{partyName(c), callStateText(c)}
+	if c.State != line.CallRinging {
+		parts = append(parts, formatDuration(callDuration(c, now)))
+	}
+	return strings.Join(parts, " · ")
+}
+
+func (r *lineRow) tick(now time.Time) {
+	for _, c := range r.calls {
+		if b := r.callBtn[c.ID]; b != nil {
+			b.SetText(callRowText(c, now))
+		}
+	}
+}
+
+// showMenu pops the line menu up under its button.
+func (r *lineRow) showMenu() {
+	c := fyne.CurrentApp().Driver().CanvasForObject(r.menuBtn)
+	if c == nil {
+		return
+	}
+	pos := fyne.CurrentApp().Driver().AbsolutePositionForObject(r.menuBtn)
+	pos = pos.Add(fyne.NewPos(0, r.menuBtn.Size().Height))
+	widget.ShowPopUpMenuAtPosition(r.menu(), c, pos)
+}
+
+// menu is the line menu as the menu button shows it now.
+func (r *lineRow) menu() *fyne.Menu { return r.u.lineMenu(r.line, len(r.calls) > 0) }
+
+// newCard puts o on a rounded panel, so that a group's lines read as one block.
+func newCard(o fyne.CanvasObject) fyne.CanvasObject {
+	bg := canvas.NewRectangle(theme.Color(theme.ColorNameInputBackground))
+	bg.CornerRadius = theme.Size(theme.SizeNameInputRadius) * 2
+	return container.NewStack(&themedRect{Rectangle: bg, name: theme.ColorNameInputBackground}, container.NewPadded(o))
+}
+
+// themedRect is a rectangle that takes its colour from the theme again when refreshed (a
+// switch between light and dark).
+type themedRect struct {
+	*canvas.Rectangle
+	name fyne.ThemeColorName
+}
+
+func (t *themedRect) Refresh() {
+	t.FillColor = theme.Color(t.name)
+	t.Rectangle.Refresh()
+}
+
+// lamp is a line's registration lamp: green registered, amber registering, red failed, grey
+// not in use. Hovering over it or tapping it tells the state and the reason.
+type lamp struct {
+	widget.BaseWidget
+	circle *canvas.Circle
+	text   string
+	pop    *widget.PopUp
+}
+
+var _ desktop.Hoverable = (*lamp)(nil)
+
+func newLamp() *lamp {
+	l := &lamp{circle: canvas.NewCircle(color.Transparent)}
+	l.ExtendBaseWidget(l)
+	return l
+}
+
+func (l *lamp) set(ln api.Line) {
+	name := theme.ColorNameDisabled
+	switch {
+	case !ln.Enabled:
+	case ln.Registration == line.RegRegistered:
+		name = theme.ColorNameSuccess
+	case ln.Registration == line.RegRegistering:
+		name = theme.ColorNameWarning
+	case ln.Registration == line.RegFailed:
+		name = theme.ColorNameError
+	}
+	l.circle.FillColor = theme.Color(name)
+	l.text = regText(ln)
+	if d := regDetail(ln); d != "" {
+		l.text += ": " + d
+	}
+	l.Refresh()
+}
+
+// Text is what hovering or tapping shows.
+func (l *lamp) Text() string { return l.text }
+
+// MinSize is part of fyne.Widget.
+func (l *lamp) MinSize() fyne.Size {
+	s := theme.Size(theme.SizeNameInlineIcon) * 0.75
+	return fyne.NewSize(s, s)
+}
+
+// CreateRenderer is part of fyne.Widget.
+func (l *lamp) CreateRenderer() fyne.WidgetRenderer { return widget.NewSimpleRenderer(l.circle) }
+
+// Tapped shows the state and reason.
+func (l *lamp) Tapped(*fyne.PointEvent) { l.showText() }
+
+// MouseIn shows the state and reason while the pointer is over the lamp.
+func (l *lamp) MouseIn(*desktop.MouseEvent) { l.showText() }
+
+// MouseMoved is part of desktop.Hoverable.
+func (l *lamp) MouseMoved(*desktop.MouseEvent) {}
+
+// MouseOut hides the text again.
+func (l *lamp) MouseOut() {
+	if l.pop != nil {
+		l.pop.Hide()
+		l.pop = nil
+	}
+}
+
+func (l *lamp) showText() {
+	c := fyne.CurrentApp().Driver().CanvasForObject(l)
+	if c == nil || l.text == "" {
+		return
+	}
+	if l.pop != nil {
+		l.pop.Hide()
+	}
+	l.pop = widget.NewPopUp(widget.NewLabel(l.text), c)
+	pos := fyne.CurrentApp().Driver().AbsolutePositionForObject(l)
+	l.pop.ShowAtPosition(pos.Add(fyne.NewPos(l.Size().Width+theme.Padding(), -theme.Padding())))
+}

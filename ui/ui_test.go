@@ -1,0 +1,311 @@
+package ui
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/lineupphone/lineup/api"
+	"github.com/lineupphone/lineup/line"
+)
+
+func TestMainWindowShowsLinesByGroup(t *testing.T) {
+	h := newHarness(t)
+	if got := h.phone.Clients(); len(got) != 1 || got[0] != "desktop" {
+		t.Fatalf("logged on clients %q, want [desktop]", got)
+	}
+	txt := texts(h.u.Window().Content())
+	for _, want := range []string{"SALES", "DESK", "Alice", "+49891234201", "Ben", "Carol", "Registered", "3 of 3 lines registered"} {
+		if !strings.Contains(txt, want) {
+			t.Errorf("main window lacks %q; it shows:\n%s", want, txt)
+		}
+	}
+	if strings.Index(txt, "Alice") > strings.Index(txt, "Carol") || strings.Index(txt, "Carol") > strings.Index(txt, "DESK") ||
+		strings.Index(txt, "DESK") > strings.Index(txt, "Ben") {
+		t.Errorf("lines not grouped in configured order:\n%s", txt)
+	}
+	if strings.Contains(txt, "Do Not Disturb\n") {
+		t.Errorf("a DND badge shows though no line is on DND:\n%s", txt)
+	}
+	if h.u.mv.status.Selected != "Logged on" {
+		t.Errorf("status control shows %q", h.u.mv.status.Selected)
+	}
+
+	// A failed registration: red lamp, and the reason beside the line and on the lamp.
+	l, _ := h.phone.Line("Carol")
+	l.Registration, l.RegCode, l.RegReason = line.RegFailed, 403, "Forbidden: check the password"
+	h.phone.Publish(api.Event{Type: api.EventLine, Line: &l})
+	row := h.u.mv.rows["Carol"]
+	h.until("Carol shows the failure", func() bool { return row.line.Registration == line.RegFailed })
+	if !strings.Contains(texts(row), "403 Forbidden: check the password") {
+		t.Errorf("Carol's row does not say why:\n%s", texts(row))
+	}
+	if !strings.Contains(row.lamp.Text(), "403 Forbidden: check the password") {
+		t.Errorf("the lamp tells %q", row.lamp.Text())
+	}
+	test.Tap(row.lamp)
+	if row.lamp.pop == nil || !strings.Contains(texts(row.lamp.pop), "check the password") {
+		t.Error("tapping the lamp does not show the reason")
+	}
+	if row.lamp.circle.FillColor == h.u.mv.rows["Alice"].lamp.circle.FillColor {
+		t.Error("a failed line's lamp has the colour of a registered one")
+	}
+	if !strings.Contains(texts(h.u.Window().Content()), "2 of 3 lines registered") {
+		t.Errorf("summary not updated:\n%s", texts(h.u.Window().Content()))
+	}
+
+	// DND on a line from its menu: the badge shows.
+	h.menuItem("Alice", "Do Not Disturb")
+	if a := h.action("SetDND"); a.Target != "Alice" || a.Arg != "true" {
+		t.Errorf("DND entry did %+v", a)
+	}
+	h.until("Alice shows DND", func() bool { return h.u.mv.rows["Alice"].line.DND })
+	if !strings.Contains(texts(h.u.mv.rows["Alice"]), "Do Not Disturb") {
+		t.Errorf("no DND badge on Alice:\n%s", texts(h.u.mv.rows["Alice"]))
+	}
+}
+
+func TestDialFieldShowsDialableThenDials(t *testing.T) {
+	h := newHarness(t)
+	m := h.u.mv
+	if m.lineSel.Selected != "Alice" {
+		t.Errorf("dial line %q, want the first line", m.lineSel.Selected)
+	}
+	m.lineSel.SetSelected("Ben")
+	test.Type(m.dial, "0171 / 555-12")
+	h.until("the hint shows what is sent", func() bool { return strings.HasPrefix(m.hint.Text, "Sends") })
+	if m.hint.Text != "Sends 017155512 on Ben" {
+		t.Errorf("hint %q", m.hint.Text)
+	}
+	test.Type(m.dial, "x")
+	h.until("the hint shows the error", func() bool { return !strings.HasPrefix(m.hint.Text, "Sends") })
+	if m.hint.Text == "" || m.hint.Importance != widget.DangerImportance {
+		t.Errorf("a bad number shows %q", m.hint.Text)
+	}
+	m.dial.SetText("0171 555 12")
+	submit(m.dial)
+	a := h.action("Dial")
+	if a.Target != "Ben" || a.Arg != "0171 555 12" {
+		t.Errorf("Enter dialled %+v", a)
+	}
+	cw := h.windowWhere("the call dialled on Ben", func(c api.Call) bool {
+		return c.Direction == line.Outgoing && c.Line == "Ben"
+	})
+	if !strings.Contains(texts(cw.view), "017155512") || !strings.Contains(texts(cw.view), "Calling") {
+		t.Errorf("conversation window:\n%s", texts(cw.view))
+	}
+	h.until("the dial field is cleared", func() bool { return m.dial.Text == "" })
+
+	// The main window lists the call under its line; Redial dials again.
+	if !strings.Contains(texts(m.rows["Ben"]), "Calling") {
+		t.Errorf("Ben's row does not list the call:\n%s", texts(m.rows["Ben"]))
+	}
+	if err := h.phone.RemoteHangUp(cw.view.Call().ID, 486); err != nil {
+		t.Fatal(err)
+	}
+	h.until("the call ended", func() bool { return cw.view.Call().State == line.CallEnded })
+	if !strings.Contains(texts(cw.view), "486") {
+		t.Errorf("an outgoing call that failed does not say why:\n%s", texts(cw.view))
+	}
+	h.until("redial is offered", func() bool { return !m.redialBtn.Disabled() })
+	test.Tap(m.redialBtn)
+	if a := h.action("Redial"); a.Target != "Ben" {
+		t.Errorf("Redial did %+v", a)
+	}
+}
+
+func TestIncomingCallNotifiesAnswerHangUpMemo(t *testing.T) {
+	h := newHarness(t)
+	var cw *callWindow
+	var c api.Call
+	test.AssertNotificationSent(t, &fyne.Notification{Title: "Incoming call on Alice", Content: "Anna Berg +493012345"}, func() {
+		c, cw = h.ring("Alice", "+493012345", "Anna Berg")
+	})
+	if !strings.Contains(texts(cw.view), "Anna Berg") || !strings.Contains(texts(h.u.mv.rows["Alice"]), "Anna Berg") {
+		t.Errorf("the call is not shown: window\n%s\nrow\n%s", texts(cw.view), texts(h.u.mv.rows["Alice"]))
+	}
+	if hasPrefix(h.menuLabels("Alice"), "Forward off") {
+		t.Errorf("feature codes offered while the line has a call: %q", h.menuLabels("Alice"))
+	}
+	test.Tap(button(t, cw.view, "Answer"))
+	if a := h.action("Answer"); a.Target != c.ID {
+		t.Errorf("Answer did %+v", a)
+	}
+	h.until("connected", func() bool { return cw.view.Call().State == line.CallConnected })
+	test.Tap(button(t, cw.view, "Hold"))
+	h.action("Hold")
+	h.until("held", func() bool { return cw.view.Call().State == line.CallHeld })
+	test.Tap(button(t, cw.view, "Retrieve"))
+	h.action("Retrieve")
+	h.until("connected again", func() bool { return cw.view.Call().State == line.CallConnected })
+	test.Tap(button(t, cw.view, "Keypad"))
+	test.Tap(button(t, cw.view, "7"))
+	if a := h.action("SendDTMF"); a.Arg != "7" {
+		t.Errorf("keypad sent %+v", a)
+	}
+	test.Type(cw.view.memo, "wants a quote")
+	test.Tap(button(t, cw.view, "Hang up"))
+	if a := h.action("HangUp"); a.Target != c.ID {
+		t.Errorf("Hang up did %+v", a)
+	}
+	h.until("the call has its journal entry", func() bool { return cw.view.Call().JournalID != 0 })
+	if h.u.wins[c.ID] != cw {
+		t.Fatal("the window of an answered call closed at its end; the memo could not be written")
+	}
+	test.Tap(button(t, cw.view, "Save memo"))
+	a := h.action("SetMemo")
+	if a.Target != strconv.FormatUint(cw.view.Call().JournalID, 10) || a.Arg != "wants a quote" {
+		t.Errorf("Save memo did %+v", a)
+	}
+	h.until("memo saved", func() bool { return strings.Contains(texts(cw.view), "Memo saved") })
+	if len(h.u.mv.rows["Alice"].calls) != 0 {
+		t.Error("the ended call is still listed under its line")
+	}
+}
+
+func TestDeclineAndHiddenDecline(t *testing.T) {
+	h := newHarness(t)
+	c, cw := h.ring("Alice", "+493012345", "")
+	test.Tap(button(t, cw.view, "Busy"))
+	if a := h.action("Decline"); a.Target != c.ID || a.Arg != "busy" {
+		t.Errorf("Busy did %+v", a)
+	}
+	h.until("the declined call's window closes", func() bool { return h.u.wins[c.ID] == nil })
+
+	c, cw = h.ring("Alice", "+493012346", "")
+	test.Tap(button(t, cw.view, "Decline"))
+	if a := h.action("Decline"); a.Target != c.ID || a.Arg != "decline" {
+		t.Errorf("Decline did %+v", a)
+	}
+
+	// Ben's group hides Decline.
+	_, cw = h.ring("Ben", "+493012347", "")
+	bs := buttons(cw.view)
+	if contains(bs, "Decline") || contains(bs, "Busy") || !contains(bs, "Answer") {
+		t.Errorf("a call on a group that hides Decline shows %q", bs)
+	}
+}
+
+func TestCallRemovedClosesWindow(t *testing.T) {
+	h := newHarness(t)
+	c, _ := h.ring("Alice", "+493012345", "")
+	h.phone.Publish(api.Event{Type: api.EventCallRemoved, Call: &c})
+	h.until("the window closes", func() bool { return h.u.wins[c.ID] == nil })
+	if len(h.u.mv.rows["Alice"].calls) != 0 {
+		t.Error("a call the server holds ringing is still listed as ringing here")
+	}
+}
+
+func TestLineMenuFeatureCodesPickupAndDeactivated(t *testing.T) {
+	h := newHarness(t)
+	labels := h.menuLabels("Alice")
+	for _, want := range []string{"Dial…", "Pick up…", "Forward off", "Forward on", "Do Not Disturb", "Properties…"} {
+		if !hasPrefix(labels, want) {
+			t.Errorf("Alice's menu lacks %q: %q", want, labels)
+		}
+	}
+	// Ben's group deactivates DND, has no pickup code and no feature codes.
+	labels = h.menuLabels("Ben")
+	for _, absent := range []string{"Do Not Disturb", "Pick up…", "Forward off"} {
+		if hasPrefix(labels, absent) {
+			t.Errorf("Ben's menu offers %q: %q", absent, labels)
+		}
+	}
+
+	h.menuItem("Alice", "Forward off")
+	a := h.action("FeatureCode")
+	if a.Target != "Alice" || a.Arg != "Forward off" {
+		t.Errorf("feature code entry did %+v", a)
+	}
+	h.windowWhere("the feature code call", func(c api.Call) bool {
+		return c.FeatureCode == "Forward off" && c.Line == "Alice"
+	})
+	h.until("Alice lists the call", func() bool { return len(h.u.mv.rows["Alice"].calls) == 1 })
+	if hasPrefix(h.menuLabels("Alice"), "Forward") {
+		t.Errorf("feature codes offered during a call: %q", h.menuLabels("Alice"))
+	}
+
+	d, e := h.u.askPickup("Carol")
+	test.Type(e, "201")
+	d.Submit()
+	if a := h.action("Pickup"); a.Target != "Carol" || a.Arg != "201" {
+		t.Errorf("Pick up did %+v", a)
+	}
+	h.windowWhere("the pickup call", func(c api.Call) bool { return c.Line == "Carol" })
+}
+
+func TestDeactivatedHoldAbsent(t *testing.T) {
+	h := newHarness(t)
+	c, cw := h.ring("Ben", "+493012345", "")
+	test.Tap(button(t, cw.view, "Answer"))
+	h.until("connected", func() bool { return cw.view.Call().State == line.CallConnected })
+	if bs := buttons(cw.view); contains(bs, "Hold") || !contains(bs, "Hang up") {
+		t.Errorf("a call in a group without hold shows %q", bs)
+	}
+	// Hang up by keyboard shortcut in the conversation window.
+	cw.w.Canvas().(fyne.Shortcutable).TypedShortcut(shortcutHangUp)
+	if a := h.action("HangUp"); a.Target != c.ID {
+		t.Errorf("the hang-up shortcut did %+v", a)
+	}
+}
+
+func TestShortcutAnswerAndDialFocus(t *testing.T) {
+	h := newHarness(t)
+	c, _ := h.ring("Carol", "+493012345", "")
+	h.u.Window().Canvas().(fyne.Shortcutable).TypedShortcut(shortcutAnswer)
+	if a := h.action("Answer"); a.Target != c.ID {
+		t.Errorf("the answer shortcut did %+v", a)
+	}
+	h.u.Window().Canvas().(fyne.Shortcutable).TypedShortcut(shortcutDial)
+	if h.u.Window().Canvas().Focused() != h.u.mv.dial {
+		t.Error("the dial shortcut does not focus the dial field")
+	}
+}
+
+func TestStatusDNDLogOffLogOn(t *testing.T) {
+	h := newHarness(t)
+	h.u.mv.status.SetSelected("Do Not Disturb")
+	h.until("DND on Alice and Carol", func() bool { return h.count("SetDND") == 2 })
+	for _, a := range h.phone.Actions() {
+		if a.Method == "SetDND" && (a.Arg != "true" || a.Target == "Ben") {
+			t.Errorf("DND status did %+v (Ben's group deactivates DND)", a)
+		}
+	}
+	h.settle()
+	if h.u.Status() != StatusDND {
+		t.Errorf("status %v after DND", h.u.Status())
+	}
+
+	h.u.mv.status.SetSelected("Logged off")
+	h.action("LogOff")
+	h.until("logged off", func() bool { return h.u.sess == nil })
+	if len(h.phone.Clients()) != 0 {
+		t.Errorf("clients still logged on: %q", h.phone.Clients())
+	}
+	if !strings.Contains(texts(h.u.Window().Content()), "You are logged off") || h.u.mv.status.Selected != "Logged off" {
+		t.Errorf("logged-off window:\n%s", texts(h.u.Window().Content()))
+	}
+	if !h.u.mv.callBtn.Disabled() {
+		t.Error("Call is enabled while logged off")
+	}
+
+	test.Tap(button(t, h.u.Window().Content(), "Log on"))
+	h.until("logged on again", func() bool { return h.u.sess != nil && len(h.u.mv.rows) == 3 })
+	if got := h.phone.Clients(); len(got) != 1 || got[0] != "desktop" {
+		t.Errorf("clients after logging on again: %q", got)
+	}
+	h.settle()
+	if h.u.Status() != StatusDND {
+		t.Errorf("status %v: the lines are still on DND", h.u.Status())
+	}
+	h.u.mv.status.SetSelected("Logged on")
+	h.until("DND off again", func() bool { return h.count("SetDND") == 4 })
+	h.settle()
+	if h.u.Status() != StatusLoggedOn {
+		t.Errorf("status %v", h.u.Status())
+	}
+}
