@@ -1,0 +1,577 @@
+package api
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/lineupphone/lineup/line"
+)
+
+// The Go client of the HTTP API: a Phone whose sessions speak HTTP to a Server, so that programs
+// such as `lineup dial` work the line server through the same interface as the desktop UI.
+
+// Client is a Phone reached over the HTTP API. It is safe for concurrent use.
+type Client struct {
+	base  *url.URL
+	token string
+	hc    *http.Client
+	retry time.Duration
+}
+
+var _ Phone = (*Client)(nil)
+
+// ClientOption changes a Client.
+type ClientOption func(*Client)
+
+// WithHTTPClient sets the http.Client requests go through (default: one without a timeout, as
+// the event stream is long-lived; requests are bounded by their context).
+func WithHTTPClient(hc *http.Client) ClientOption {
+	return func(c *Client) {
+		if hc != nil {
+			c.hc = hc
+		}
+	}
+}
+
+// WithReconnectDelay sets how long the event stream waits before it connects again after it
+// broke (default one second).
+func WithReconnectDelay(d time.Duration) ClientOption {
+	return func(c *Client) {
+		if d > 0 {
+			c.retry = d
+		}
+	}
+}
+
+// StatusError is an error response of the API. Message is the server's message; Unwrap gives
+// the sentinel the server's error wrapped (ErrNoLine, line.ErrFunctionDisabled, ErrCallState,
+// ErrBadInput, ...), so errors.Is works as it does in-process.
+type StatusError struct {
+	Status  int
+	Code    string
+	Message string
+	err     error
+}
+
+func (e *StatusError) Error() string { return e.Message }
+
+// Unwrap returns the sentinel.
+func (e *StatusError) Unwrap() error { return e.err }
+
+// Dial returns a client of the API at baseURL (e.g. "http://127.0.0.1:7070") with the token, after
+// checking that the server answers and takes the token. A server that cannot be reached gives an
+// error wrapping ErrNotRunning; a wrong token one wrapping ErrUnauthorized.
+func Dial(ctx context.Context, baseURL, token string, opts ...ClientOption) (*Client, error) {
+	u, err := url.Parse(strings.TrimRight(baseURL, "/"))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("api url %q: must be http://HOST:PORT: %w", baseURL, ErrBadInput)
+	}
+	c := &Client{base: u, token: token, hc: &http.Client{}, retry: time.Second}
+	for _, o := range opts {
+		o(c)
+	}
+	var st StatusInfo
+	if err := c.do(ctx, "", http.MethodGet, "/api/v1/status", nil, nil, &st); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// URL returns the server's base URL.
+func (c *Client) URL() string { return c.base.String() }
+
+// do sends a request and decodes a 2xx reply into out (when not nil).
+func (c *Client) do(ctx context.Context, session, method, path string, query url.Values, body, out any) error {
+	resp, err := c.send(ctx, session, method, path, query, body)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		return readError(resp)
+	}
+	if out == nil || resp.StatusCode == http.StatusNoContent {
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, MaxRequestBody))
+		return nil
+	}
+	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+		return fmt.Errorf("%s %s: reply: %w", method, path, err)
+	}
+	return nil
+}
+
+func (c *Client) send(ctx context.Context, session, method, path string, query url.Values, body any) (*http.Response, error) {
+	u := *c.base
+	u.Path = c.base.Path + path
+	u.RawPath = ""
+	if p, err := url.PathUnescape(u.Path); err == nil && p != u.Path {
+		u.RawPath = u.Path
+		u.Path = p
+	}
+	u.RawQuery = query.Encode()
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return nil, fmt.Errorf("%s %s: %w", method, path, err)
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), rd)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", method, path, err)
+	}
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if session != "" {
+		req.Header.Set(SessionHeader, session)
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("%s %s: %w", method, path, ctx.Err())
+		}
+		return nil, fmt.Errorf("line server at %s: %w (%v)", c.base, ErrNotRunning, err)
+	}
+	return resp, nil
+}
+
+// readError turns an error response into a *StatusError.
+func readError(resp *http.Response) error {
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, MaxRequestBody))
+	var eb errorBody
+	e := &StatusError{Status: resp.StatusCode}
+	if json.Unmarshal(b, &eb) == nil && eb.Error != "" {
+		e.Message, e.Code = eb.Error, eb.Code
+	} else {
+		e.Message = strings.TrimSpace(fmt.Sprintf("%s %s", resp.Status, bytes.TrimSpace(b)))
+	}
+	e.err = sentinelOf(e.Code)
+	if e.err == nil {
+		switch resp.StatusCode {
+		case http.StatusForbidden:
+			e.err = line.ErrFunctionDisabled
+		case http.StatusConflict:
+			e.err = ErrCallState
+		case http.StatusBadRequest:
+			e.err = ErrBadInput
+		case http.StatusUnauthorized:
+			e.err = ErrUnauthorized
+		case http.StatusServiceUnavailable:
+			e.err = ErrNotRunning
+		}
+	}
+	return e
+}
+
+// LogOn opens a session over HTTP.
+func (c *Client) LogOn(ctx context.Context, name string) (Session, error) {
+	var rep LogOnReply
+	if err := c.do(ctx, "", http.MethodPost, "/api/v1/sessions", nil, LogOnRequest{Client: name}, &rep); err != nil {
+		return nil, err
+	}
+	return &clientSession{c: c, id: rep.Session, client: rep.Client, events: make(chan Event, 64)}, nil
+}
+
+// clientSession is a Session over HTTP. Its event stream starts on the first call of Events; until
+// then the server logs it off after its idle timeout (60 s by default) without requests.
+type clientSession struct {
+	c      *Client
+	id     string
+	client string
+	events chan Event
+
+	mu      sync.Mutex
+	started bool
+	closed  bool
+	cancel  context.CancelFunc
+	done    chan struct{}
+}
+
+func (s *clientSession) Client() string { return s.client }
+func (s *clientSession) ID() string     { return s.id }
+
+func (s *clientSession) do(ctx context.Context, method, path string, query url.Values, body, out any) error {
+	s.mu.Lock()
+	closed := s.closed
+	s.mu.Unlock()
+	if closed {
+		return fmt.Errorf("client %q: %w", s.client, ErrLoggedOff)
+	}
+	return s.c.do(ctx, s.id, method, path, query, body, out)
+}
+
+func linePath(name, rest string) string { return "/api/v1/lines/" + url.PathEscape(name) + rest }
+func callPath(id, rest string) string   { return "/api/v1/calls/" + url.PathEscape(id) + rest }
+
+func (s *clientSession) Lines(ctx context.Context) ([]Line, error) {
+	var w []wireLine
+	if err := s.do(ctx, http.MethodGet, "/api/v1/lines", nil, nil, &w); err != nil {
+		return nil, err
+	}
+	out := make([]Line, len(w))
+	for i := range w {
+		out[i] = w[i].line()
+	}
+	return out, nil
+}
+
+func (s *clientSession) Calls(ctx context.Context) ([]Call, error) {
+	var w []wireCall
+	if err := s.do(ctx, http.MethodGet, "/api/v1/calls", nil, nil, &w); err != nil {
+		return nil, err
+	}
+	out := make([]Call, len(w))
+	for i := range w {
+		out[i] = w[i].call()
+	}
+	return out, nil
+}
+
+func (s *clientSession) Dialable(ctx context.Context, lineName, input string) (string, error) {
+	var rep DialableReply
+	err := s.do(ctx, http.MethodGet, linePath(lineName, "/dialable"), url.Values{"number": {input}}, nil, &rep)
+	return rep.Dialable, err
+}
+
+func (s *clientSession) callAction(ctx context.Context, path string, body any) (Call, error) {
+	var w wireCall
+	if err := s.do(ctx, http.MethodPost, path, nil, body, &w); err != nil {
+		return Call{}, err
+	}
+	return w.call(), nil
+}
+
+func (s *clientSession) Dial(ctx context.Context, lineName, input string) (Call, error) {
+	return s.callAction(ctx, linePath(lineName, "/dial"), NumberRequest{Number: input})
+}
+
+func (s *clientSession) Redial(ctx context.Context, lineName string) (Call, error) {
+	return s.callAction(ctx, linePath(lineName, "/redial"), nil)
+}
+
+func (s *clientSession) FeatureCode(ctx context.Context, lineName, name string) (Call, error) {
+	return s.callAction(ctx, linePath(lineName, "/feature-code"), FeatureCodeRequest{Name: name})
+}
+
+func (s *clientSession) Pickup(ctx context.Context, lineName, number string) (Call, error) {
+	return s.callAction(ctx, linePath(lineName, "/pickup"), NumberRequest{Number: number})
+}
+
+func (s *clientSession) SetDND(ctx context.Context, lineName string, on bool) error {
+	return s.do(ctx, http.MethodPut, linePath(lineName, "/dnd"), nil, DNDRequest{On: on}, nil)
+}
+
+func (s *clientSession) Answer(ctx context.Context, callID string) error {
+	return s.do(ctx, http.MethodPost, callPath(callID, "/answer"), nil, nil, nil)
+}
+
+func (s *clientSession) Decline(ctx context.Context, callID string, reason DeclineReason) error {
+	if _, err := reason.MarshalText(); err != nil {
+		return fmt.Errorf("decline: %w", err)
+	}
+	return s.do(ctx, http.MethodPost, callPath(callID, "/decline"), nil, map[string]string{"reason": reason.String()}, nil)
+}
+
+func (s *clientSession) Deflect(ctx context.Context, callID, number string) error {
+	return s.do(ctx, http.MethodPost, callPath(callID, "/deflect"), nil, NumberRequest{Number: number}, nil)
+}
+
+func (s *clientSession) HangUp(ctx context.Context, callID string) error {
+	return s.do(ctx, http.MethodPost, callPath(callID, "/hangup"), nil, nil, nil)
+}
+
+func (s *clientSession) Hold(ctx context.Context, callID string) error {
+	return s.do(ctx, http.MethodPost, callPath(callID, "/hold"), nil, nil, nil)
+}
+
+func (s *clientSession) Retrieve(ctx context.Context, callID string) error {
+	return s.do(ctx, http.MethodPost, callPath(callID, "/retrieve"), nil, nil, nil)
+}
+
+func (s *clientSession) SendDTMF(ctx context.Context, callID, digits string) error {
+	return s.do(ctx, http.MethodPost, callPath(callID, "/dtmf"), nil, DTMFRequest{Digits: digits}, nil)
+}
+
+func (s *clientSession) SetMuted(ctx context.Context, callID string, muted bool) error {
+	return s.do(ctx, http.MethodPut, callPath(callID, "/mute"), nil, MuteRequest{Muted: muted}, nil)
+}
+
+// JournalValues returns q as the query parameters of GET /api/v1/journal.
+func JournalValues(q JournalQuery) url.Values {
+	v := url.Values{}
+	set := func(k, val string) {
+		if val != "" {
+			v.Set(k, val)
+		}
+	}
+	set("line", q.Line)
+	set("number", q.Number)
+	if q.ExactNumber {
+		v.Set("exact", "true")
+	}
+	if q.Outcome != line.OutcomeUnset {
+		v.Set("outcome", q.Outcome.String())
+	}
+	if !q.From.IsZero() {
+		v.Set("from", q.From.Format(time.RFC3339Nano))
+	}
+	if !q.To.IsZero() {
+		v.Set("to", q.To.Format(time.RFC3339Nano))
+	}
+	if q.Before != 0 {
+		v.Set("before", strconv.FormatUint(q.Before, 10))
+	}
+	if q.Limit != 0 {
+		v.Set("limit", strconv.Itoa(q.Limit))
+	}
+	return v
+}
+
+func (s *clientSession) Journal(ctx context.Context, q JournalQuery) ([]line.JournalEntry, error) {
+	if q.Outcome != line.OutcomeUnset && !q.Outcome.Valid() {
+		return nil, fmt.Errorf("journal: outcome %d: %w", int(q.Outcome), ErrBadInput)
+	}
+	var w []wireEntry
+	if err := s.do(ctx, http.MethodGet, "/api/v1/journal", JournalValues(q), nil, &w); err != nil {
+		return nil, err
+	}
+	out := make([]line.JournalEntry, len(w))
+	for i := range w {
+		out[i] = w[i].entry()
+	}
+	return out, nil
+}
+
+func (s *clientSession) SetMemo(ctx context.Context, entryID uint64, memo string) error {
+	return s.do(ctx, http.MethodPut, "/api/v1/journal/"+strconv.FormatUint(entryID, 10)+"/memo", nil,
+		map[string]string{"memo": memo}, nil)
+}
+
+// LogOff logs the session off at the server and ends its event stream. A session the server has
+// logged off already (idle timeout) logs off without error.
+func (s *clientSession) LogOff(ctx context.Context) error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	started, cancel, done := s.started, s.cancel, s.done
+	s.mu.Unlock()
+	err := s.c.do(ctx, s.id, http.MethodDelete, "/api/v1/sessions/current", nil, nil, nil)
+	if errors.Is(err, ErrLoggedOff) {
+		err = nil
+	}
+	if started {
+		cancel()
+		<-done
+	} else {
+		close(s.events)
+	}
+	return err
+}
+
+// Events starts the event stream on its first call. The channel is closed at LogOff, or when the
+// server no longer knows the session; after the stream broke and was connected again, an
+// EventResync comes first.
+func (s *clientSession) Events() <-chan Event {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.started && !s.closed {
+		s.started = true
+		ctx, cancel := context.WithCancel(context.Background())
+		s.cancel, s.done = cancel, make(chan struct{})
+		go s.follow(ctx)
+	}
+	return s.events
+}
+
+// follow reads the event stream until ctx ends or the session is gone, connecting again after a
+// break. It closes the events channel when it returns.
+func (s *clientSession) follow(ctx context.Context) {
+	defer close(s.done)
+	defer close(s.events)
+	resync := false
+	for {
+		gone := s.stream(ctx, resync)
+		if gone || ctx.Err() != nil {
+			return
+		}
+		resync = true
+		t := time.NewTimer(s.c.retry)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// stream reads one connection of the event stream. It reports whether the session is gone.
+func (s *clientSession) stream(ctx context.Context, resync bool) (gone bool) {
+	resp, err := s.c.send(ctx, s.id, http.MethodGet, "/api/v1/events", nil, nil)
+	if err != nil {
+		return false
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		err := readError(resp)
+		return errors.Is(err, ErrLoggedOff) || errors.Is(err, ErrUnauthorized)
+	}
+	deliver := func(ev Event) bool {
+		select {
+		case s.events <- ev:
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	}
+	if resync && !deliver(Event{Type: EventResync}) {
+		return false
+	}
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 64<<10), 4<<20)
+	var data []byte
+	for sc.Scan() {
+		l := sc.Bytes()
+		switch {
+		case len(l) == 0:
+			if len(data) > 0 {
+				var w wireEvent
+				if json.Unmarshal(data, &w) == nil && !deliver(w.event()) {
+					return false
+				}
+			}
+			data = data[:0]
+		case bytes.HasPrefix(l, []byte("data:")):
+			data = append(data, bytes.TrimPrefix(bytes.TrimPrefix(l, []byte("data:")), []byte(" "))...)
+		}
+	}
+	return false
+}
+
+// The wire types read the JSON the server writes: the state and direction of calls and journal
+// entries come as names, and a line's registration as a name or a number.
+
+type wireState line.CallState
+
+func (w *wireState) UnmarshalText(b []byte) error {
+	for st := line.CallDialing; st <= line.CallEnded; st++ {
+		if st.String() == string(b) {
+			*w = wireState(st)
+			return nil
+		}
+	}
+	return fmt.Errorf("call state %q: %w", b, line.ErrUnknownValue)
+}
+
+type wireDirection line.CallDirection
+
+func (w *wireDirection) UnmarshalText(b []byte) error {
+	for _, d := range []line.CallDirection{line.Incoming, line.Outgoing} {
+		if d.String() == string(b) {
+			*w = wireDirection(d)
+			return nil
+		}
+	}
+	return fmt.Errorf("call direction %q: %w", b, line.ErrUnknownValue)
+}
+
+type wireRegState line.RegState
+
+func (w *wireRegState) UnmarshalJSON(b []byte) error {
+	var n int
+	if json.Unmarshal(b, &n) == nil {
+		*w = wireRegState(n)
+		return nil
+	}
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return err
+	}
+	for st := line.RegDisabled; st <= line.RegUnregistered; st++ {
+		if st.String() == s {
+			*w = wireRegState(st)
+			return nil
+		}
+	}
+	return fmt.Errorf("registration state %q: %w", s, line.ErrUnknownValue)
+}
+
+type wireCall struct {
+	Call
+	Direction wireDirection `json:"direction"`
+	State     wireState     `json:"state"`
+}
+
+func (w wireCall) call() Call {
+	c := w.Call
+	c.Direction, c.State = line.CallDirection(w.Direction), line.CallState(w.State)
+	return c
+}
+
+type wireLine struct {
+	Line
+	Registration wireRegState `json:"registration"`
+	HeldRinging  []wireCall   `json:"held_ringing"`
+}
+
+func (w wireLine) line() Line {
+	l := w.Line
+	l.Registration = line.RegState(w.Registration)
+	l.HeldRinging = nil
+	for _, c := range w.HeldRinging {
+		l.HeldRinging = append(l.HeldRinging, c.call())
+	}
+	return l
+}
+
+type wireEntry struct {
+	line.JournalEntry
+	Direction wireDirection `json:"direction"`
+}
+
+func (w wireEntry) entry() line.JournalEntry {
+	e := w.JournalEntry
+	e.Direction = line.CallDirection(w.Direction)
+	return e
+}
+
+type wireEvent struct {
+	Type  EventType  `json:"type"`
+	Line  *wireLine  `json:"line"`
+	Call  *wireCall  `json:"call"`
+	Entry *wireEntry `json:"entry"`
+}
+
+func (w wireEvent) event() Event {
+	ev := Event{Type: w.Type}
+	if w.Line != nil {
+		l := w.Line.line()
+		ev.Line = &l
+	}
+	if w.Call != nil {
+		c := w.Call.call()
+		ev.Call = &c
+	}
+	if w.Entry != nil {
+		e := w.Entry.entry()
+		ev.Entry = &e
+	}
+	return ev
+}
