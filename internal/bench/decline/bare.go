@@ -24,6 +24,10 @@ const bareCommand = "bare-server"
 // takes requests.
 const bareReady = "bare server listening on "
 
+// bareReadBuffer is the bare server's socket receive buffer, bytes; Linux caps it at
+// net.core.rmem_max.
+const bareReadBuffer = 4 << 20
+
 // serveBare is the bare reference server: sipgo on UDP 127.0.0.1 (a free port), answering 486 Busy
 // Here to every INVITE and taking the ACKs, until SIGINT or SIGTERM ends ctx. It logs only errors.
 func serveBare(ctx context.Context, stdout io.Writer) error {
@@ -48,6 +52,11 @@ func serveBare(ctx context.Context, stdout io.Writer) error {
 
 	conn, err := net.ListenPacket("udp4", "127.0.0.1:0")
 	if err != nil {
+		return fmt.Errorf("bare server: %w", err)
+	}
+	// A receive buffer as large as the host allows (net.core.rmem_max), like SIPp's -buff_size:
+	// with the default one, bursts of requests are dropped and only come again 500 ms later.
+	if err := conn.(*net.UDPConn).SetReadBuffer(bareReadBuffer); err != nil {
 		return fmt.Errorf("bare server: %w", err)
 	}
 	fmt.Fprintln(stdout, bareReady+conn.LocalAddr().String())

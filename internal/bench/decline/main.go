@@ -187,8 +187,8 @@ func bench(ctx context.Context, o options, w io.Writer) error {
 			r.lineup = l
 			fmt.Fprintf(w, "run %d lineup: max %s", i, maxText(l))
 			if l.goal != nil {
-				fmt.Fprintf(w, "; at %d/s: %d of %d calls failed, achieved %.0f/s, %d retransmissions",
-					o.goalRate, l.goal.failed, l.goal.outgoing, l.goal.rate, l.goal.retrans)
+				fmt.Fprintf(w, "; at %d/s: %d of %d calls failed, achieved %.0f/s, %d retransmissions, %d UDP drops",
+					o.goalRate, l.goal.failed, l.goal.outgoing, l.goal.rate, l.goal.retrans, l.goal.hostDrops)
 			}
 			fmt.Fprintf(w, "; at %d/s: %s\n", o.latencyRate, latText(l.latency))
 			fmt.Fprintf(w, "run %d lineup: journal %d entries for %d calls", i, r.journal, r.calls)
@@ -210,8 +210,9 @@ func bench(ctx context.Context, o options, w io.Writer) error {
 }
 
 func maxText(p *peerResult) string {
-	s := fmt.Sprintf("%.0f calls/s (%d calls in %.1f s, %d failed, %d retransmissions)",
-		p.max.rate, p.max.successful, p.max.elapsed.Seconds(), p.max.failed, p.max.retrans)
+	s := fmt.Sprintf("%.0f calls/s (%d calls in %.1f s, %d failed, %d retransmissions, UDP drops: server %d, host %d)",
+		p.max.rate, p.max.successful, p.max.elapsed.Seconds(), p.max.failed, p.max.retrans,
+		p.max.serverDrops, p.max.hostDrops)
 	if p.cpu > 0 && p.max.successful > 0 {
 		s += fmt.Sprintf(", server CPU %.1f s = %.0f us/call, SIPp CPU %.1f s",
 			p.cpu.Seconds(), float64(p.cpu.Microseconds())/float64(p.max.successful), p.max.cpu.Seconds())
@@ -224,7 +225,7 @@ func latText(r sippResult) string {
 	p50, ok1 := percentile(r.rtts, 50)
 	p99, ok2 := percentile(r.rtts, 99)
 	if ok1 && ok2 {
-		s += fmt.Sprintf(", INVITE-to-486 p50 %.0f ms, p99 %.0f ms, max %.0f ms (%d traced)",
+		s += fmt.Sprintf(", INVITE-to-486 p50 %.2f ms, p99 %.2f ms, max %.1f ms (%d calls)",
 			p50, p99, r.rtts[len(r.rtts)-1], len(r.rtts))
 	}
 	return s
@@ -376,9 +377,9 @@ func printTable(w io.Writer, o options, runs []run) {
 			}), "%.0f", "0", func(m float64) bool { return m == 0 }})
 	}
 	cols = append(cols,
-		column{fmt.Sprintf("lineup p99 at %d/s (ms)", o.latencyRate), lineup(p99), "%.0f",
+		column{fmt.Sprintf("lineup p99 at %d/s (ms)", o.latencyRate), lineup(p99), "%.2f",
 			fmt.Sprintf("<= %d (2000/s)", goalP99), func(m float64) bool { return m <= goalP99 }},
-		column{fmt.Sprintf("bare p99 at %d/s (ms)", o.latencyRate), bare(p99), "%.0f", "", nil},
+		column{fmt.Sprintf("bare p99 at %d/s (ms)", o.latencyRate), bare(p99), "%.2f", "", nil},
 		column{"journal missing", func(r run) (float64, bool) {
 			if r.lineup == nil || r.calls == 0 {
 				return 0, false

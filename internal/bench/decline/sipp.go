@@ -3,11 +3,11 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
 	"math"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -28,7 +28,9 @@ type load struct {
 	// (-timeout) when calls is 0.
 	calls    int
 	duration time.Duration
-	// rtt writes every call's INVITE-to-486 time (-trace_rtt) for the percentiles.
+	// rtt traces every message (-trace_msg) for the INVITE-to-486 times. SIPp's own response
+	// times (-trace_rtt) come in steps of its main loop's clock, 4 ms here, too coarse for a
+	// p99 goal of 10 ms; the message log stamps each message in microseconds.
 	rtt bool
 }
 
@@ -50,9 +52,12 @@ type sippResult struct {
 	failed     int64         // outgoing - successful: failed, or still open when SIPp stopped
 	elapsed    time.Duration // from SIPp's start to its last statistics
 	rate       float64       // successful calls per second over elapsed
-	rtts       []float64     // INVITE-to-486 times in ms (SIPp's clock: 1 ms resolution), sorted
+	rtts       []float64     // INVITE-to-486 times in ms, sorted, where load.rtt
 	cpu        time.Duration // SIPp's own user+system CPU time
 	retrans    int64         // retransmissions SIPp sent (the server dropped a request or was late)
+	// UDP datagrams dropped for a full receive buffer during the run: at the server's socket,
+	// and on the whole host (SIPp's socket too); -1 where unknown.
+	serverDrops, hostDrops int64
 }
 
 // percentile returns the p-th percentile (0 < p <= 100) of the sorted values, nearest rank.
@@ -73,12 +78,19 @@ func runSIPp(ctx context.Context, o options, target string, l load) (res sippRes
 		return res, fmt.Errorf("sipp: %w", err)
 	}
 	defer os.RemoveAll(dir)
+	port, err := freeUDPPort()
+	if err != nil {
+		return res, fmt.Errorf("sipp: %w", err)
+	}
 	args := []string{
 		"-sf", o.scenario,
-		"-i", "127.0.0.1", "-p", "0", "-t", "u1",
+		"-i", "127.0.0.1", "-p", strconv.Itoa(port), "-t", "u1",
 		"-s", o.user,
 		"-r", strconv.Itoa(l.rate), "-rp", "1000",
 		"-nostdin",
+		// SIPp's socket buffers (default 64 KB) would drop responses in bursts, and every drop
+		// costs a retransmission 500 ms later; the host caps this at net.core.rmem_max.
+		"-buff_size", "4194304",
 		"-trace_stat", "-stf", filepath.Join(dir, "stat.csv"), "-fd", "1",
 		"-trace_err", "-error_file", filepath.Join(dir, "errors.log"),
 	}
@@ -94,7 +106,7 @@ func runSIPp(ctx context.Context, o options, target string, l load) (res sippRes
 		args = append(args, "-l", strconv.Itoa(l.limit))
 	}
 	if l.rtt {
-		args = append(args, "-trace_rtt", "-rtt_freq", "1000")
+		args = append(args, "-trace_msg", "-message_file", filepath.Join(dir, "messages.log"))
 	}
 	args = append(args, target)
 
@@ -110,7 +122,10 @@ func runSIPp(ctx context.Context, o options, target string, l load) (res sippRes
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = childAttr()
 	cmd.WaitDelay = 5 * time.Second
+	server0, host0 := socketUDPDrops(target), hostUDPDrops()
 	runErr := cmd.Run()
+	res.serverDrops = dropDelta(socketUDPDrops(target), server0)
+	res.hostDrops = dropDelta(hostUDPDrops(), host0)
 	if cmd.ProcessState != nil {
 		res.cpu = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 	}
@@ -131,18 +146,14 @@ func runSIPp(ctx context.Context, o options, target string, l load) (res sippRes
 		return res, fmt.Errorf("sipp: %w", err)
 	}
 	if l.rtt {
-		files, _ := filepath.Glob(filepath.Join(dir, "*_rtt.csv"))
-		for _, name := range files {
-			rf, err := os.Open(name)
-			if err != nil {
-				return res, fmt.Errorf("sipp: %w", err)
-			}
-			rtts, err := readRTT(rf)
-			rf.Close()
-			if err != nil {
-				return res, fmt.Errorf("sipp: %s: %w", filepath.Base(name), err)
-			}
-			res.rtts = append(res.rtts, rtts...)
+		mf, err := os.Open(filepath.Join(dir, "messages.log"))
+		if err != nil {
+			return res, fmt.Errorf("sipp: %w", err)
+		}
+		res.rtts, err = responseTimes(mf)
+		mf.Close()
+		if err != nil {
+			return res, fmt.Errorf("sipp: message log: %w", err)
 		}
 		sort.Float64s(res.rtts)
 	}
@@ -226,37 +237,67 @@ func epoch(cell string) (time.Time, error) {
 	return time.Unix(int64(sec), int64(frac*1e9)), nil
 }
 
-// readRTT reads SIPp's -trace_rtt file ("Date_ms;response_time_ms;rtd_no") and returns the
-// response times of response time 1 in ms.
-func readRTT(r io.Reader) ([]float64, error) {
-	cr := csv.NewReader(r)
-	cr.Comma = ';'
-	cr.FieldsPerRecord = -1
+// responseTimes reads SIPp's -trace_msg log and returns, per call, the time in ms from the first
+// transmission of the INVITE to the receipt of the first 486. Each message in the log follows a
+// line of dashes that ends in the date and time (microseconds) and a line saying whether it was
+// sent or received.
+func responseTimes(r io.Reader) ([]float64, error) {
+	const layout = "2006-01-02 15:04:05.000000"
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64*1024), 1024*1024)
+	invites := map[string]time.Time{}
+	answered := map[string]bool{}
 	var out []float64
-	first := true
-	for {
-		rec, err := cr.Read()
-		if err == io.EOF {
-			return out, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-		if first {
-			first = false
-			if len(rec) > 0 && strings.HasPrefix(rec[0], "Date") {
+	var at time.Time
+	var sent, received bool
+	var first string // the message's start line
+	for sc.Scan() {
+		l := sc.Text()
+		if strings.HasPrefix(l, "----------") {
+			f := strings.Fields(strings.TrimLeft(l, "-"))
+			if len(f) != 2 {
 				continue
 			}
-		}
-		if len(rec) < 3 || strings.TrimSpace(rec[2]) != "1" {
+			t, err := time.Parse(layout, f[0]+" "+f[1])
+			if err != nil {
+				return nil, fmt.Errorf("time %q: %w", l, err)
+			}
+			at, sent, received, first = t, false, false, ""
 			continue
 		}
-		v, err := strconv.ParseFloat(strings.TrimSpace(rec[1]), 64)
-		if err != nil {
-			return nil, fmt.Errorf("response time %q: %w", rec[1], err)
+		switch {
+		case strings.HasPrefix(l, "UDP message sent"):
+			sent = true
+		case strings.HasPrefix(l, "UDP message received"):
+			received = true
+		case first == "" && (sent || received) && strings.TrimSpace(l) != "":
+			first = l
+		case first != "" && len(l) > 8 && strings.EqualFold(l[:8], "call-id:"):
+			id := strings.TrimSpace(l[8:])
+			switch {
+			case sent && strings.HasPrefix(first, "INVITE "):
+				if _, ok := invites[id]; !ok {
+					invites[id] = at
+				}
+			case received && strings.HasPrefix(first, "SIP/2.0 486 ") && !answered[id]:
+				if t0, ok := invites[id]; ok {
+					answered[id] = true
+					out = append(out, float64(at.Sub(t0).Microseconds())/1000)
+				}
+			}
 		}
-		out = append(out, v)
 	}
+	return out, sc.Err()
+}
+
+// freeUDPPort returns a UDP port on 127.0.0.1 that was free a moment ago.
+func freeUDPPort() (int, error) {
+	c, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("free port: %w", err)
+	}
+	defer c.Close()
+	return c.LocalAddr().(*net.UDPAddr).Port, nil
 }
 
 // fileTail returns the last n lines of a file, for error messages.
