@@ -1,0 +1,111 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+
+	"fyne.io/fyne/v2/app"
+
+	"github.com/lineupphone/lineup/engine"
+	"github.com/lineupphone/lineup/line"
+	"github.com/lineupphone/lineup/sip"
+	"github.com/lineupphone/lineup/ui"
+)
+
+// guiOptions are the line server settings of the desktop app that `serve` takes as flags.
+type guiOptions struct {
+	listen string // local IP for SIP; "" listens on every interface
+	port   int    // local SIP port; 0 picks a free one
+	audio  string // system, null or none, as serve's --audio
+}
+
+// guiOptionsFromEnv reads the desktop app's line server settings from the environment:
+// LINEUP_SIP_LISTEN, LINEUP_SIP_PORT and LINEUP_AUDIO mean what serve's --sip-listen,
+// --sip-port and --audio mean.
+func guiOptionsFromEnv() (guiOptions, error) {
+	o := guiOptions{listen: os.Getenv("LINEUP_SIP_LISTEN"), audio: os.Getenv("LINEUP_AUDIO")}
+	if o.audio == "" {
+		o.audio = "system"
+	}
+	if p := os.Getenv("LINEUP_SIP_PORT"); p != "" {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 0 || n > 65535 {
+			return o, fmt.Errorf("LINEUP_SIP_PORT %q: must be a port number: %w", p, errUsage)
+		}
+		o.port = n
+	}
+	return o, nil
+}
+
+// runGUI is `lineup` without a subcommand: the desktop app. It runs the line server in-process
+// (as serve does) and the UI on it, logged on as the client "desktop", until the main window is
+// closed or ctx ends; then the lines are de-registered and the data directory closed.
+func runGUI(ctx context.Context, g *globalFlags, stderr io.Writer) error {
+	o, err := guiOptionsFromEnv()
+	if err != nil {
+		return err
+	}
+	return runGUIWith(ctx, g, o, stderr)
+}
+
+func runGUIWith(ctx context.Context, g *globalFlags, o guiOptions, stderr io.Writer) (err error) {
+	log, err := g.logger(stderr)
+	if err != nil {
+		return err
+	}
+	st, err := g.openStore()
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := st.Close(); cerr != nil && err == nil {
+			err = cerr
+		}
+	}()
+	cfg, err := st.Config()
+	if err != nil {
+		return err
+	}
+	audioOpts, closeAudio, err := serveAudio(o.audio, st, log)
+	if err != nil {
+		return err
+	}
+	defer closeAudio()
+	opts := append([]engine.Option{
+		engine.WithLogger(log),
+		engine.WithStore(st),
+		engine.WithEndpoint(sip.EndpointConfig{ListenIP: o.listen, UDPPort: o.port, TCPPort: o.port}),
+	}, audioOpts...)
+	srv, err := engine.New(cfg, opts...)
+	if err != nil {
+		return err
+	}
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	runErr := make(chan error, 1)
+	go func() { runErr <- srv.Run(ctx) }()
+	log.Info("line server started", "data", st.Path(), "lines", len(cfg.Lines),
+		"udp", srv.SIPAddr(line.TransportUDP), "tcp", srv.SIPAddr(line.TransportTCP))
+
+	a := app.NewWithID("com.github.lineupphone.lineup")
+	u, err := ui.Create(ctx, a, srv, ui.Options{Client: "desktop", Logger: log})
+	if err != nil {
+		cancel()
+		<-runErr
+		return err
+	}
+	u.Window().ShowAndRun() // returns when the main window closes or ctx ends
+	uiErr := u.Close()
+	cancel()
+	err = <-runErr
+	log.Info("line server stopped")
+	if errors.Is(err, context.Canceled) {
+		err = nil
+	}
+	return errors.Join(err, uiErr)
+}
