@@ -29,6 +29,7 @@ test: deps fmt-check vet
 # Benchmarks: figures are medians over several runs; see README.md.
 bench: deps build
 	$(GO) run ./internal/bench/register -lineup $(BIN)
+	$(GO) run ./internal/bench/decline -lineup $(BIN) -runs 3
 	@echo "Media goals: 0 allocs/op for encode, decode, packetize, receive and the jitter buffer; delay-ms <= 30 without jitter."
 	./scripts/bench-median.sh $(GO) test -run '^$$' -bench 'Encode|Decode|Packetize|Receive|JitterBuffer|Jitter' -benchmem -count 5 ./media/
 	@echo "50 calls in-process (one op is one 20 ms frame, 500 = 10 s): goal p99-send-dev-ms <= 2."
