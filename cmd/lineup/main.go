@@ -1,7 +1,11 @@
 // Command lineup is the Lineup softphone and line manager. Without a subcommand it opens the
 // desktop app; the subcommands run the headless line server and manage its data:
 //
-//	lineup serve                      register the lines and run the line server headless
+//	lineup serve [--api 127.0.0.1:PORT]
+//	                                  register the lines and run the line server headless, with
+//	                                  the local HTTP API
+//	lineup dial NUMBER [--line NAME]  dial through the running line server's API
+//	lineup journal [--csv] [filters]  print the call journal
 //	lineup provision import FILE      replace the whole set-up with a provisioning file
 //	lineup provision export           print the set-up as a provisioning file
 //	lineup audio devices              list the sound devices and the ones chosen
@@ -29,7 +33,15 @@ import (
 const usage = `usage: lineup [--data DIR] <command> [arguments]
 
 commands:
-  serve                    register the lines and run the line server headless
+  serve [--api 127.0.0.1:PORT] [--api-allow-remote]
+                           register the lines and run the line server headless;
+                           --api serves the local HTTP API (port 0: a free port)
+  dial NUMBER [--line NAME]
+                           dial through the running line server (serve --api);
+                           prints the call ID and what was dialled
+  journal [--csv] [--line L] [--number N] [--exact] [--outcome O]
+          [--from T] [--to T] [--limit N]
+                           print the call journal, newest first (a table, or CSV)
   provision import FILE    replace the whole set-up with a provisioning file (TOML)
   provision export         print the set-up as a provisioning file
   audio devices            list the sound devices with their IDs and the ones chosen
@@ -74,14 +86,18 @@ func (g *globalFlags) logger(stderr io.Writer) (*slog.Logger, error) {
 	return slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: lvl})), nil
 }
 
+// dataDir returns the data directory: --data, LINEUP_DATA or the default.
+func (g *globalFlags) dataDir() (string, error) {
+	if g.data != "" {
+		return g.data, nil
+	}
+	return store.DefaultDir()
+}
+
 func (g *globalFlags) openStore() (*store.Store, error) {
-	dir := g.data
-	if dir == "" {
-		d, err := store.DefaultDir()
-		if err != nil {
-			return nil, err
-		}
-		dir = d
+	dir, err := g.dataDir()
+	if err != nil {
+		return nil, err
 	}
 	return store.Open(dir)
 }
@@ -111,6 +127,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	switch rest[0] {
 	case "serve":
 		err = cmdServe(ctx, &g, rest[1:], stderr)
+	case "dial":
+		err = cmdDial(ctx, &g, rest[1:], stdout, stderr)
+	case "journal":
+		err = cmdJournal(ctx, &g, rest[1:], stdout, stderr)
 	case "provision":
 		err = cmdProvision(&g, rest[1:], stdout, stderr)
 	case "audio":

@@ -1,0 +1,127 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/lineupphone/lineup/api"
+	"github.com/lineupphone/lineup/line"
+)
+
+// parseArgs parses fs and returns the positional arguments, which may come before, between or
+// after the flags ("lineup dial 0301234 --line Sales").
+func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		if args[0] == "--" {
+			return append(pos, args[1:]...), nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+// connectAPI finds the running line server's API through the data directory and logs on as
+// client. found is false when no server with --api has written api.json there.
+func connectAPI(ctx context.Context, g *globalFlags, client string) (s api.Session, found bool, err error) {
+	dir, err := g.dataDir()
+	if err != nil {
+		return nil, false, err
+	}
+	url, token, ok, err := readAPIInfo(dir)
+	if err != nil || !ok {
+		return nil, false, err
+	}
+	c, err := api.Dial(ctx, url, token)
+	if err != nil {
+		if errors.Is(err, api.ErrNotRunning) {
+			return nil, false, fmt.Errorf("the line server at %s (from %s) does not answer; is 'lineup serve --api' still running? %w", url, apiInfoFile, err)
+		}
+		return nil, true, err
+	}
+	s, err = c.LogOn(ctx, client)
+	if err != nil {
+		return nil, true, err
+	}
+	return s, true, nil
+}
+
+// cmdDial dials a number through the running line server's API and leaves the call to it.
+func cmdDial(ctx context.Context, g *globalFlags, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("dial", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	g.register(fs)
+	lineName := fs.String("line", "", "the `line` to dial on (default: the first line that offers dial)")
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return fmt.Errorf("dial: %w", errUsage)
+	}
+	if len(pos) != 1 || strings.TrimSpace(pos[0]) == "" {
+		return fmt.Errorf("dial takes one NUMBER: %w", errUsage)
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	s, found, err := connectAPI(ctx, g, "lineup dial")
+	if err != nil {
+		return fmt.Errorf("dial: %w", err)
+	}
+	if !found {
+		return errors.New("dial: no line server with the local API runs on this data directory: start 'lineup serve --api 127.0.0.1:0'")
+	}
+	defer s.LogOff(context.WithoutCancel(ctx))
+
+	name := *lineName
+	if name == "" {
+		lines, err := s.Lines(ctx)
+		if err != nil {
+			return fmt.Errorf("dial: %w", err)
+		}
+		for _, l := range lines {
+			if slices.Contains(l.Functions, line.FuncDial) {
+				name = l.Name
+				break
+			}
+		}
+		if name == "" {
+			return fmt.Errorf("dial: no line offers dial now (%s); choose one with --line", lineStates(lines))
+		}
+	}
+	c, err := s.Dial(ctx, name, pos[0])
+	if err != nil {
+		if errors.Is(err, api.ErrNoLine) {
+			return fmt.Errorf("--line %q: %w", name, err)
+		}
+		return fmt.Errorf("dial: %w", err)
+	}
+	fmt.Fprintf(stdout, "call:    %s\nline:    %s\ndialled: %s\n", c.ID, c.Line, c.Dialled)
+	return nil
+}
+
+// lineStates says in a few words where each line stands, for an error message.
+func lineStates(lines []api.Line) string {
+	if len(lines) == 0 {
+		return "no line is configured"
+	}
+	parts := make([]string, 0, len(lines))
+	for _, l := range lines {
+		st := l.Registration.String()
+		if !l.Enabled {
+			st = "switched off"
+		}
+		parts = append(parts, fmt.Sprintf("%s: %s", l.Name, st))
+	}
+	return strings.Join(parts, ", ")
+}
