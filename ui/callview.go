@@ -61,6 +61,7 @@ type CallView struct {
 	memoSave *widget.Button
 	memoNote *widget.Label
 	memoSent string
+	memoBox  *fyne.Container
 
 	content fyne.CanvasObject
 }
@@ -82,7 +83,6 @@ func (v *CallView) build() {
 	v.number = widget.NewLabel("")
 	v.number.SizeName = theme.SizeNameSubHeadingText
 	v.where = widget.NewLabel("")
-	v.where.Importance = widget.LowImportance
 	v.state = widget.NewLabel("")
 	v.state.TextStyle = fyne.TextStyle{Bold: true}
 	v.state.Wrapping = fyne.TextWrapWord
@@ -90,16 +90,16 @@ func (v *CallView) build() {
 	v.duration.TextStyle = fyne.TextStyle{Monospace: true}
 	v.duration.SizeName = theme.SizeNameSubHeadingText
 	v.media = widget.NewLabel("")
-	v.media.Importance = widget.LowImportance
+	v.media.SizeName = theme.SizeNameCaptionText
 	v.dtmfIn = widget.NewLabel("")
-	v.dtmfIn.Importance = widget.LowImportance
+	v.dtmfIn.SizeName = theme.SizeNameCaptionText
 	v.notice = widget.NewLabel("")
 	v.notice.Importance = widget.DangerImportance
 	v.notice.Wrapping = fyne.TextWrapWord
 	v.notice.Hide()
 
 	v.answer = widget.NewButtonWithIcon("Answer", theme.ConfirmIcon(), func() { call0(v.act.Answer) })
-	v.answer.Importance = widget.SuccessImportance
+	v.answer.Importance = widget.HighImportance
 	v.busy = widget.NewButton("Busy", func() { v.doDecline(api.DeclineBusy) })
 	v.decline = widget.NewButtonWithIcon("Decline", theme.CancelIcon(), func() { v.doDecline(api.DeclineDecline) })
 	v.decline.Importance = widget.DangerImportance
@@ -162,7 +162,7 @@ func (v *CallView) build() {
 	v.memo.OnChanged = func(string) { v.updateMemo() }
 	v.memoSave = widget.NewButtonWithIcon("Save memo", theme.DocumentSaveIcon(), v.doSaveMemo)
 	v.memoNote = widget.NewLabel("")
-	v.memoNote.Importance = widget.LowImportance
+	v.memoNote.SizeName = theme.SizeNameCaptionText
 	v.memoNote.Wrapping = fyne.TextWrapWord
 
 	header := container.NewVBox(
@@ -174,12 +174,13 @@ func (v *CallView) build() {
 		v.dtmfIn,
 	)
 	controls := container.NewVBox(v.primary, v.secondary, v.forward, v.keypad, v.hangUp, v.closeBtn, v.notice)
-	memo := container.NewVBox(
+	v.memoBox = container.NewVBox(
+		widget.NewSeparator(),
 		widget.NewLabelWithStyle("Memo", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 		v.memo,
 		container.NewBorder(nil, nil, nil, v.memoSave, v.memoNote),
 	)
-	v.content = container.NewPadded(container.NewVBox(header, widget.NewSeparator(), controls, widget.NewSeparator(), memo))
+	v.content = container.NewPadded(container.NewVBox(header, widget.NewSeparator(), controls, v.memoBox))
 }
 
 func call0(f func()) {
@@ -320,7 +321,10 @@ func (v *CallView) SetCall(c api.Call) {
 	if !deflect {
 		v.forward.Hide()
 	}
-	show(v.hangUp, !ended && offers(fs, line.FuncHangUp) && v.act.HangUp != nil)
+	// A call ringing here is answered or declined; hanging it up would be a Decline in disguise
+	// (and the group may hide Decline).
+	ringingHere := c.State == line.CallRinging && c.Direction == line.Incoming
+	show(v.hangUp, !ended && !ringingHere && offers(fs, line.FuncHangUp) && v.act.HangUp != nil)
 	if c.State == line.CallDialing || c.State == line.CallAlerting {
 		v.hangUp.SetText("Cancel call")
 	} else {
@@ -329,13 +333,14 @@ func (v *CallView) SetCall(c api.Call) {
 	show(v.closeBtn, ended && v.act.Close != nil)
 	fitColumns(v.primary)
 	fitColumns(v.secondary)
+	show(v.memoBox, !ringingHere || v.memo.Text != "")
 	v.updateMemo()
 	v.Refresh()
 }
 
 // updateMemo enables saving once the call has a journal entry and the memo changed.
 func (v *CallView) updateMemo() {
-	v.memoNote.Importance = widget.LowImportance
+	v.memoNote.Importance = widget.MediumImportance
 	switch {
 	case v.act.SaveMemo == nil:
 		v.memoSave.Hide()

@@ -78,12 +78,14 @@ func TestCallViewRingingShowsCallerAndAnswerDecline(t *testing.T) {
 		}
 	}
 	bs := buttons(v)
-	for _, want := range []string{"Answer", "Busy", "Decline", "Forward…", "Hang up"} {
+	for _, want := range []string{"Answer", "Busy", "Decline", "Forward…"} {
 		if !contains(bs, want) {
 			t.Errorf("no %q button while ringing; buttons %q", want, bs)
 		}
 	}
-	for _, absent := range []string{"Hold", "Mute", "Keypad", "Close"} {
+	// Hang up is offered by the server, but on a call ringing here it would be a Decline in
+	// disguise; the memo waits until the call is answered.
+	for _, absent := range []string{"Hang up", "Hold", "Mute", "Keypad", "Close", "Save memo"} {
 		if contains(bs, absent) {
 			t.Errorf("%q offered on a ringing call; buttons %q", absent, bs)
 		}

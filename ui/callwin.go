@@ -136,12 +136,13 @@ func (u *UI) showCall(id string) {
 
 func (u *UI) openCallWindow(c api.Call) *callWindow {
 	id := c.ID
-	cw := &callWindow{w: u.app.NewWindow(partyName(c) + " – Lineup")}
+	cw := &callWindow{w: u.app.NewWindow(partyName(c) + " - Lineup")}
 	cw.view = NewCallView(c, u.callActions(id, cw))
 	cw.view.Tick(time.Now())
 	cw.w.SetContent(cw.view)
 	cw.w.SetIcon(u.appIcon)
-	cw.w.Resize(fyne.NewSize(380, 520))
+	cw.w.Resize(fyne.NewSize(380, cw.view.MinSize().Height))
+	cw.w.CenterOnScreen()
 	cw.w.SetOnClosed(func() {
 		if u.wins[id] == cw {
 			delete(u.wins, id)

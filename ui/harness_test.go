@@ -2,6 +2,8 @@ package ui
 
 import (
 	"context"
+	"io"
+	"log/slog"
 	"slices"
 	"strings"
 	"testing"
@@ -45,7 +47,10 @@ func newHarness(t *testing.T) *harness {
 	t.Helper()
 	a := test.NewTempApp(t)
 	h := &harness{t: t, phone: apitest.New(testConfig()), q: make(chan func(), 1<<14)}
-	u, err := Create(context.Background(), a, h.phone, Options{do: func(f func()) { h.q <- f }})
+	u, err := Create(context.Background(), a, h.phone, Options{
+		do:     func(f func()) { h.q <- f },
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -43,11 +43,8 @@ func newLineRow(u *UI) *lineRow {
 	r.lamp = newLamp()
 	r.name = widget.NewLabel("")
 	r.name.TextStyle = fyne.TextStyle{Bold: true}
-	r.name.Truncation = fyne.TextTruncateEllipsis
 	r.number = widget.NewLabel("")
-	r.number.Truncation = fyne.TextTruncateEllipsis
 	r.reg = widget.NewLabel("")
-	r.reg.Importance = widget.LowImportance
 	r.reg.SizeName = theme.SizeNameCaptionText
 	r.reg.Wrapping = fyne.TextWrapWord
 	r.dnd = widget.NewLabel("Do Not Disturb")
@@ -58,8 +55,8 @@ func newLineRow(u *UI) *lineRow {
 	r.menuBtn.Importance = widget.LowImportance
 	r.callBox = container.NewVBox()
 
-	title := container.NewHBox(r.name, r.number)
-	info := container.NewVBox(title, r.reg)
+	title := container.New(&tightRow{}, r.name, r.number)
+	info := container.New(&tightColumn{}, title, r.reg)
 	right := container.NewHBox(container.NewCenter(r.dnd), container.NewCenter(r.menuBtn))
 	head := container.NewBorder(nil, nil, container.NewCenter(r.lamp), right, info)
 	r.content = container.NewVBox(head, r.callBox)
@@ -87,7 +84,7 @@ func (r *lineRow) setLine(l api.Line, calls []api.Call) {
 	if l.Registration == line.RegFailed {
 		r.reg.Importance = widget.DangerImportance
 	} else {
-		r.reg.Importance = widget.LowImportance
+		r.reg.Importance = widget.MediumImportance
 	}
 	r.reg.Refresh()
 	show(r.dnd, l.DND)
@@ -157,24 +154,49 @@ func (r *lineRow) showMenu() {
 // menu is the line menu as the menu button shows it now.
 func (r *lineRow) menu() *fyne.Menu { return r.u.lineMenu(r.line, len(r.calls) > 0) }
 
-// newCard puts o on a rounded panel, so that a group's lines read as one block.
-func newCard(o fyne.CanvasObject) fyne.CanvasObject {
-	bg := canvas.NewRectangle(theme.Color(theme.ColorNameInputBackground))
-	bg.CornerRadius = theme.Size(theme.SizeNameInputRadius) * 2
-	return container.NewStack(&themedRect{Rectangle: bg, name: theme.ColorNameInputBackground}, container.NewPadded(o))
+// card puts its content on a rounded panel, so that a group's lines read as one block. The
+// panel takes its colour from the theme whenever it is refreshed (a switch to dark and back).
+type card struct {
+	widget.BaseWidget
+	content fyne.CanvasObject
 }
 
-// themedRect is a rectangle that takes its colour from the theme again when refreshed (a
-// switch between light and dark).
-type themedRect struct {
-	*canvas.Rectangle
-	name fyne.ThemeColorName
+func newCard(o fyne.CanvasObject) *card {
+	c := &card{content: o}
+	c.ExtendBaseWidget(c)
+	return c
 }
 
-func (t *themedRect) Refresh() {
-	t.FillColor = theme.Color(t.name)
-	t.Rectangle.Refresh()
+// CreateRenderer is part of fyne.Widget.
+func (c *card) CreateRenderer() fyne.WidgetRenderer {
+	bg := canvas.NewRectangle(color.Transparent)
+	r := &cardRenderer{bg: bg, padded: container.NewPadded(c.content)}
+	r.Refresh()
+	return r
 }
+
+type cardRenderer struct {
+	bg     *canvas.Rectangle
+	padded *fyne.Container
+}
+
+func (r *cardRenderer) Layout(s fyne.Size) {
+	r.bg.Resize(s)
+	r.padded.Resize(s)
+}
+
+func (r *cardRenderer) MinSize() fyne.Size { return r.padded.MinSize() }
+
+func (r *cardRenderer) Refresh() {
+	r.bg.FillColor = theme.Color(theme.ColorNameInputBackground)
+	r.bg.CornerRadius = theme.Size(theme.SizeNameInputRadius) * 2
+	r.bg.Refresh()
+	r.padded.Refresh()
+}
+
+func (r *cardRenderer) Objects() []fyne.CanvasObject { return []fyne.CanvasObject{r.bg, r.padded} }
+
+func (r *cardRenderer) Destroy() {}
 
 // lamp is a line's registration lamp: green registered, amber registering, red failed, grey
 // not in use. Hovering over it or tapping it tells the state and the reason.

@@ -31,6 +31,9 @@ type mainView struct {
 	callBtn   *widget.Button
 	redialBtn *widget.Button
 	dialSeq   int
+	// linePicked is set once the user chose the dial line; until then the first line that can
+	// dial is chosen.
+	linePicked bool
 
 	groups   *fyne.Container
 	rows     map[string]*lineRow
@@ -61,10 +64,13 @@ func newMainView(u *UI) *mainView {
 	})
 	header := container.NewBorder(nil, nil, nil, container.NewCenter(m.status), title)
 
-	m.lineSel = widget.NewSelect(nil, func(string) { m.updateDialable() })
+	m.lineSel = widget.NewSelect(nil, func(string) {
+		m.linePicked = true
+		m.updateDialable()
+	})
 	m.lineSel.PlaceHolder = "Line"
 	m.dial = widget.NewEntry()
-	m.dial.SetPlaceHolder("Number or sip: address (Ctrl+L)")
+	m.dial.SetPlaceHolder("Number to call (Ctrl+L)")
 	m.dial.OnChanged = func(string) { m.updateDialable() }
 	m.dial.OnSubmitted = func(string) { m.dialNow() }
 	m.callBtn = widget.NewButtonWithIcon("Call", u.phoneIcon, m.dialNow)
@@ -73,8 +79,11 @@ func newMainView(u *UI) *mainView {
 	m.hint = widget.NewLabel("")
 	m.hint.Importance = widget.LowImportance
 	m.hint.Truncation = fyne.TextTruncateEllipsis
-	dialRow := container.NewBorder(nil, nil, m.lineSel, container.NewHBox(m.callBtn, m.redialBtn), m.dial)
-	dialCard := container.NewVBox(dialRow, m.hint)
+	m.hint.SizeName = theme.SizeNameCaptionText
+	m.hint.Hide()
+	dialRow := container.NewBorder(nil, nil, container.New(fitOptions{m.lineSel}, m.lineSel),
+		container.NewHBox(m.callBtn, m.redialBtn), m.dial)
+	dialCard := container.New(&tightColumn{}, dialRow, m.hint)
 
 	m.groups = container.NewVBox()
 	m.scroll = container.NewVScroll(container.NewPadded(m.groups))
@@ -88,7 +97,7 @@ func newMainView(u *UI) *mainView {
 	m.loggedOf.Hide()
 
 	m.summary = widget.NewLabel("")
-	m.summary.Importance = widget.LowImportance
+	m.summary.SizeName = theme.SizeNameCaptionText
 	m.message = widget.NewLabel("")
 	m.message.Importance = widget.DangerImportance
 	m.message.Truncation = fyne.TextTruncateEllipsis
@@ -151,7 +160,6 @@ func (m *mainView) rebuild(lines []api.Line) {
 			group = l.Group
 			h := widget.NewLabel(strings.ToUpper(groupTitle(group)))
 			h.TextStyle = fyne.TextStyle{Bold: true}
-			h.Importance = widget.LowImportance
 			h.SizeName = theme.SizeNameCaptionText
 			section = container.NewVBox()
 			m.groups.Add(container.NewVBox(h, newCard(section)))
@@ -232,7 +240,7 @@ func (m *mainView) updateDialBar() {
 	opts := m.dialLines()
 	m.lineSel.Options = opts
 	sel := m.lineSel.Selected
-	if !slices.Contains(opts, sel) {
+	if !slices.Contains(opts, sel) || !m.linePicked {
 		sel = ""
 		if len(opts) > 0 {
 			sel = opts[0]
@@ -269,6 +277,7 @@ func (m *mainView) updateDialable() {
 	s := m.u.sess
 	if input == "" || lineName == "" || s == nil {
 		m.hint.SetText("")
+		m.hint.Hide()
 		return
 	}
 	var out string
@@ -280,6 +289,7 @@ func (m *mainView) updateDialable() {
 		if seq != m.dialSeq {
 			return // the input changed meanwhile
 		}
+		m.hint.Show()
 		if err != nil {
 			m.hint.Importance = widget.DangerImportance
 			m.hint.SetText(err.Error())

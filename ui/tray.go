@@ -1,6 +1,9 @@
 package ui
 
 import (
+	"os"
+	"runtime"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/driver/desktop"
 )
@@ -54,9 +57,16 @@ func (u *UI) hangUpCurrent(w fyne.Window) {
 	}
 }
 
-// setupTray puts Lineup into the system tray where the desktop has one.
+// setupTray puts Lineup into the system tray where the desktop has one. On Linux and the BSDs
+// the tray needs a session D-Bus; without one (a bare X server) Fyne's tray crashes at quit, so
+// there is no tray then.
 func (u *UI) setupTray() {
+	if runtime.GOOS != "windows" && runtime.GOOS != "darwin" && os.Getenv("DBUS_SESSION_BUS_ADDRESS") == "" {
+		u.log.Info("no system tray: no session D-Bus")
+		return
+	}
 	if d, ok := u.app.(desktop.App); ok {
+		u.tray = d
 		d.SetSystemTrayIcon(u.appIcon)
 		d.SetSystemTrayWindow(u.main)
 	}
@@ -83,7 +93,7 @@ func (u *UI) trayMenu() *fyne.Menu {
 }
 
 func (u *UI) updateTray() {
-	if d, ok := u.app.(desktop.App); ok {
-		d.SetSystemTrayMenu(u.trayMenu())
+	if u.tray != nil {
+		u.tray.SetSystemTrayMenu(u.trayMenu())
 	}
 }

@@ -9,6 +9,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/theme"
 
 	"github.com/lineupphone/lineup/api"
@@ -68,7 +69,8 @@ type UI struct {
 	wins  map[string]*callWindow
 	ended map[string]bool // calls seen ended: later snapshots of them are stale
 
-	trayRing string // the ringing call the tray menu offers to answer
+	tray     desktop.App // nil without a system tray
+	trayRing string      // the ringing call the tray menu offers to answer
 
 	main fyne.Window
 	mv   *mainView

@@ -152,7 +152,9 @@ func TestIncomingCallNotifiesAnswerHangUpMemo(t *testing.T) {
 	if a := h.action("HangUp"); a.Target != c.ID {
 		t.Errorf("Hang up did %+v", a)
 	}
-	h.until("the call has its journal entry", func() bool { return cw.view.Call().JournalID != 0 })
+	h.until("the call ended with its journal entry", func() bool {
+		return cw.view.Call().JournalID != 0 && cw.view.Call().State == line.CallEnded
+	})
 	if h.u.wins[c.ID] != cw {
 		t.Fatal("the window of an answered call closed at its end; the memo could not be written")
 	}
