@@ -335,3 +335,41 @@ func TestClientEventsEndWhenTheServerForgetsTheSession(t *testing.T) {
 		t.Errorf("log-off of a session the server forgot: %v", err)
 	}
 }
+
+// TestClientEventsReconnect: when the stream breaks but the session lives on, the client connects
+// again and says resync first, since events may have been lost in between.
+func TestClientEventsReconnect(t *testing.T) {
+	f := setup(t)
+	ctx := context.Background()
+	s, err := f.client(t).LogOn(ctx, "ui")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.LogOff(ctx)
+	evs := s.Events()
+	next := func() api.Event {
+		t.Helper()
+		select {
+		case ev, ok := <-evs:
+			if !ok {
+				t.Fatal("events channel closed")
+			}
+			return ev
+		case <-time.After(5 * time.Second):
+			t.Fatal("no event within 5 s")
+		}
+		return api.Event{}
+	}
+	f.phone.Publish(api.Event{Type: api.EventLine, Line: &api.Line{Name: "first"}})
+	if ev := next(); ev.Type != api.EventLine || ev.Line.Name != "first" {
+		t.Fatalf("first event: %+v", ev)
+	}
+	f.ts.CloseClientConnections()
+	if ev := next(); ev.Type != api.EventResync {
+		t.Fatalf("after the stream broke: %v, want resync", ev.Type)
+	}
+	f.phone.Publish(api.Event{Type: api.EventLine, Line: &api.Line{Name: "second"}})
+	if ev := next(); ev.Type != api.EventLine || ev.Line.Name != "second" {
+		t.Fatalf("event after reconnecting: %+v", ev)
+	}
+}

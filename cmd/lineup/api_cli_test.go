@@ -8,16 +8,20 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/lineupphone/lineup/api"
+	"github.com/lineupphone/lineup/api/apitest"
 	"github.com/lineupphone/lineup/internal/testpbx"
 	"github.com/lineupphone/lineup/line"
 	"github.com/lineupphone/lineup/store"
@@ -351,8 +355,12 @@ func TestDialAndJournalThroughServe(t *testing.T) {
 		t.Fatalf("import failed: %s", errOut)
 	}
 	s := startServe(t, data, "--api", "127.0.0.1:0")
-	s.wait(t, `msg="local api listening"`, 1)
+	apiURL := urlInLog.FindStringSubmatch(s.wait(t, `msg="local api listening"`, 1))
+	if apiURL == nil {
+		t.Fatalf("no URL in the log:\n%s", s.log.String())
+	}
 	s.wait(t, `msg="line registered"`, 2)
+	events := watchEvents(t, apiURL[1], data)
 
 	// While serve runs the data file is locked: the journal is read through the API.
 	out, errOut, code := lineup(t, "--data", data, "journal")
@@ -378,6 +386,10 @@ func TestDialAndJournalThroughServe(t *testing.T) {
 	if m == nil {
 		t.Fatalf("dial printed %q, want the call ID, the line and what was dialled", out)
 	}
+
+	// Another client following the events sees the call end and its journal entry.
+	events.until(t, "event: call", `"id":"`+m[1]+`"`, `"state":"ended"`, `"end_code":404`)
+	events.until(t, "event: journal", `"remote_number":"299"`, `"outcome":"failed"`, `"client":"lineup dial"`)
 
 	var rec []string
 	for deadline := time.Now().Add(15 * time.Second); rec == nil; time.Sleep(200 * time.Millisecond) {
@@ -408,5 +420,171 @@ func TestDialAndJournalThroughServe(t *testing.T) {
 	}
 	if rows := tableRows(t, out); len(rows) != 1 || rows[0][0] != rec[0] || rows[0][6] != "failed (404)" {
 		t.Errorf("journal after serve stopped: %q", out)
+	}
+}
+
+// eventWatch is an API session that follows the event stream of a running serve.
+type eventWatch struct {
+	lines chan string
+	seen  []string
+}
+
+func watchEvents(t *testing.T, url, data string) *eventWatch {
+	t.Helper()
+	tok, err := os.ReadFile(filepath.Join(data, "api-token"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	auth := "Bearer " + strings.TrimSpace(string(tok))
+	hc := &http.Client{Transport: &http.Transport{}}
+	req, _ := http.NewRequest("POST", url+"/api/v1/sessions", strings.NewReader(`{"client":"watcher"}`))
+	req.Header.Set("Authorization", auth)
+	resp, err := hc.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep struct{ Session string }
+	err = json.NewDecoder(resp.Body).Decode(&rep)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != http.StatusCreated || rep.Session == "" {
+		t.Fatalf("log on: %d %v", resp.StatusCode, err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	req, _ = http.NewRequestWithContext(ctx, "GET", url+"/api/v1/events", nil)
+	req.Header.Set("Authorization", auth)
+	req.Header.Set("Lineup-Session", rep.Session)
+	resp, err = hc.Do(req)
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		cancel()
+		t.Fatalf("events: %d", resp.StatusCode)
+	}
+	w := &eventWatch{lines: make(chan string, 1000)}
+	go func() {
+		defer close(w.lines)
+		sc := bufio.NewScanner(resp.Body)
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
+		for sc.Scan() {
+			w.lines <- sc.Text()
+		}
+	}()
+	t.Cleanup(func() {
+		cancel()
+		resp.Body.Close()
+		for range w.lines {
+		}
+		hc.CloseIdleConnections()
+	})
+	return w
+}
+
+// until waits up to 15 s for an event of the kind whose data holds every one of parts; events
+// seen by earlier calls count too, so the order of two events does not matter.
+func (w *eventWatch) until(t *testing.T, kind string, parts ...string) {
+	t.Helper()
+	match := func(i int) bool {
+		if i == 0 || w.seen[i-1] != kind || !strings.HasPrefix(w.seen[i], "data: ") {
+			return false
+		}
+		for _, p := range parts {
+			if !strings.Contains(w.seen[i], p) {
+				return false
+			}
+		}
+		return true
+	}
+	for i := range w.seen {
+		if match(i) {
+			return
+		}
+	}
+	deadline := time.After(15 * time.Second)
+	for {
+		select {
+		case l, ok := <-w.lines:
+			if !ok {
+				t.Fatalf("event stream ended before %s with %q; saw:\n%s", kind, parts, strings.Join(w.seen, "\n"))
+			}
+			w.seen = append(w.seen, l)
+			if match(len(w.seen) - 1) {
+				return
+			}
+		case <-deadline:
+			t.Fatalf("no %s with %q within 15 s; saw:\n%s", kind, parts, strings.Join(w.seen, "\n"))
+		}
+	}
+}
+
+// fakeServe serves an apitest fake on 127.0.0.1 as `serve --api` would, with its api.json and
+// api-token in data.
+func fakeServe(t *testing.T, data string, p *apitest.Phone) {
+	t.Helper()
+	const tok = "fake-token-0123456789abcdef"
+	h, err := api.NewServer(p, tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(h)
+	t.Cleanup(func() {
+		h.Close()
+		ts.Close()
+	})
+	if err := os.WriteFile(filepath.Join(data, "api-token"), []byte(tok+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := writeAPIInfo(data, apiInfo{URL: ts.URL, PID: os.Getpid()}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestDialChoosesTheLineAndLogsOff(t *testing.T) {
+	p := apitest.New(line.Config{
+		Groups: []line.Group{{Name: "Sales"}},
+		Lines: []line.Line{
+			{Name: "Off", Group: "Sales", Disabled: true},
+			{Name: "Lost", Group: "Sales"},
+			{Name: "Alice", Group: "Sales"},
+		},
+	})
+	if err := p.SetRegistration("Lost", line.RegFailed); err != nil {
+		t.Fatal(err)
+	}
+	data := t.TempDir()
+	fakeServe(t, data, p)
+
+	// A number written in parts is one number; the first line that offers dial takes it.
+	out, errOut, code := lineup(t, "--data", data, "dial", "+49", "30", "555-12")
+	if code != 0 {
+		t.Fatalf("dial: exit %d: %s", code, errOut)
+	}
+	if !strings.Contains(out, "line:    Alice\n") || !strings.Contains(out, "dialled: +493055512\n") || !strings.Contains(out, "call:    call-") {
+		t.Errorf("dial printed %q", out)
+	}
+	want := []apitest.Action{
+		{Client: "lineup dial", Method: "Dial", Target: "Alice", Arg: "+49 30 555-12"},
+		{Client: "lineup dial", Method: "LogOff"},
+	}
+	if got := p.Actions(); !slices.Equal(got, want) {
+		t.Errorf("actions %+v, want %+v", got, want)
+	}
+	if got := p.Clients(); len(got) != 0 {
+		t.Errorf("still logged on after dial: %v", got)
+	}
+
+	// With no line able to dial, the error says where each stands.
+	if err := p.SetRegistration("Alice", line.RegRegistering); err != nil {
+		t.Fatal(err)
+	}
+	_, errOut, code = lineup(t, "--data", data, "dial", "201")
+	if code != 1 || !strings.Contains(errOut, "no line offers dial now (Off: switched off, Lost: failed, Alice: registering); choose one with --line") {
+		t.Errorf("dial with no line able: exit %d, %q", code, errOut)
+	}
+	// The engine's refusal comes through with its reason.
+	_, errOut, code = lineup(t, "--data", data, "dial", "201", "--line", "Lost")
+	if code != 1 || !strings.Contains(errOut, "dial is not possible while the line is not registered") {
+		t.Errorf("dial on a line that is not registered: exit %d, %q", code, errOut)
 	}
 }

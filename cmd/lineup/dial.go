@@ -69,7 +69,9 @@ func cmdDial(ctx context.Context, g *globalFlags, args []string, stdout, stderr 
 	if err != nil {
 		return fmt.Errorf("dial: %w", errUsage)
 	}
-	if len(pos) != 1 || strings.TrimSpace(pos[0]) == "" {
+	// "lineup dial +49 30 1234567" is one number written with spaces.
+	number := strings.TrimSpace(strings.Join(pos, " "))
+	if number == "" {
 		return fmt.Errorf("dial takes one NUMBER: %w", errUsage)
 	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
@@ -99,7 +101,7 @@ func cmdDial(ctx context.Context, g *globalFlags, args []string, stdout, stderr 
 			return fmt.Errorf("dial: no line offers dial now (%s); choose one with --line", lineStates(lines))
 		}
 	}
-	c, err := s.Dial(ctx, name, pos[0])
+	c, err := s.Dial(ctx, name, number)
 	if err != nil {
 		if errors.Is(err, api.ErrNoLine) {
 			return fmt.Errorf("--line %q: %w", name, err)
