@@ -85,7 +85,7 @@ func (v *CallView) build() {
 	v.where = widget.NewLabel("")
 	v.state = widget.NewLabel("")
 	v.state.TextStyle = fyne.TextStyle{Bold: true}
-	v.state.Wrapping = fyne.TextWrapWord
+	v.state.Truncation = fyne.TextTruncateEllipsis
 	v.duration = widget.NewLabel("")
 	v.duration.TextStyle = fyne.TextStyle{Monospace: true}
 	v.duration.SizeName = theme.SizeNameSubHeadingText
@@ -166,12 +166,8 @@ func (v *CallView) build() {
 	v.memoNote.Wrapping = fyne.TextWrapWord
 
 	header := container.NewVBox(
-		v.name,
-		v.number,
-		v.where,
-		container.NewBorder(nil, nil, nil, v.duration, v.state),
-		v.media,
-		v.dtmfIn,
+		container.New(tightColumn{}, v.name, v.number, v.where),
+		container.New(tightColumn{}, container.NewBorder(nil, nil, nil, v.duration, v.state), v.media, v.dtmfIn),
 	)
 	controls := container.NewVBox(v.primary, v.secondary, v.forward, v.keypad, v.hangUp, v.closeBtn, v.notice)
 	v.memoBox = container.NewVBox(

@@ -72,7 +72,7 @@ func newView(t *testing.T, c api.Call) (*CallView, *recorder) {
 func TestCallViewRingingShowsCallerAndAnswerDecline(t *testing.T) {
 	v, r := newView(t, ringing())
 	txt := texts(v)
-	for _, want := range []string{"Anna Berg", "+49 89 1234567", "Incoming call on Office", "Incoming call"} {
+	for _, want := range []string{"Anna Berg", "+49 89 1234567", "Incoming call on Office", "Ringing"} {
 		if !strings.Contains(txt, want) {
 			t.Errorf("the view does not show %q; it shows:\n%s", want, txt)
 		}

@@ -59,7 +59,7 @@ func callStateText(c api.Call) string {
 		if c.ServerRinging {
 			return "Held ringing by the line server"
 		}
-		return "Incoming call"
+		return "Ringing"
 	case line.CallConnected:
 		if c.HeldByRemote {
 			return "On hold by the other party"
