@@ -665,7 +665,7 @@ func parseJournalQuery(r *http.Request) (JournalQuery, error) {
 		if s == "" {
 			continue
 		}
-		tm, err := ParseTime(s)
+		tm, err := parseTime(s)
 		if err != nil {
 			return q, bad(t.name, s, "must be an RFC 3339 time (2026-01-31T14:00:00+01:00) or a date (2026-01-31)")
 		}
@@ -688,8 +688,8 @@ func parseJournalQuery(r *http.Request) (JournalQuery, error) {
 	return q, nil
 }
 
-// ParseTime reads an RFC 3339 time, or a date YYYY-MM-DD as midnight UTC.
-func ParseTime(s string) (time.Time, error) {
+// parseTime reads an RFC 3339 time, or a date YYYY-MM-DD as midnight UTC.
+func parseTime(s string) (time.Time, error) {
 	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
 		return t, nil
 	}

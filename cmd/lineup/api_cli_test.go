@@ -588,3 +588,38 @@ func TestDialChoosesTheLineAndLogsOff(t *testing.T) {
 		t.Errorf("dial on a line that is not registered: exit %d, %q", code, errOut)
 	}
 }
+
+func TestJournalThroughTheAPIPages(t *testing.T) {
+	p := apitest.New(line.Config{Groups: []line.Group{{Name: "Sales"}}, Lines: []line.Line{{Name: "Alice", Group: "Sales"}}})
+	t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	const n = 2500
+	for i := range n {
+		start := t0.Add(time.Duration(i) * time.Minute)
+		p.AddJournal(line.JournalEntry{Line: "Alice", Group: "Sales", Direction: line.Incoming,
+			RemoteNumber: "+4930" + strconv.Itoa(1000+i), Start: start, End: start.Add(time.Second), Outcome: line.OutcomeMissed})
+	}
+	data := t.TempDir()
+	fakeServe(t, data, p)
+	for _, c := range []struct {
+		args        []string
+		rows        int
+		first, last int // IDs
+	}{
+		{nil, n, n, 1},
+		{[]string{"--limit", "1500"}, 1500, n, n - 1499},
+		{[]string{"--limit", "1000"}, 1000, n, n - 999},
+	} {
+		out, errOut, code := lineup(t, append([]string{"--data", data, "journal", "--csv"}, c.args...)...)
+		if code != 0 {
+			t.Fatalf("journal %v: exit %d: %s", c.args, code, errOut)
+		}
+		recs, err := csv.NewReader(strings.NewReader(out)).ReadAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(recs)-1 != c.rows || recs[1][0] != strconv.Itoa(c.first) || recs[len(recs)-1][0] != strconv.Itoa(c.last) {
+			t.Errorf("journal %v: %d rows from %s to %s, want %d from %d to %d", c.args, len(recs)-1,
+				recs[1][0], recs[len(recs)-1][0], c.rows, c.first, c.last)
+		}
+	}
+}

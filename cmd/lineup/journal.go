@@ -81,7 +81,7 @@ func cmdJournal(ctx context.Context, g *globalFlags, args []string, stdout, stde
 		return fmt.Errorf("journal: %w", err)
 	case found:
 		defer s.LogOff(context.WithoutCancel(ctx))
-		entries, err := s.Journal(ctx, q)
+		entries, err := journalPages(ctx, s, q)
 		if err != nil {
 			return fmt.Errorf("journal: %w", err)
 		}
@@ -113,6 +113,31 @@ func cmdJournal(ctx context.Context, g *globalFlags, args []string, stdout, stde
 		return err
 	}
 	return writeJournalTable(stdout, entries)
+}
+
+// apiPage is how many entries one API request asks for.
+const apiPage = 1000
+
+// journalPages reads the entries q selects through the API a page at a time, so that no single
+// answer grows with the whole journal.
+func journalPages(ctx context.Context, s api.Session, q api.JournalQuery) ([]line.JournalEntry, error) {
+	var out []line.JournalEntry
+	for {
+		page := q
+		page.Limit = apiPage
+		if q.Limit > 0 {
+			page.Limit = min(q.Limit-len(out), apiPage)
+		}
+		got, err := s.Journal(ctx, page)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, got...)
+		if len(got) < page.Limit || (q.Limit > 0 && len(out) >= q.Limit) {
+			return out, nil
+		}
+		q.Before = got[len(got)-1].ID
+	}
 }
 
 // parseLocalTime reads a date or a time; a date or a time without zone is local time.
