@@ -398,13 +398,13 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 }
 
 func TestIdleSessionIsLoggedOff(t *testing.T) {
-	const idle = 150 * time.Millisecond
+	const idle = 400 * time.Millisecond
 	f := setup(t, api.WithIdleTimeout(idle), api.WithKeepAlive(20*time.Millisecond))
 
 	// A session kept busy with requests stays.
 	id := f.logOn(t, "script")
 	for range 6 {
-		time.Sleep(idle / 2)
+		time.Sleep(idle / 4)
 		if code, body := f.request(t, "GET", "/api/v1/calls", id, ""); code != 200 {
 			t.Fatalf("calls while in use: %d %s", code, body)
 		}
@@ -418,7 +418,7 @@ func TestIdleSessionIsLoggedOff(t *testing.T) {
 	// A session with an open event stream stays however long it is quiet.
 	id = f.logOn(t, "ui")
 	st := f.openEvents(t, id)
-	time.Sleep(4 * idle)
+	time.Sleep(3 * idle)
 	if got := f.phone.Clients(); len(got) != 1 || got[0] != "ui" {
 		t.Fatalf("session with an open stream: clients %v", got)
 	}
