@@ -283,7 +283,7 @@ func (s *clientSession) Decline(ctx context.Context, callID string, reason Decli
 	if _, err := reason.MarshalText(); err != nil {
 		return fmt.Errorf("decline: %w", err)
 	}
-	return s.do(ctx, http.MethodPost, callPath(callID, "/decline"), nil, map[string]string{"reason": reason.String()}, nil)
+	return s.do(ctx, http.MethodPost, callPath(callID, "/decline"), nil, DeclineRequest{Reason: reason}, nil)
 }
 
 func (s *clientSession) Deflect(ctx context.Context, callID, number string) error {
@@ -358,7 +358,7 @@ func (s *clientSession) Journal(ctx context.Context, q JournalQuery) ([]line.Jou
 
 func (s *clientSession) SetMemo(ctx context.Context, entryID uint64, memo string) error {
 	return s.do(ctx, http.MethodPut, "/api/v1/journal/"+strconv.FormatUint(entryID, 10)+"/memo", nil,
-		map[string]string{"memo": memo}, nil)
+		MemoRequest{Memo: &memo}, nil)
 }
 
 // LogOff logs the session off at the server and ends its event stream. A session the server has

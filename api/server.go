@@ -429,7 +429,7 @@ type DialableReply struct {
 
 func (s *Server) dialable(w http.ResponseWriter, r *http.Request, ss Session) {
 	n := r.URL.Query().Get("number")
-	if err := required("number", n); err != nil {
+	if strings.TrimSpace(n) == "" {
 		s.fail(w, r, fmt.Errorf("query parameter %q: must not be empty: %w", "number", ErrBadInput))
 		return
 	}
