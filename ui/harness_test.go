@@ -22,7 +22,7 @@ import (
 // the UI never touch the widgets at the same time.
 type harness struct {
 	t     *testing.T
-	phone *apitest.Phone
+	phone *apitest.Phone // nil when the UI runs on a real line server
 	u     *UI
 	q     chan func()
 	next  int // actions before this index were returned by action already
@@ -45,9 +45,18 @@ func testConfig() line.Config {
 
 func newHarness(t *testing.T) *harness {
 	t.Helper()
+	p := apitest.New(testConfig())
+	h := newHarnessOn(t, p, 3)
+	h.phone = p
+	return h
+}
+
+// newHarnessOn runs the UI on phone and waits until it shows lines lines.
+func newHarnessOn(t *testing.T, phone api.Phone, lines int) *harness {
+	t.Helper()
 	a := test.NewTempApp(t)
-	h := &harness{t: t, phone: apitest.New(testConfig()), q: make(chan func(), 1<<14)}
-	u, err := Create(context.Background(), a, h.phone, Options{
+	h := &harness{t: t, q: make(chan func(), 1<<14)}
+	u, err := Create(context.Background(), a, phone, Options{
 		do:     func(f func()) { h.q <- f },
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
@@ -71,7 +80,7 @@ func newHarness(t *testing.T) *harness {
 		}
 		close(done)
 	})
-	h.until("the lines are shown", func() bool { return len(u.mv.rows) == 3 })
+	h.until("the lines are shown", func() bool { return len(u.mv.rows) == lines })
 	return h
 }
 

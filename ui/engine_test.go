@@ -1,0 +1,104 @@
+package ui
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2/test"
+
+	"github.com/lineupphone/lineup/api"
+	"github.com/lineupphone/lineup/engine"
+	"github.com/lineupphone/lineup/internal/sipptest"
+	"github.com/lineupphone/lineup/internal/testpbx"
+	"github.com/lineupphone/lineup/line"
+	"github.com/lineupphone/lineup/sip"
+)
+
+// TestUIOnTheLineServer runs the UI on a real line server whose line registers at the test
+// Kamailio, and has SIPp call the line: while the UI is logged on the call rings in a
+// conversation window and Busy and Decline send what the group says (the client's choice: 486,
+// 603); once the status control logs off, or sets Do Not Disturb, the line server answers with the
+// group's "not logged on" response (480 here) and no window opens.
+func TestUIOnTheLineServer(t *testing.T) {
+	pbx := testpbx.Start(t, testpbx.Config{Users: []testpbx.User{{Name: "451", Password: "pw-451"}}})
+	cfg := line.Config{
+		Groups: []line.Group{{Name: "Sales", NotLoggedOn: line.ResponseTemporarilyUnavailable,
+			ClientReject: line.ResponseClientChoice}},
+		Lines: []line.Line{{Name: "line 451", Group: "Sales",
+			Account: line.Account{Registrar: pbx.UDPAddr(), User: "451", Password: "pw-451"}}},
+	}
+	srv, err := engine.New(cfg, engine.WithEndpoint(sip.EndpointConfig{ListenIP: "127.0.0.1"}),
+		engine.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("line server: %v", err)
+		}
+	})
+	h := newHarnessOn(t, srv, 1)
+	row := h.u.mv.rows["line 451"]
+	h.until("the line is registered", func() bool { return row.line.Registration == line.RegRegistered })
+
+	// call has SIPp call the line; while it runs, react handles the UI. It returns SIPp's final
+	// status.
+	call := func(react func()) int {
+		t.Helper()
+		cctx, stop := context.WithTimeout(context.Background(), 20*time.Second)
+		defer stop()
+		p := sipptest.Start(cctx, t, "policy_caller.xml", srv.SIPAddr(line.TransportUDP), sipptest.Service("451"))
+		react()
+		res := p.Wait()
+		if res.ExitCode != 0 {
+			t.Fatalf("sipp exit %d, codes %v", res.ExitCode, res.StatusCodes())
+		}
+		return res.FinalStatus()
+	}
+	ringing := func() *callWindow {
+		return h.windowWhere("the call ringing here", func(c api.Call) bool {
+			return c.State == line.CallRinging && c.Line == "line 451"
+		})
+	}
+
+	if got := call(func() { test.Tap(button(t, ringing().view, "Busy")) }); got != 486 {
+		t.Errorf("Busy sent %d, want 486", got)
+	}
+	h.until("the declined call's window closed", func() bool { return len(h.u.wins) == 0 })
+	if got := call(func() {
+		cw := ringing()
+		if !strings.Contains(texts(cw.view), "+4930123456") && !strings.Contains(texts(cw.view), "Policy Test") {
+			t.Errorf("the caller is not shown:\n%s", texts(cw.view))
+		}
+		test.Tap(button(t, cw.view, "Decline"))
+	}); got != 603 {
+		t.Errorf("Decline sent %d, want 603", got)
+	}
+	h.until("the declined call's window closed", func() bool { return len(h.u.wins) == 0 })
+
+	h.u.mv.status.SetSelected("Do Not Disturb")
+	h.until("the line is on DND", func() bool { return row.line.DND })
+	if got := call(func() {}); got != 480 {
+		t.Errorf("on Do Not Disturb a call got %d, want the group's 480", got)
+	}
+	h.u.mv.status.SetSelected("Logged on")
+	h.until("DND is off", func() bool { return !row.line.DND })
+
+	h.u.mv.status.SetSelected("Logged off")
+	h.until("logged off", func() bool { return h.u.sess == nil })
+	if got := call(func() {}); got != 480 {
+		t.Errorf("logged off, a call got %d, want the group's 480", got)
+	}
+	h.settle()
+	if len(h.u.wins) != 0 {
+		t.Error("a conversation window opened while logged off")
+	}
+}
