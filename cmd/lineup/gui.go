@@ -13,6 +13,7 @@ import (
 	"github.com/lineupphone/lineup/engine"
 	"github.com/lineupphone/lineup/line"
 	"github.com/lineupphone/lineup/sip"
+	"github.com/lineupphone/lineup/store"
 	"github.com/lineupphone/lineup/ui"
 )
 
@@ -21,13 +22,16 @@ type guiOptions struct {
 	listen string // local IP for SIP; "" listens on every interface
 	port   int    // local SIP port; 0 picks a free one
 	audio  string // system, null or none, as serve's --audio
+	api    string // HOST:PORT of the local HTTP API (loopback only), as serve's --api; "" for none
 }
 
 // guiOptionsFromEnv reads the desktop app's line server settings from the environment:
-// LINEUP_SIP_LISTEN, LINEUP_SIP_PORT and LINEUP_AUDIO mean what serve's --sip-listen,
-// --sip-port and --audio mean.
+// LINEUP_SIP_LISTEN, LINEUP_SIP_PORT, LINEUP_AUDIO and LINEUP_API mean what serve's --sip-listen,
+// --sip-port, --audio and --api mean (the API then lets `lineup dial` click-to-dial through the
+// running app).
 func guiOptionsFromEnv() (guiOptions, error) {
-	o := guiOptions{listen: os.Getenv("LINEUP_SIP_LISTEN"), audio: os.Getenv("LINEUP_AUDIO")}
+	o := guiOptions{listen: os.Getenv("LINEUP_SIP_LISTEN"), audio: os.Getenv("LINEUP_AUDIO"),
+		api: os.Getenv("LINEUP_API")}
 	if o.audio == "" {
 		o.audio = "system"
 	}
@@ -37,6 +41,11 @@ func guiOptionsFromEnv() (guiOptions, error) {
 			return o, fmt.Errorf("LINEUP_SIP_PORT %q: must be a port number: %w", p, errUsage)
 		}
 		o.port = n
+	}
+	if o.api != "" {
+		if err := checkAPIAddr(o.api, false); err != nil {
+			return o, fmt.Errorf("LINEUP_API: %w", err)
+		}
 	}
 	return o, nil
 }
@@ -57,7 +66,11 @@ func runGUIWith(ctx context.Context, g *globalFlags, o guiOptions, stderr io.Wri
 	if err != nil {
 		return err
 	}
-	st, err := g.openStore()
+	dir, err := g.dataDir()
+	if err != nil {
+		return err
+	}
+	st, err := store.Open(dir)
 	if err != nil {
 		return err
 	}
@@ -83,6 +96,15 @@ func runGUIWith(ctx context.Context, g *globalFlags, o guiOptions, stderr io.Wri
 	srv, err := engine.New(cfg, opts...)
 	if err != nil {
 		return err
+	}
+
+	if o.api != "" {
+		stopAPI, err := startAPI(dir, o.api, srv, log)
+		if err != nil {
+			srv.Close()
+			return err
+		}
+		defer stopAPI()
 	}
 
 	ctx, cancel := context.WithCancel(ctx)
