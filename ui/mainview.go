@@ -77,10 +77,8 @@ func newMainView(u *UI) *mainView {
 	m.callBtn.Importance = widget.HighImportance
 	m.redialBtn = widget.NewButtonWithIcon("Redial", theme.HistoryIcon(), m.redial)
 	m.hint = widget.NewLabel("")
-	m.hint.Importance = widget.LowImportance
 	m.hint.Truncation = fyne.TextTruncateEllipsis
 	m.hint.SizeName = theme.SizeNameCaptionText
-	m.hint.Hide()
 	dialRow := container.NewBorder(nil, nil, container.New(fitOptions{m.lineSel}, m.lineSel),
 		container.NewHBox(m.callBtn, m.redialBtn), m.dial)
 	dialCard := container.New(&tightColumn{}, dialRow, m.hint)
@@ -145,6 +143,7 @@ func (m *mainView) setLines(lines []api.Line) {
 		for _, l := range lines {
 			m.rows[l.Name].setLine(l, m.u.callsOf(l.Name))
 		}
+		m.relayout()
 	}
 	m.updateDialBar()
 	m.updateSummary()
@@ -181,10 +180,17 @@ func groupTitle(g string) string {
 	return g
 }
 
+// relayout lays the lines out again after a row changed its height (a call came or went).
+func (m *mainView) relayout() {
+	m.groups.Refresh()
+	m.scroll.Refresh()
+}
+
 // updateLine shows a changed line.
 func (m *mainView) updateLine(l api.Line) {
 	if r := m.rows[l.Name]; r != nil {
 		r.setLine(l, m.u.callsOf(l.Name))
+		m.relayout()
 	}
 	m.updateDialBar()
 	m.updateSummary()
@@ -194,6 +200,7 @@ func (m *mainView) updateLine(l api.Line) {
 func (m *mainView) updateCalls(lineName string) {
 	if r := m.rows[lineName]; r != nil {
 		r.setCalls(m.u.callsOf(lineName))
+		m.relayout()
 	}
 }
 
@@ -277,7 +284,6 @@ func (m *mainView) updateDialable() {
 	s := m.u.sess
 	if input == "" || lineName == "" || s == nil {
 		m.hint.SetText("")
-		m.hint.Hide()
 		return
 	}
 	var out string
@@ -289,13 +295,12 @@ func (m *mainView) updateDialable() {
 		if seq != m.dialSeq {
 			return // the input changed meanwhile
 		}
-		m.hint.Show()
 		if err != nil {
 			m.hint.Importance = widget.DangerImportance
 			m.hint.SetText(err.Error())
 			return
 		}
-		m.hint.Importance = widget.LowImportance
+		m.hint.Importance = widget.MediumImportance
 		m.hint.SetText("Sends " + out + " on " + lineName)
 	})
 }
