@@ -85,7 +85,7 @@ func startBare(ctx context.Context, timeout time.Duration) (*bareServer, error) 
 	if err != nil {
 		return nil, fmt.Errorf("bare server: %w", err)
 	}
-	c, lines, err := startChild("bare server", exec.Command(self, bareCommand))
+	c, lines, err := startChild("bare server", exec.Command(self, bareCommand), nil)
 	if err != nil {
 		return nil, err
 	}

@@ -18,12 +18,12 @@ import (
 )
 
 // provisioning is the set-up of the measured line server: one group that answers 486 while no
-// client is logged on and journals every call, and one line registered at the PBX whose user is
-// the one SIPp calls.
+// client is logged on and journals every call (unless -journal=false), and one line registered
+// at the PBX whose user is the one SIPp calls.
 const provisioning = `[[group]]
 name = "Bench"
 not_logged_on = "486"
-journal_all = true
+journal_all = %t
 
 [[line]]
 name = "Bench line"
@@ -43,8 +43,9 @@ type lineupServer struct {
 	dir    string // temporary; holds the provisioning file and the data directory
 	data   string
 	c      *child
-	addr   string // the line server's UDP address
-	exitOK bool   // the process exited with status 0 after SIGTERM
+	addr   string   // the line server's UDP address
+	exitOK bool     // the process exited with status 0 after SIGTERM
+	output *os.File // the copy of the server's output, or nil
 }
 
 // startLineup starts a Kamailio with the line's user, provisions a fresh data directory with the
@@ -70,7 +71,7 @@ func startLineup(ctx context.Context, o options, w io.Writer) (_ *lineupServer, 
 		return nil, fmt.Errorf("lineup: %w", err)
 	}
 	file := filepath.Join(s.dir, "lines.toml")
-	text := fmt.Sprintf(provisioning, s.pbx.UDPAddr(), o.user, password)
+	text := fmt.Sprintf(provisioning, o.journal, s.pbx.UDPAddr(), o.user, password)
 	if err := os.WriteFile(file, []byte(text), 0o600); err != nil {
 		return nil, fmt.Errorf("lineup: %w", err)
 	}
@@ -82,7 +83,16 @@ func startLineup(ctx context.Context, o options, w io.Writer) (_ *lineupServer, 
 
 	args := append([]string{"--data", s.data, "--log-level", o.logLevel, "serve",
 		"--sip-listen", "127.0.0.1", "--sip-port", "0", "--audio", "none"}, o.serveArgs...)
-	c, lines, err := startChild("lineup serve", exec.Command(o.lineup, args...))
+	var copyTo io.Writer
+	if o.lineupOutput != "" {
+		f, err := os.OpenFile(o.lineupOutput, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+		if err != nil {
+			return nil, fmt.Errorf("lineup: %w", err)
+		}
+		s.output = f
+		copyTo = f
+	}
+	c, lines, err := startChild("lineup serve", exec.Command(o.lineup, args...), copyTo)
 	if err != nil {
 		return nil, fmt.Errorf("lineup: %w", err)
 	}
@@ -121,6 +131,9 @@ func (s *lineupServer) close() {
 	}
 	if s.pbx != nil {
 		s.pbx.Stop()
+	}
+	if s.output != nil {
+		s.output.Close()
 	}
 	if s.dir != "" {
 		os.RemoveAll(s.dir)

@@ -77,6 +77,8 @@ type options struct {
 	logLevel        string
 	serveArgs       []string
 	skipBare        bool
+	journal         bool
+	lineupOutput    string
 }
 
 // peerResult is one peer's figures in one run.
@@ -85,6 +87,7 @@ type peerResult struct {
 	goal    *sippResult // line server only, when -goal-rate > 0
 	latency sippResult
 	cpu     time.Duration // the server's CPU time during the max-rate run
+	latCPU  time.Duration // the server's CPU time during the latency run
 }
 
 // run is one run's figures; a nil part failed.
@@ -123,6 +126,8 @@ func main() {
 	flag.StringVar(&o.logLevel, "log-level", "info", "the line server's --log-level")
 	flag.StringVar(&serveArgs, "serve-args", "", "more arguments for `lineup serve`, space-separated (e.g. a profiling flag)")
 	flag.BoolVar(&o.skipBare, "skip-bare", false, "measure the line server only")
+	flag.BoolVar(&o.journal, "journal", true, "journal_all of the line's group; false shows what journaling costs")
+	flag.StringVar(&o.lineupOutput, "lineup-output", "", "append the line server's output (log, GODEBUG traces) to this `file`")
 	flag.Parse()
 	o.serveArgs = strings.Fields(serveArgs)
 	if o.runs < 1 || o.duration < time.Second || o.limit < 1 || o.maxRate < 1 || o.goalRate < 0 ||
@@ -173,7 +178,7 @@ func bench(ctx context.Context, o options, w io.Writer) error {
 				fmt.Fprintf(os.Stderr, "bench: run %d: bare: %v\n", i, err)
 			} else {
 				r.bare = b
-				fmt.Fprintf(w, "run %d bare:   max %s; at %d/s: %s\n", i, maxText(b), o.latencyRate, latText(b.latency))
+				fmt.Fprintf(w, "run %d bare:   max %s; at %d/s: %s\n", i, maxText(b), o.latencyRate, latText(b))
 			}
 		}
 		l, err := measureLineup(ctx, o, w, &r, maxLoad, goalLoad, latLoad)
@@ -190,7 +195,7 @@ func bench(ctx context.Context, o options, w io.Writer) error {
 				fmt.Fprintf(w, "; at %d/s: %d of %d calls failed, achieved %.0f/s, %d retransmissions, %d UDP drops",
 					o.goalRate, l.goal.failed, l.goal.outgoing, l.goal.rate, l.goal.retrans, l.goal.hostDrops)
 			}
-			fmt.Fprintf(w, "; at %d/s: %s\n", o.latencyRate, latText(l.latency))
+			fmt.Fprintf(w, "; at %d/s: %s\n", o.latencyRate, latText(l))
 			fmt.Fprintf(w, "run %d lineup: journal %d entries for %d calls", i, r.journal, r.calls)
 			if r.journalCLI >= 0 {
 				fmt.Fprintf(w, " (lineup journal --csv: %d rows)", r.journalCLI)
@@ -220,13 +225,17 @@ func maxText(p *peerResult) string {
 	return s
 }
 
-func latText(r sippResult) string {
+func latText(p *peerResult) string {
+	r := p.latency
 	s := fmt.Sprintf("%d of %d calls failed", r.failed, r.outgoing)
 	p50, ok1 := percentile(r.rtts, 50)
 	p99, ok2 := percentile(r.rtts, 99)
 	if ok1 && ok2 {
 		s += fmt.Sprintf(", INVITE-to-486 p50 %.2f ms, p99 %.2f ms, max %.1f ms (%d calls)",
 			p50, p99, r.rtts[len(r.rtts)-1], len(r.rtts))
+	}
+	if p.latCPU > 0 && r.elapsed > 0 {
+		s += fmt.Sprintf(", server CPU %.0f %% of a core", 100*p.latCPU.Seconds()/r.elapsed.Seconds())
 	}
 	return s
 }
@@ -247,9 +256,11 @@ func measureBare(ctx context.Context, o options, maxLoad, latLoad load) (*peerRe
 	if err := sleep(ctx, o.pause); err != nil {
 		return nil, err
 	}
+	cpu0 = cpuTime(b.c.pid())
 	if p.latency, err = runSIPp(ctx, o, b.addr, latLoad); err != nil {
 		return nil, fmt.Errorf("latency: %w", err)
 	}
+	p.latCPU = cpuTime(b.c.pid()) - cpu0
 	if err := b.stop(o.timeout); err != nil {
 		return nil, fmt.Errorf("%w\n%s", err, b.c.outputTail())
 	}
@@ -285,9 +296,11 @@ func measureLineup(ctx context.Context, o options, w io.Writer, r *run, maxLoad,
 	if err := sleep(ctx, o.pause); err != nil {
 		return nil, err
 	}
+	cpu0 = cpuTime(s.c.pid())
 	if p.latency, err = runSIPp(ctx, o, s.addr, latLoad); err != nil {
 		return nil, fmt.Errorf("latency: %w", err)
 	}
+	p.latCPU = cpuTime(s.c.pid()) - cpu0
 	r.calls += p.latency.outgoing
 	if warns := s.c.warnings(); len(warns) > 0 {
 		fmt.Fprintf(w, "lineup warnings (first %d):\n  %s\n", len(warns), strings.Join(warns, "\n  "))
@@ -381,7 +394,7 @@ func printTable(w io.Writer, o options, runs []run) {
 			fmt.Sprintf("<= %d (2000/s)", goalP99), func(m float64) bool { return m <= goalP99 }},
 		column{fmt.Sprintf("bare p99 at %d/s (ms)", o.latencyRate), bare(p99), "%.2f", "", nil},
 		column{"journal missing", func(r run) (float64, bool) {
-			if r.lineup == nil || r.calls == 0 {
+			if r.lineup == nil || r.calls == 0 || !o.journal {
 				return 0, false
 			}
 			return float64(r.calls - int64(r.journal)), true

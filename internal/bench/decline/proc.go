@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"strings"
@@ -30,8 +31,9 @@ const maxWarns = 20
 
 // startChild starts cmd with stdout and stderr merged into the returned channel, one line at a
 // time; the channel is closed when the output ends. Lines nobody takes in time are dropped from
-// the channel (never blocking the child) but kept in the tail.
-func startChild(name string, cmd *exec.Cmd) (*child, <-chan string, error) {
+// the channel (never blocking the child) but kept in the tail. Every line is also written to
+// copyTo unless it is nil.
+func startChild(name string, cmd *exec.Cmd, copyTo io.Writer) (*child, <-chan string, error) {
 	cmd.SysProcAttr = childAttr()
 	pr, pw, err := os.Pipe()
 	if err != nil {
@@ -55,6 +57,9 @@ func startChild(name string, cmd *exec.Cmd) (*child, <-chan string, error) {
 		for sc.Scan() {
 			l := sc.Text()
 			c.remember(l)
+			if copyTo != nil {
+				fmt.Fprintln(copyTo, l)
+			}
 			select {
 			case lines <- l:
 			default:
