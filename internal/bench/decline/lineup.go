@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/csv"
 	"errors"
@@ -148,26 +147,64 @@ func (s *lineupServer) journalCount(ctx context.Context) (stored, cli int, err e
 	if err != nil {
 		return 0, -1, fmt.Errorf("journal: %w", err)
 	}
-	entries, qerr := st.Journal().Query(store.JournalQuery{})
+	stored, qerr := countJournal(st.Journal())
 	if err := errors.Join(qerr, st.Close()); err != nil {
 		return 0, -1, fmt.Errorf("journal: %w", err)
 	}
-	stored = len(entries)
 
-	cli = -1
 	jctx, cancel := context.WithTimeout(ctx, s.o.timeout)
 	defer cancel()
-	var stdout, stderr bytes.Buffer
 	cmd := exec.CommandContext(jctx, s.o.lineup, "--data", s.data, "journal", "--csv")
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if cmd.Run() == nil {
-		recs, err := csv.NewReader(&stdout).ReadAll()
-		if err != nil {
-			return stored, -1, fmt.Errorf("journal --csv: %w", err)
-		}
-		cli = max(0, len(recs)-1) // less the header row
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return stored, -1, fmt.Errorf("journal --csv: %w", err)
 	}
-	return stored, cli, nil
+	if err := cmd.Start(); err != nil {
+		return stored, -1, fmt.Errorf("journal --csv: %w", err)
+	}
+	rows, readErr := countCSV(out)
+	if cmd.Wait() != nil {
+		return stored, -1, nil // no such command in this binary
+	}
+	if readErr != nil {
+		return stored, -1, fmt.Errorf("journal --csv: %w", readErr)
+	}
+	return stored, max(0, rows-1), nil // less the header row
+}
+
+// countJournal counts the entries a page at a time, newest first.
+func countJournal(j *store.Journal) (int, error) {
+	n := 0
+	q := store.JournalQuery{Limit: 10000}
+	for {
+		page, err := j.Query(q)
+		if err != nil {
+			return n, err
+		}
+		n += len(page)
+		if len(page) < q.Limit {
+			return n, nil
+		}
+		q.Before = page[len(page)-1].ID
+	}
+}
+
+// countCSV counts the records of a CSV stream, reading it to the end.
+func countCSV(r io.Reader) (int, error) {
+	cr := csv.NewReader(r)
+	cr.ReuseRecord = true
+	n := 0
+	for {
+		_, err := cr.Read()
+		if err == io.EOF {
+			return n, nil
+		}
+		if err != nil {
+			io.Copy(io.Discard, r)
+			return n, err
+		}
+		n++
+	}
 }
 
 // logFields parses the key=value pairs of one slog text line.

@@ -163,8 +163,12 @@ func bench(ctx context.Context, o options, w io.Writer) error {
 	maxLoad := load{rate: o.maxRate, limit: o.limit, duration: o.duration}
 	latLoad := load{rate: o.latencyRate, calls: o.latencyRate * int(o.latencyDuration.Seconds()), rtt: true}
 	goalLoad := load{rate: o.goalRate, calls: o.goalRate * int(o.duration.Seconds())}
-	fmt.Fprintf(w, "decline benchmark: %d runs on %d CPUs; max rate: %v; goal rate: %v; latency: %v\n",
-		o.runs, runtime.NumCPU(), maxLoad, goalLoad, latLoad)
+	goalText := goalLoad.String()
+	if o.goalRate == 0 {
+		goalText = "off"
+	}
+	fmt.Fprintf(w, "decline benchmark: %d runs on %d CPUs; max rate: %v; goal rate: %s; latency: %v\n",
+		o.runs, runtime.NumCPU(), maxLoad, goalText, latLoad)
 
 	var runs []run
 	for i := 1; i <= o.runs; i++ {
@@ -200,7 +204,7 @@ func bench(ctx context.Context, o options, w io.Writer) error {
 			if r.journalCLI >= 0 {
 				fmt.Fprintf(w, " (lineup journal --csv: %d rows)", r.journalCLI)
 			} else {
-				fmt.Fprint(w, " (counted with package store; the binary has no `journal --csv`)")
+				fmt.Fprint(w, " (counted with package store; `lineup journal --csv` failed or is missing)")
 			}
 			fmt.Fprintln(w)
 		}
