@@ -1,6 +1,10 @@
 package main
 
 import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -27,4 +31,36 @@ func parseStatCPU(stat string) time.Duration {
 		return 0
 	}
 	return time.Duration(u+s) * time.Second / userHZ
+}
+
+// peakRSS returns the process's peak resident set size (VmHWM) in bytes, or 0 where /proc has no
+// such figure.
+func peakRSS(pid int) int64 {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	return vmHWM(f)
+}
+
+// vmHWM finds the "VmHWM:  1234 kB" line of a /proc/PID/status text and returns it in bytes.
+func vmHWM(r io.Reader) int64 {
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		rest, ok := strings.CutPrefix(sc.Text(), "VmHWM:")
+		if !ok {
+			continue
+		}
+		f := strings.Fields(rest)
+		if len(f) != 2 || f[1] != "kB" {
+			return 0
+		}
+		n, err := strconv.ParseInt(f[0], 10, 64)
+		if err != nil {
+			return 0
+		}
+		return n * 1024
+	}
+	return 0
 }

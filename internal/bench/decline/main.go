@@ -88,6 +88,7 @@ type peerResult struct {
 	latency sippResult
 	cpu     time.Duration // the server's CPU time during the max-rate run
 	latCPU  time.Duration // the server's CPU time during the latency run
+	peakRSS int64         // the server's peak resident set size, bytes (0: unknown)
 }
 
 // run is one run's figures; a nil part failed.
@@ -226,6 +227,9 @@ func maxText(p *peerResult) string {
 		s += fmt.Sprintf(", server CPU %.1f s = %.0f us/call, SIPp CPU %.1f s",
 			p.cpu.Seconds(), float64(p.cpu.Microseconds())/float64(p.max.successful), p.max.cpu.Seconds())
 	}
+	if p.peakRSS > 0 {
+		s += fmt.Sprintf(", server peak RSS %.0f MB", float64(p.peakRSS)/(1<<20))
+	}
 	return s
 }
 
@@ -265,6 +269,7 @@ func measureBare(ctx context.Context, o options, maxLoad, latLoad load) (*peerRe
 		return nil, fmt.Errorf("latency: %w", err)
 	}
 	p.latCPU = cpuTime(b.c.pid()) - cpu0
+	p.peakRSS = peakRSS(b.c.pid())
 	if err := b.stop(o.timeout); err != nil {
 		return nil, fmt.Errorf("%w\n%s", err, b.c.outputTail())
 	}
@@ -305,6 +310,7 @@ func measureLineup(ctx context.Context, o options, w io.Writer, r *run, maxLoad,
 		return nil, fmt.Errorf("latency: %w", err)
 	}
 	p.latCPU = cpuTime(s.c.pid()) - cpu0
+	p.peakRSS = peakRSS(s.c.pid())
 	r.calls += p.latency.outgoing
 	if warns := s.c.warnings(); len(warns) > 0 {
 		fmt.Fprintf(w, "lineup warnings (first %d):\n  %s\n", len(warns), strings.Join(warns, "\n  "))

@@ -152,6 +152,13 @@ func TestParseStatCPU(t *testing.T) {
 	}
 }
 
+func TestVmHWM(t *testing.T) {
+	status := "Name:\tlineup\nVmPeak:\t 2000000 kB\nVmHWM:\t   51200 kB\nVmRSS:\t   40000 kB\n"
+	if got := vmHWM(strings.NewReader(status)); got != 50<<20 {
+		t.Errorf("VmHWM %d bytes, want %d", got, 50<<20)
+	}
+}
+
 func TestLogFieldsReadsTheServerAddress(t *testing.T) {
 	f := logFields(`time=2026-11-24T19:00:00.000Z level=INFO msg="line server started" data=/d lines=1 udp=127.0.0.1:40001 tcp=127.0.0.1:40001`)
 	if f["msg"] != "line server started" || f["udp"] != "127.0.0.1:40001" {
