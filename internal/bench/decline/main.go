@@ -34,6 +34,10 @@
 //
 //	go run ./internal/bench/decline -lineup bin/lineup [-runs 3] [-duration 30s] [-limit 200]
 //	    [-goal-rate 5000] [-latency-rate 2000] [-latency-duration 10s] [-serve-args '...']
+//	    [-journal=false] [-skip-bare] [-lineup-output FILE]
+//
+// For a quick try: -runs 1 -duration 5s -latency-duration 3s. To see where the line server's
+// time goes: GODEBUG=gctrace=1 with -lineup-output, or a profiling flag of serve in -serve-args.
 package main
 
 import (
