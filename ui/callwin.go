@@ -24,6 +24,11 @@ func (u *UI) updateCall(c api.Call) {
 	if active(c) && u.ended[c.ID] {
 		return // a snapshot older than the call's end (a Dial's result after the events)
 	}
+	if c.ServerRinging && active(c) {
+		// The server holds it ringing: the line lists it (Line.HeldRinging), it rings nowhere.
+		u.removeCall(c)
+		return
+	}
 	_, known := u.calls[c.ID]
 	if !active(c) {
 		u.ended[c.ID] = true
@@ -43,9 +48,6 @@ func (u *UI) updateCall(c api.Call) {
 		u.order = append(u.order, c.ID)
 	}
 	u.mv.updateCalls(c.Line)
-	if c.ServerRinging {
-		return
-	}
 	cw := u.wins[c.ID]
 	if cw != nil {
 		cw.view.SetCall(c)
