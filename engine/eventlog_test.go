@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -68,4 +69,37 @@ func (el *eventLog) count(ok func(api.Event) bool) int {
 		}
 	}
 	return n
+}
+
+// waitAfter is wait over the events after the first n.
+func (el *eventLog) waitAfter(t *testing.T, n int, what string, within time.Duration, ok func(api.Event) bool) api.Event {
+	t.Helper()
+	ev, err := el.find(n, within, ok)
+	if err != nil {
+		t.Fatalf("no event %q: %v", what, err)
+	}
+	return ev
+}
+
+// find returns the first event after the first n for which ok holds; it may run on any
+// goroutine.
+func (el *eventLog) find(n int, within time.Duration, ok func(api.Event) bool) (api.Event, error) {
+	deadline := time.After(within)
+	for {
+		el.mu.Lock()
+		for _, ev := range el.all[min(n, len(el.all)):] {
+			if ok(ev) {
+				el.mu.Unlock()
+				return ev, nil
+			}
+		}
+		seen := len(el.all)
+		el.mu.Unlock()
+		select {
+		case <-el.kick:
+		case <-time.After(50 * time.Millisecond):
+		case <-deadline:
+			return api.Event{}, fmt.Errorf("none within %v (%d events seen, %d before)", within, seen, n)
+		}
+	}
 }

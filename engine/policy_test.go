@@ -1,0 +1,346 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/lineupphone/lineup/api"
+	"github.com/lineupphone/lineup/internal/sipptest"
+	"github.com/lineupphone/lineup/internal/testpbx"
+	"github.com/lineupphone/lineup/line"
+	"github.com/lineupphone/lineup/sip"
+	"github.com/lineupphone/lineup/store"
+)
+
+// munich is the location of the policy tests' lines: Germany, Munich, outside line 0, PBX base
+// number 1234, three-digit extensions.
+var munich = line.Location{Name: "Munich", CountryCode: "49", AreaCode: "89", InternationalPrefix: "00",
+	NationalPrefix: "0", OutsideLine: "0", BaseNumber: "1234", InternalMin: 3, InternalMax: 3}
+
+// policyLine is a line of the policy tests, in a group of its own.
+type policyLine struct {
+	user  string
+	group line.Group
+}
+
+// policyServer runs a line server whose lines (each in its own group, all journaled, at
+// munich) register at a test Kamailio, with a store for the journal. It returns the server and
+// the store.
+func policyServer(t *testing.T, lines []policyLine, opts ...Option) (*Server, *store.Store) {
+	t.Helper()
+	var users []testpbx.User
+	for _, l := range lines {
+		users = append(users, testpbx.User{Name: l.user, Password: "pw-" + l.user})
+	}
+	pbx := testpbx.Start(t, testpbx.Config{Users: users})
+	cfg := line.Config{Locations: []line.Location{munich}}
+	var names []string
+	for _, l := range lines {
+		g := l.group
+		g.JournalAll = true
+		g.Location = munich.Name
+		cfg.Groups = append(cfg.Groups, g)
+		name := "line " + l.user
+		names = append(names, name)
+		cfg.Lines = append(cfg.Lines, line.Line{Name: name, Group: g.Name,
+			Account: line.Account{Registrar: pbx.UDPAddr(), User: l.user, Password: "pw-" + l.user}})
+	}
+	st, err := store.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.SaveConfig(cfg); err != nil {
+		t.Fatal(err)
+	}
+	w := newWatcher()
+	all := append([]Option{WithEndpoint(sip.EndpointConfig{ListenIP: "127.0.0.1"}), WithStateFunc(w.add),
+		WithStore(st)}, opts...)
+	srv, err := New(cfg, all...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+		if err := st.Close(); err != nil {
+			t.Errorf("store: %v", err)
+		}
+	})
+	w.waitAll(t, line.RegRegistered, 10*time.Second, names...)
+	return srv, st
+}
+
+// lastEntry returns the newest journal entry of a line once the journal has it.
+func lastEntry(t *testing.T, st *store.Store, lineName string) line.JournalEntry {
+	t.Helper()
+	if err := st.Journal().Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	es, err := st.Journal().Query(store.JournalQuery{Line: lineName, Limit: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(es) != 1 {
+		t.Fatalf("line %q: no journal entry", lineName)
+	}
+	return es[0]
+}
+
+// checkEntry checks a journal entry's outcome, code and client, and that the caller's number
+// was made canonical.
+func checkEntry(t *testing.T, e line.JournalEntry, o line.Outcome, code int, client string) {
+	t.Helper()
+	if e.Outcome != o || e.Code != code || e.Client != client {
+		t.Errorf("journal: outcome %v code %d client %q, want %v %d %q", e.Outcome, e.Code, e.Client, o, code, client)
+	}
+	if e.Direction != line.Incoming || e.RemoteNumber != "+4930123456" || e.RemoteName != "Policy Test" {
+		t.Errorf("journal: %v call from %q %q, want incoming from +4930123456 \"Policy Test\"", e.Direction, e.RemoteNumber, e.RemoteName)
+	}
+}
+
+// cancelHeader is the header the held-call scenario puts in its CANCEL.
+const (
+	plainCancel     = "X-Test: caller hangs up"
+	elsewhereCancel = `Reason: SIP;cause=200;text="Call completed elsewhere"`
+)
+
+// count180 counts the 180 Ringing SIPp received.
+func count180(res sipptest.Result) int {
+	n := 0
+	for _, c := range res.StatusCodes() {
+		if c == 180 {
+			n++
+		}
+	}
+	return n
+}
+
+// callServer has SIPp call a line of srv and returns the result; held says the server holds the
+// call ringing, so SIPp waits for the repeated 180 and cancels with cancel.
+func callServer(t *testing.T, srv *Server, user string, held bool, cancel string) sipptest.Result {
+	t.Helper()
+	ctx, stop := context.WithTimeout(context.Background(), 20*time.Second)
+	defer stop()
+	if held {
+		return sipptest.Run(ctx, t, "policy_held_cancel.xml", srv.SIPAddr(line.TransportUDP),
+			sipptest.Service(user), sipptest.Key("cancel_header", cancel))
+	}
+	return sipptest.Run(ctx, t, "policy_caller.xml", srv.SIPAddr(line.TransportUDP), sipptest.Service(user))
+}
+
+// TestServerAnswersWithTheNotLoggedOnResponse checks SPEC 1 on the wire: with no client logged on,
+// and with a client logged on but the line on Do Not Disturb, each setting's status reaches the
+// caller and the journal has the call; with 180 the call rings on (180 sent again) until the
+// caller cancels, which the journal records as missed.
+func TestServerAnswersWithTheNotLoggedOnResponse(t *testing.T) {
+	settings := []struct {
+		user string
+		resp line.Response
+	}{
+		{"411", line.ResponseBusyHere}, {"412", line.ResponseTemporarilyUnavailable},
+		{"413", line.ResponseDecline}, {"414", line.ResponseRinging},
+	}
+	var lines []policyLine
+	for _, s := range settings {
+		lines = append(lines, policyLine{s.user, line.Group{Name: "not logged on " + s.resp.String(), NotLoggedOn: s.resp}})
+	}
+	srv, st := policyServer(t, lines, WithRingResend(200*time.Millisecond))
+
+	run := func(t *testing.T, client string) {
+		for _, s := range settings {
+			t.Run(s.resp.String(), func(t *testing.T) {
+				name := "line " + s.user
+				if s.resp == line.ResponseRinging {
+					res := callServer(t, srv, s.user, true, plainCancel)
+					if res.ExitCode != 0 || res.FinalStatus() != 487 {
+						t.Fatalf("sipp exit %d, final %d, codes %v; want 180s then 487\n%s", res.ExitCode,
+							res.FinalStatus(), res.StatusCodes(), res.Errors)
+					}
+					// 1.5 s of ringing with a resend every 200 ms: the first 180 and about 7 more.
+					if n := count180(res); n < 4 {
+						t.Errorf("%d 180 Ringing in 1.5 s, want the first and at least 3 resent", n)
+					}
+					checkEntry(t, lastEntry(t, st, name), line.OutcomeMissed, 0, "")
+					return
+				}
+				res := callServer(t, srv, s.user, false, "")
+				if got := res.FinalStatus(); got != s.resp.Code() || res.ExitCode != 0 {
+					t.Fatalf("final status %d (codes %v, sipp exit %d), want %d", got, res.StatusCodes(), res.ExitCode, s.resp.Code())
+				}
+				for _, c := range res.StatusCodes() {
+					if c == 180 {
+						t.Errorf("the call rang (180) before the %d: nobody is there to answer", s.resp.Code())
+					}
+				}
+				want := line.OutcomeDeclined
+				if s.resp == line.ResponseBusyHere {
+					want = line.OutcomeBusy
+				}
+				checkEntry(t, lastEntry(t, st, name), want, s.resp.Code(), "")
+			})
+		}
+	}
+	t.Run("no client logged on", func(t *testing.T) { run(t, "") })
+
+	t.Run("line on DND", func(t *testing.T) {
+		el := logOnClient(t, srv, "desk")
+		ctx := context.Background()
+		for _, s := range settings {
+			if err := el.SetDND(ctx, "line "+s.user, true); err != nil {
+				t.Fatal(err)
+			}
+		}
+		cfg, err := st.Config()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range cfg.Lines {
+			if !l.DND {
+				t.Errorf("line %q: DND not saved", l.Name)
+			}
+		}
+		run(t, "desk")
+		if n := el.count(func(ev api.Event) bool { return ev.Type == api.EventCall }); n != 0 {
+			t.Errorf("the client was shown %d call events for calls on DND lines", n)
+		}
+	})
+}
+
+// TestClientDeclineFollowsTheGroupSetting checks SPEC 2 on the wire: the client says busy or
+// decline; "Busy Here/Decline" sends its choice, the fixed settings replace it, and 180 takes the
+// call away from the client and rings on at the server until the caller cancels.
+func TestClientDeclineFollowsTheGroupSetting(t *testing.T) {
+	settings := []struct {
+		user string
+		resp line.Response
+	}{
+		{"421", line.ResponseClientChoice}, {"422", line.ResponseBusyHere},
+		{"423", line.ResponseTemporarilyUnavailable}, {"424", line.ResponseDecline},
+		{"425", line.ResponseRinging},
+	}
+	var lines []policyLine
+	for _, s := range settings {
+		lines = append(lines, policyLine{s.user, line.Group{Name: "client reject " + s.resp.String(), ClientReject: s.resp}})
+	}
+	srv, st := policyServer(t, lines, WithRingResend(200*time.Millisecond))
+	el := logOnClient(t, srv, "desk")
+
+	for _, s := range settings {
+		for _, reason := range []api.DeclineReason{api.DeclineBusy, api.DeclineDecline} {
+			t.Run(fmt.Sprintf("%s/%s", s.resp, reason), func(t *testing.T) {
+				name := "line " + s.user
+				before := el.count(func(api.Event) bool { return true })
+				var wg sync.WaitGroup
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					ev, err := el.find(before, 10*time.Second, func(ev api.Event) bool {
+						return ev.Type == api.EventCall && ev.Call.Line == name && ev.Call.State == line.CallRinging
+					})
+					if err != nil {
+						t.Errorf("no ringing call at the client: %v", err)
+						return
+					}
+					if err := el.Decline(context.Background(), ev.Call.ID, reason); err != nil {
+						t.Errorf("decline: %v", err)
+					}
+				}()
+				held := s.resp == line.ResponseRinging
+				res := callServer(t, srv, s.user, held, plainCancel)
+				wg.Wait()
+				code := s.resp.Code()
+				if s.resp == line.ResponseClientChoice {
+					code = map[api.DeclineReason]int{api.DeclineBusy: 486, api.DeclineDecline: 603}[reason]
+				}
+				if held {
+					if res.ExitCode != 0 || res.FinalStatus() != 487 {
+						t.Fatalf("sipp exit %d, codes %v; want 180s then 487 after the cancel", res.ExitCode, res.StatusCodes())
+					}
+					if n := count180(res); n < 4 {
+						t.Errorf("%d 180 Ringing, want the first and at least 3 resent while held", n)
+					}
+					el.waitAfter(t, before, "call removed from the client", time.Second, func(ev api.Event) bool {
+						return ev.Type == api.EventCallRemoved && ev.Call.Line == name
+					})
+					checkEntry(t, lastEntry(t, st, name), line.OutcomeMissed, 0, "")
+					return
+				}
+				if got := res.FinalStatus(); got != code || res.ExitCode != 0 {
+					t.Fatalf("final status %d (codes %v, sipp exit %d), want %d", got, res.StatusCodes(), res.ExitCode, code)
+				}
+				want := line.OutcomeDeclined
+				if code == 486 {
+					want = line.OutcomeBusy
+				}
+				checkEntry(t, lastEntry(t, st, name), want, code, "desk")
+			})
+		}
+	}
+}
+
+// TestHeldRingingCallAnsweredElsewhere checks that a PBX's CANCEL with Reason "Call completed
+// elsewhere" is journaled as answered elsewhere, not missed.
+func TestHeldRingingCallAnsweredElsewhere(t *testing.T) {
+	srv, st := policyServer(t, []policyLine{{"431", line.Group{Name: "ring on", NotLoggedOn: line.ResponseRinging}}},
+		WithRingResend(200*time.Millisecond))
+	res := callServer(t, srv, "431", true, elsewhereCancel)
+	if res.ExitCode != 0 || res.FinalStatus() != 487 {
+		t.Fatalf("sipp exit %d, codes %v", res.ExitCode, res.StatusCodes())
+	}
+	checkEntry(t, lastEntry(t, st, "line 431"), line.OutcomeAnsweredElsewhere, 0, "")
+}
+
+// TestHeldRingingCallDeflected checks that a client can deflect a call the server holds ringing:
+// the caller gets 302 with the dialable form of the number the user gave.
+func TestHeldRingingCallDeflected(t *testing.T) {
+	srv, st := policyServer(t, []policyLine{{"441", line.Group{Name: "ring on", NotLoggedOn: line.ResponseRinging}}})
+	el := logOnClient(t, srv, "desk")
+	if err := el.SetDND(context.Background(), "line 441", true); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	p := sipptest.Start(ctx, t, "policy_caller.xml", srv.SIPAddr(line.TransportUDP), sipptest.Service("441"))
+	ev := el.wait(t, "held ringing on the line", 10*time.Second, func(ev api.Event) bool {
+		return ev.Type == api.EventLine && ev.Line.Name == "line 441" && len(ev.Line.HeldRinging) == 1
+	})
+	held := ev.Line.HeldRinging[0]
+	if !held.ServerRinging || len(held.Functions) != 1 || held.Functions[0] != line.FuncDeflect {
+		t.Errorf("held call as shown: server ringing %v, functions %v; want true, [deflect]", held.ServerRinging, held.Functions)
+	}
+	if err := el.Answer(ctx, held.ID); err == nil {
+		t.Error("answering a call held ringing at the server was accepted; want pickup or deflect")
+	}
+	if err := el.Deflect(ctx, held.ID, "+49 30 555 0100"); err != nil {
+		t.Fatal(err)
+	}
+	res := p.Wait()
+	if res.ExitCode != 0 || res.FinalStatus() != 302 {
+		t.Fatalf("sipp exit %d, codes %v; want 302", res.ExitCode, res.StatusCodes())
+	}
+	var contact string
+	for _, m := range res.Received() {
+		if strings.HasPrefix(m, "SIP/2.0 302") {
+			for _, h := range strings.Split(m, "\n") {
+				if strings.HasPrefix(strings.ToLower(h), "contact:") || strings.HasPrefix(strings.ToLower(h), "m:") {
+					contact = h
+				}
+			}
+		}
+	}
+	// Berlin from Munich: outside line 0, national prefix 0, 30 5550100.
+	if !strings.Contains(contact, "sip:00305550100@") {
+		t.Errorf("302 Contact %q, want the dialable 00305550100", contact)
+	}
+	e := lastEntry(t, st, "line 441")
+	checkEntry(t, e, line.OutcomeDeflected, 302, "desk")
+}
