@@ -65,8 +65,18 @@ type party struct {
 
 func startParty(t *testing.T, pbx *testpbx.PBX, user, password string, freq float64, opts ...Option) *party {
 	t.Helper()
-	p := &party{audio: &toneAudio{freq: freq}, calls: newCallWatcher(), line: "line " + user}
-	cfg := testConfig(pbx, line.Line{Name: p.line, Account: acct(user, password, line.TransportUDP)})
+	name := "line " + user
+	cfg := testConfig(pbx, line.Line{Name: name, Account: acct(user, password, line.TransportUDP)})
+	p := startPartyConfig(t, cfg, freq, opts...)
+	logOnClient(t, p.srv, "test client")
+	return p
+}
+
+// startPartyConfig runs a line server with cfg whose audio plays a tone at freq; p.line is its
+// first line. No client is logged on.
+func startPartyConfig(t *testing.T, cfg line.Config, freq float64, opts ...Option) *party {
+	t.Helper()
+	p := &party{audio: &toneAudio{freq: freq}, calls: newCallWatcher(), line: cfg.Lines[0].Name}
 	w := newWatcher()
 	all := append([]Option{
 		WithEndpoint(sip.EndpointConfig{ListenIP: "127.0.0.1"}),
@@ -91,8 +101,11 @@ func startParty(t *testing.T, pbx *testpbx.PBX, user, password string, freq floa
 		})
 	}
 	t.Cleanup(p.stop)
-	logOnClient(t, srv, "test client")
-	w.waitAll(t, line.RegRegistered, 10*time.Second, p.line)
+	var names []string
+	for _, l := range cfg.Lines {
+		names = append(names, l.Name)
+	}
+	w.waitAll(t, line.RegRegistered, 10*time.Second, names...)
 	p.srv = srv
 	return p
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/lineupphone/lineup/api"
 	"github.com/lineupphone/lineup/internal/sipptest"
+	"github.com/lineupphone/lineup/internal/testpbx"
 	"github.com/lineupphone/lineup/line"
 	"github.com/lineupphone/lineup/sip"
 	"github.com/lineupphone/lineup/store"
@@ -153,5 +154,74 @@ func TestLineAtSIPpPBX(t *testing.T) {
 	}
 	if es[0].RemoteNumber != "+49305550100" {
 		t.Errorf("dialled number journaled as %q, want canonical +49305550100", es[0].RemoteNumber)
+	}
+}
+
+// TestLocalPickupConnectsTheCall checks SPEC 9's local pickup end to end: a call to a line on DND
+// in a group answering 180 is held ringing by the server (the caller hears it alerting); the user
+// picks it up from another line with that line's number, and the two parties hear each other.
+func TestLocalPickupConnectsTheCall(t *testing.T) {
+	pbx := testpbx.Start(t, testpbx.Config{Users: []testpbx.User{
+		{Name: "201", Password: "pw-201"}, {Name: "202", Password: "pw-202"}, {Name: "203", Password: "pw-203"},
+	}})
+	a := startParty(t, pbx, "202", "pw-202", 440)
+	st, err := store.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	cfg := line.Config{
+		Groups: []line.Group{{Name: "Desk", NotLoggedOn: line.ResponseRinging, PickupCode: "*59<NUMBER>", JournalAll: true}},
+		Lines: []line.Line{
+			{Name: "back", Group: "Desk", Account: line.Account{Registrar: pbx.UDPAddr(), User: "203", Password: "pw-203"}},
+			{Name: "front", Group: "Desk", DND: true, Account: line.Account{Registrar: pbx.UDPAddr(), User: "201", Password: "pw-201"}},
+		},
+	}
+	if err := st.SaveConfig(cfg); err != nil {
+		t.Fatal(err)
+	}
+	b := startPartyConfig(t, cfg, 1000, WithStore(st))
+	el := logOnClient(t, b.srv, "desk")
+
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	out, err := a.srv.Dial(ctx, a.line, "201")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.calls.wait(t, "alerting at the caller", 5*time.Second, func(c line.Call) bool {
+		return c.ID == out.ID && c.State == line.CallAlerting
+	})
+	ev := el.wait(t, "held ringing on front", 5*time.Second, func(ev api.Event) bool {
+		return ev.Type == api.EventLine && ev.Line.Name == "front" && len(ev.Line.HeldRinging) == 1
+	})
+	if n := el.count(func(ev api.Event) bool { return ev.Type == api.EventCall }); n != 0 {
+		t.Errorf("the client was shown %d call events for a call held at the server", n)
+	}
+	if b.audio.rings.Load() != 0 {
+		t.Error("the ringer rang for a call the server holds")
+	}
+	picked, err := el.Pickup(ctx, "back", "201")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if picked.ID != ev.Line.HeldRinging[0].ID {
+		t.Errorf("picked up call %s, want the held %s", picked.ID, ev.Line.HeldRinging[0].ID)
+	}
+	a.calls.wait(t, "connected at the caller", 5*time.Second, func(c line.Call) bool {
+		return c.ID == out.ID && c.State == line.CallConnected
+	})
+	el.wait(t, "connected at the client", 5*time.Second, func(ev api.Event) bool {
+		return ev.Type == api.EventCall && ev.Call.ID == picked.ID && ev.Call.State == line.CallConnected
+	})
+	time.Sleep(1500 * time.Millisecond)
+	assertHears(t, "caller", a, 1000, 440)
+	assertHears(t, "picker", b, 440, 1000)
+	if err := el.HangUp(ctx, picked.ID); err != nil {
+		t.Fatal(err)
+	}
+	e := lastEntry(t, st, "front")
+	if e.Outcome != line.OutcomePickedUpLocally || e.Client != "desk" || e.Answer.IsZero() || e.Duration <= time.Second {
+		t.Errorf("journal: %+v; want picked up locally by desk, answered, over a second", e)
 	}
 }
