@@ -218,25 +218,17 @@ func linePath(name, rest string) string { return "/api/v1/lines/" + url.PathEsca
 func callPath(id, rest string) string   { return "/api/v1/calls/" + url.PathEscape(id) + rest }
 
 func (s *clientSession) Lines(ctx context.Context) ([]Line, error) {
-	var w []wireLine
-	if err := s.do(ctx, http.MethodGet, "/api/v1/lines", nil, nil, &w); err != nil {
+	var out []Line
+	if err := s.do(ctx, http.MethodGet, "/api/v1/lines", nil, nil, &out); err != nil {
 		return nil, err
-	}
-	out := make([]Line, len(w))
-	for i := range w {
-		out[i] = w[i].line()
 	}
 	return out, nil
 }
 
 func (s *clientSession) Calls(ctx context.Context) ([]Call, error) {
-	var w []wireCall
-	if err := s.do(ctx, http.MethodGet, "/api/v1/calls", nil, nil, &w); err != nil {
+	var out []Call
+	if err := s.do(ctx, http.MethodGet, "/api/v1/calls", nil, nil, &out); err != nil {
 		return nil, err
-	}
-	out := make([]Call, len(w))
-	for i := range w {
-		out[i] = w[i].call()
 	}
 	return out, nil
 }
@@ -248,11 +240,11 @@ func (s *clientSession) Dialable(ctx context.Context, lineName, input string) (s
 }
 
 func (s *clientSession) callAction(ctx context.Context, path string, body any) (Call, error) {
-	var w wireCall
-	if err := s.do(ctx, http.MethodPost, path, nil, body, &w); err != nil {
+	var c Call
+	if err := s.do(ctx, http.MethodPost, path, nil, body, &c); err != nil {
 		return Call{}, err
 	}
-	return w.call(), nil
+	return c, nil
 }
 
 func (s *clientSession) Dial(ctx context.Context, lineName, input string) (Call, error) {
@@ -345,13 +337,9 @@ func (s *clientSession) Journal(ctx context.Context, q JournalQuery) ([]line.Jou
 	if q.Outcome != line.OutcomeUnset && !q.Outcome.Valid() {
 		return nil, fmt.Errorf("journal: outcome %d: %w", int(q.Outcome), ErrBadInput)
 	}
-	var w []wireEntry
-	if err := s.do(ctx, http.MethodGet, "/api/v1/journal", JournalValues(q), nil, &w); err != nil {
+	var out []line.JournalEntry
+	if err := s.do(ctx, http.MethodGet, "/api/v1/journal", JournalValues(q), nil, &out); err != nil {
 		return nil, err
-	}
-	out := make([]line.JournalEntry, len(w))
-	for i := range w {
-		out[i] = w[i].entry()
 	}
 	return out, nil
 }
@@ -452,8 +440,8 @@ func (s *clientSession) stream(ctx context.Context, resync bool) (gone bool) {
 		switch {
 		case len(l) == 0:
 			if len(data) > 0 {
-				var w wireEvent
-				if json.Unmarshal(data, &w) == nil && !deliver(w.event()) {
+				var ev Event
+				if json.Unmarshal(data, &ev) == nil && !deliver(ev) {
 					return false
 				}
 			}
@@ -463,115 +451,4 @@ func (s *clientSession) stream(ctx context.Context, resync bool) (gone bool) {
 		}
 	}
 	return false
-}
-
-// The wire types read the JSON the server writes: the state and direction of calls and journal
-// entries come as names, and a line's registration as a name or a number.
-
-type wireState line.CallState
-
-func (w *wireState) UnmarshalText(b []byte) error {
-	for st := line.CallDialing; st <= line.CallEnded; st++ {
-		if st.String() == string(b) {
-			*w = wireState(st)
-			return nil
-		}
-	}
-	return fmt.Errorf("call state %q: %w", b, line.ErrUnknownValue)
-}
-
-type wireDirection line.CallDirection
-
-func (w *wireDirection) UnmarshalText(b []byte) error {
-	for _, d := range []line.CallDirection{line.Incoming, line.Outgoing} {
-		if d.String() == string(b) {
-			*w = wireDirection(d)
-			return nil
-		}
-	}
-	return fmt.Errorf("call direction %q: %w", b, line.ErrUnknownValue)
-}
-
-type wireRegState line.RegState
-
-func (w *wireRegState) UnmarshalJSON(b []byte) error {
-	var n int
-	if json.Unmarshal(b, &n) == nil {
-		*w = wireRegState(n)
-		return nil
-	}
-	var s string
-	if err := json.Unmarshal(b, &s); err != nil {
-		return err
-	}
-	for st := line.RegDisabled; st <= line.RegUnregistered; st++ {
-		if st.String() == s {
-			*w = wireRegState(st)
-			return nil
-		}
-	}
-	return fmt.Errorf("registration state %q: %w", s, line.ErrUnknownValue)
-}
-
-type wireCall struct {
-	Call
-	Direction wireDirection `json:"direction"`
-	State     wireState     `json:"state"`
-}
-
-func (w wireCall) call() Call {
-	c := w.Call
-	c.Direction, c.State = line.CallDirection(w.Direction), line.CallState(w.State)
-	return c
-}
-
-type wireLine struct {
-	Line
-	Registration wireRegState `json:"registration"`
-	HeldRinging  []wireCall   `json:"held_ringing"`
-}
-
-func (w wireLine) line() Line {
-	l := w.Line
-	l.Registration = line.RegState(w.Registration)
-	l.HeldRinging = nil
-	for _, c := range w.HeldRinging {
-		l.HeldRinging = append(l.HeldRinging, c.call())
-	}
-	return l
-}
-
-type wireEntry struct {
-	line.JournalEntry
-	Direction wireDirection `json:"direction"`
-}
-
-func (w wireEntry) entry() line.JournalEntry {
-	e := w.JournalEntry
-	e.Direction = line.CallDirection(w.Direction)
-	return e
-}
-
-type wireEvent struct {
-	Type  EventType  `json:"type"`
-	Line  *wireLine  `json:"line"`
-	Call  *wireCall  `json:"call"`
-	Entry *wireEntry `json:"entry"`
-}
-
-func (w wireEvent) event() Event {
-	ev := Event{Type: w.Type}
-	if w.Line != nil {
-		l := w.Line.line()
-		ev.Line = &l
-	}
-	if w.Call != nil {
-		c := w.Call.call()
-		ev.Call = &c
-	}
-	if w.Entry != nil {
-		e := w.Entry.entry()
-		ev.Entry = &e
-	}
-	return ev
 }

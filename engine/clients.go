@@ -363,7 +363,11 @@ func (ss *session) Dial(ctx context.Context, lineName, input string) (api.Call, 
 	ss.s.mu.Lock()
 	ss.s.redial[lineName] = strings.TrimSpace(input)
 	ss.s.mu.Unlock()
-	return ss.s.dialAs(ctx, e, target, ss.s.canonicalRemote(e, strings.TrimSpace(input)), callExtras{client: ss.client})
+	remote := target // without a location, the number as sent (spaces and dashes gone)
+	if e.Location != nil {
+		remote = ss.s.canonicalRemote(e, strings.TrimSpace(input))
+	}
+	return ss.s.dialAs(ctx, e, target, targetUser(remote), callExtras{client: ss.client})
 }
 
 func (ss *session) Redial(ctx context.Context, lineName string) (api.Call, error) {

@@ -93,3 +93,25 @@ func (c Call) Duration(now time.Time) time.Duration {
 	}
 	return end.Sub(c.Answered)
 }
+
+// UnmarshalText reads a name written by MarshalText.
+func (s *CallState) UnmarshalText(b []byte) error {
+	for i, n := range callStateNames {
+		if n == string(b) {
+			*s = CallState(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("call state %q: %w", b, ErrUnknownValue)
+}
+
+// UnmarshalText reads "incoming" or "outgoing".
+func (d *CallDirection) UnmarshalText(b []byte) error {
+	for _, v := range []CallDirection{Incoming, Outgoing} {
+		if v.String() == string(b) {
+			*d = v
+			return nil
+		}
+	}
+	return fmt.Errorf("call direction %q: %w", b, ErrUnknownValue)
+}

@@ -227,3 +227,22 @@ func (s RegState) String() string {
 	}
 	return fmt.Sprintf("RegState(%d)", int(s))
 }
+
+// MarshalText writes the state's name, for the API.
+func (s RegState) MarshalText() ([]byte, error) {
+	if s < 0 || int(s) >= len(regStateNames) {
+		return nil, fmt.Errorf("registration state %d: %w", int(s), ErrUnknownValue)
+	}
+	return []byte(regStateNames[s]), nil
+}
+
+// UnmarshalText reads a name written by MarshalText.
+func (s *RegState) UnmarshalText(b []byte) error {
+	for i, n := range regStateNames {
+		if n == string(b) {
+			*s = RegState(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("registration state %q: %w", b, ErrUnknownValue)
+}

@@ -3,6 +3,7 @@ package line
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -204,4 +205,50 @@ func TestEnumsInJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(`{"not_logged_on":"404"}`), &g); !errors.Is(err, ErrUnknownValue) {
 		t.Errorf("unknown response in JSON: err = %v, want ErrUnknownValue", err)
 	}
+}
+
+// TestStatesRoundTripAsText checks that every call state, direction and registration state is
+// written as its name and read back, as the API's JSON carries them.
+func TestStatesRoundTripAsText(t *testing.T) {
+	for _, tc := range []struct {
+		v    interface{ MarshalText() ([]byte, error) }
+		back interface{ UnmarshalText([]byte) error }
+		name string
+	}{
+		{CallRinging, new(CallState), "ringing"}, {CallHeld, new(CallState), "held"},
+		{Outgoing, new(CallDirection), "outgoing"}, {Incoming, new(CallDirection), "incoming"},
+		{RegRegistered, new(RegState), "registered"}, {RegFailed, new(RegState), "failed"},
+	} {
+		b, err := tc.v.MarshalText()
+		if err != nil || string(b) != tc.name {
+			t.Errorf("%v: MarshalText = %q, %v; want %q", tc.v, b, err, tc.name)
+			continue
+		}
+		if err := tc.back.UnmarshalText(b); err != nil {
+			t.Errorf("UnmarshalText(%q): %v", b, err)
+		}
+		if got := fmt.Sprint(deref(tc.back)); got != tc.name {
+			t.Errorf("UnmarshalText(%q) read %s", b, got)
+		}
+	}
+	for _, bad := range []interface{ UnmarshalText([]byte) error }{new(CallState), new(CallDirection), new(RegState)} {
+		if err := bad.UnmarshalText([]byte("sideways")); !errors.Is(err, ErrUnknownValue) {
+			t.Errorf("%T.UnmarshalText(sideways) = %v, want ErrUnknownValue", bad, err)
+		}
+	}
+	if _, err := RegState(9).MarshalText(); !errors.Is(err, ErrUnknownValue) {
+		t.Errorf("RegState(9).MarshalText() err = %v, want ErrUnknownValue", err)
+	}
+}
+
+func deref(v any) any {
+	switch p := v.(type) {
+	case *CallState:
+		return *p
+	case *CallDirection:
+		return *p
+	case *RegState:
+		return *p
+	}
+	return v
 }
