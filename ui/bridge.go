@@ -42,7 +42,7 @@ func (b *bridge) post(fn func()) {
 	})
 }
 
-// go_ runs work on a goroutine the bridge owns.
+// spawn runs work on a goroutine the bridge owns.
 func (b *bridge) spawn(work func(ctx context.Context)) {
 	if b.ctx.Err() != nil {
 		return
@@ -101,6 +101,19 @@ func (b *bridge) tick(interval time.Duration, f func(now time.Time)) {
 			case now := <-t.C:
 				b.post(func() { f(now) })
 			}
+		}
+	})
+}
+
+// after calls f on Fyne's goroutine once d has passed, unless the bridge stops first.
+func (b *bridge) after(d time.Duration, f func()) {
+	b.spawn(func(ctx context.Context) {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case <-ctx.Done():
+		case <-t.C:
+			b.post(f)
 		}
 	})
 }

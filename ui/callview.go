@@ -211,6 +211,20 @@ func (v *CallView) doSaveMemo() {
 	v.updateMemo()
 }
 
+// Reset makes the view show another call with other actions, as if it were new: the memo is
+// empty and the keypad and the forward field are closed.
+func (v *CallView) Reset(c api.Call, act CallActions) {
+	v.act = act
+	v.memoSent = ""
+	v.memo.SetText("")
+	v.forwardEntry.SetText("")
+	v.forward.Hide()
+	v.keypad.Hide()
+	v.ShowError("")
+	v.call = api.Call{}
+	v.SetCall(c)
+}
+
 // Call returns the call the view shows.
 func (v *CallView) Call() api.Call { return v.call }
 

@@ -38,7 +38,7 @@ func (u *UI) updateCall(c api.Call) {
 			// An incoming call that was never answered has nothing left to say (the journal
 			// keeps it as missed): its window goes, unless the user began a memo.
 			if c.Direction == line.Incoming && c.Answered.IsZero() && cw.view.Memo() == "" {
-				cw.w.Close()
+				u.closeCallWindow(cw)
 			}
 		}
 		return
@@ -76,7 +76,7 @@ func incomingText(c api.Call) string {
 func (u *UI) removeCall(c api.Call) {
 	u.forgetCall(c.ID)
 	if cw := u.wins[c.ID]; cw != nil {
-		cw.w.Close()
+		u.closeCallWindow(cw)
 	}
 }
 
@@ -113,6 +113,31 @@ func (u *UI) journaled(e line.JournalEntry) {
 	}
 }
 
+// spareWindows is how many closed conversation windows are kept hidden for the next calls.
+const spareWindows = 3
+
+// windowCloseDelay is how long a conversation window stays hidden before it is destroyed.
+const windowCloseDelay = time.Second
+
+// closeCallWindow takes a conversation window off the screen. The window is kept hidden for the
+// next call with its view (new windows and widgets for every call pile up in memory: Fyne 2.7
+// and Mesa give little of it back), or, with enough spares, destroyed a moment later: destroying a window while the pointer
+// moves over it can crash Fyne 2.7's GLFW driver (a pointer event reaches the destroyed window),
+// and a hidden window gets no pointer events.
+func (u *UI) closeCallWindow(cw *callWindow) {
+	for id, x := range u.wins {
+		if x == cw {
+			delete(u.wins, id)
+		}
+	}
+	cw.w.Hide()
+	if len(u.spare) < spareWindows {
+		u.spare = append(u.spare, cw)
+		return
+	}
+	u.b.after(windowCloseDelay, cw.w.Close)
+}
+
 // callsOf returns the calls going on at a line, oldest first.
 func (u *UI) callsOf(lineName string) []api.Call {
 	var out []api.Call
@@ -138,19 +163,22 @@ func (u *UI) showCall(id string) {
 
 func (u *UI) openCallWindow(c api.Call) *callWindow {
 	id := c.ID
-	cw := &callWindow{w: u.app.NewWindow(partyName(c) + " - Lineup")}
-	cw.view = NewCallView(c, u.callActions(id, cw))
+	var cw *callWindow
+	if n := len(u.spare); n > 0 {
+		cw, u.spare = u.spare[n-1], u.spare[:n-1]
+		cw.w.SetTitle(partyName(c) + " - Lineup")
+		cw.view.Reset(c, u.callActions(id, cw))
+	} else {
+		cw = &callWindow{w: u.app.NewWindow(partyName(c) + " - Lineup")}
+		cw.view = NewCallView(c, u.callActions(id, cw))
+		cw.w.SetContent(cw.view)
+		cw.w.SetIcon(u.appIcon)
+		cw.w.SetCloseIntercept(func() { u.closeCallWindow(cw) })
+		u.addShortcuts(cw.w)
+	}
 	cw.view.Tick(time.Now())
-	cw.w.SetContent(cw.view)
-	cw.w.SetIcon(u.appIcon)
 	cw.w.Resize(fyne.NewSize(380, cw.view.MinSize().Height))
 	cw.w.CenterOnScreen()
-	cw.w.SetOnClosed(func() {
-		if u.wins[id] == cw {
-			delete(u.wins, id)
-		}
-	})
-	u.addShortcuts(cw.w)
 	u.wins[id] = cw
 	cw.w.Show()
 	return cw
@@ -207,7 +235,7 @@ func (u *UI) callActions(id string, cw *callWindow) CallActions {
 			u.b.run(func(ctx context.Context) error { return s.SetMemo(ctx, jid, memo) },
 				func(err error) { cw.view.MemoSaved(memo, err) })
 		},
-		Close: func() { cw.w.Close() },
+		Close: func() { u.closeCallWindow(cw) },
 	}
 }
 

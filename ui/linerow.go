@@ -25,14 +25,15 @@ type lineRow struct {
 	line  api.Line
 	calls []api.Call
 
-	lamp    *lamp
-	name    *widget.Label
-	number  *widget.Label
-	reg     *widget.Label
-	dnd     *widget.Label
-	menuBtn *widget.Button
-	callBox *fyne.Container
-	callBtn map[string]*widget.Button
+	lamp     *lamp
+	name     *widget.Label
+	number   *widget.Label
+	reg      *widget.Label
+	dnd      *widget.Label
+	menuBtn  *widget.Button
+	callBox  *fyne.Container
+	callBtn  map[string]*widget.Button
+	callPool []*widget.Button // call buttons made so far, reused
 
 	content fyne.CanvasObject
 }
@@ -91,21 +92,30 @@ func (r *lineRow) setLine(l api.Line, calls []api.Call) {
 	r.setCalls(calls)
 }
 
-// setCalls lists the line's calls and the calls the server holds ringing on it.
+// setCalls lists the line's calls and the calls the server holds ringing on it. The call
+// buttons are reused from call to call (new widgets for every call would pile up in Fyne's
+// renderer cache).
 func (r *lineRow) setCalls(calls []api.Call) {
 	r.calls = calls
 	r.callBox.RemoveAll()
 	r.callBtn = map[string]*widget.Button{}
 	now := time.Now()
-	for _, c := range calls {
+	for i, c := range calls {
+		if i == len(r.callPool) {
+			b := widget.NewButtonWithIcon("", r.u.phoneIcon, nil)
+			b.Alignment = widget.ButtonAlignLeading
+			r.callPool = append(r.callPool, b)
+		}
+		b := r.callPool[i]
 		id := c.ID
-		b := widget.NewButtonWithIcon(callRowText(c, now), r.u.phoneIcon, func() { r.u.showCall(id) })
-		b.Alignment = widget.ButtonAlignLeading
+		b.OnTapped = func() { r.u.showCall(id) }
+		b.Text = callRowText(c, now)
 		if c.State == line.CallRinging {
 			b.Importance = widget.WarningImportance
 		} else {
 			b.Importance = widget.LowImportance
 		}
+		b.Refresh()
 		r.callBtn[id] = b
 		r.callBox.Add(b)
 	}

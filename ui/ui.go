@@ -67,6 +67,7 @@ type UI struct {
 	calls map[string]api.Call // calls that have not ended, by ID
 	order []string            // their IDs, oldest first
 	wins  map[string]*callWindow
+	spare []*callWindow   // hidden conversation windows kept for the next calls
 	ended map[string]bool // calls seen ended: later snapshots of them are stale
 
 	tray     desktop.App // nil without a system tray
@@ -198,7 +199,7 @@ func (u *UI) reload(s api.Session) {
 			if !seen[id] {
 				u.forgetCall(id)
 				if cw := u.wins[id]; cw != nil && cw.view.Call().State != line.CallEnded {
-					cw.w.Close()
+					u.closeCallWindow(cw)
 				}
 			}
 		}
@@ -249,7 +250,7 @@ func (u *UI) loggedOff() {
 	}
 	for _, cw := range u.wins {
 		if cw.view.Call().State != line.CallEnded {
-			cw.w.Close()
+			u.closeCallWindow(cw)
 		}
 	}
 	u.mv.setLines(nil)

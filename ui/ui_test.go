@@ -311,3 +311,36 @@ func TestStatusDNDLogOffLogOn(t *testing.T) {
 		t.Errorf("status %v", h.u.Status())
 	}
 }
+
+func TestConversationWindowIsReusedForTheNextCall(t *testing.T) {
+	h := newHarness(t)
+	c1, cw1 := h.ring("Alice", "+493012345", "Anna Berg")
+	test.Tap(button(t, cw1.view, "Answer"))
+	h.action("Answer")
+	h.until("connected", func() bool { return cw1.view.Call().State == line.CallConnected })
+	test.Tap(button(t, cw1.view, "Keypad"))
+	test.Type(cw1.view.memo, "first call")
+	test.Tap(button(t, cw1.view, "Hang up"))
+	h.until("ended", func() bool { return cw1.view.Call().State == line.CallEnded })
+	test.Tap(button(t, cw1.view, "Close"))
+	if h.u.wins[c1.ID] != nil {
+		t.Fatal("Close left the window open")
+	}
+
+	c2, cw2 := h.ring("Carol", "+493099999", "Bernd Kurz")
+	if cw2.w != cw1.w {
+		t.Error("the closed conversation window was not reused")
+	}
+	txt := texts(cw2.view)
+	if !strings.Contains(txt, "Bernd Kurz") || !strings.Contains(txt, "Incoming call on Carol") ||
+		strings.Contains(txt, "Anna Berg") || strings.Contains(txt, "first call") {
+		t.Errorf("the reused window shows the old call:\n%s", txt)
+	}
+	if contains(buttons(cw2.view), "5") {
+		t.Error("the keypad of the old call is still open")
+	}
+	test.Tap(button(t, cw2.view, "Answer"))
+	if a := h.action("Answer"); a.Target != c2.ID {
+		t.Errorf("Answer in the reused window did %+v, want call %s", a, c2.ID)
+	}
+}
