@@ -206,7 +206,7 @@ type subImager interface {
 }
 
 // startXvfb starts Xvfb on a display it picks itself (-displayfd) and returns ":N".
-func startXvfb(t *testing.T) string {
+func startXvfb(t testing.TB) string {
 	t.Helper()
 	r, w, err := os.Pipe()
 	if err != nil {
@@ -243,7 +243,7 @@ func startXvfb(t *testing.T) string {
 }
 
 // grab takes a screenshot of the whole screen.
-func grab(t *testing.T, display string) image.Image {
+func grab(t testing.TB, display string) image.Image {
 	t.Helper()
 	f := filepath.Join(t.TempDir(), "shot.png")
 	if out, err := exec.Command("import", "-display", display, "-window", "root", f).CombinedOutput(); err != nil {
@@ -264,7 +264,7 @@ func grab(t *testing.T, display string) image.Image {
 // windowArea waits for the window with that title to be mapped and to stay in one place (the app
 // may move it after mapping it, e.g. to the centre) and returns where it is on the screen (Xvfb
 // runs no window manager, so there are no frames).
-func windowArea(t *testing.T, display, title string) image.Rectangle {
+func windowArea(t testing.TB, display, title string) image.Rectangle {
 	t.Helper()
 	var last image.Rectangle
 	for i := 0; ; i++ {
@@ -280,7 +280,7 @@ func windowArea(t *testing.T, display, title string) image.Rectangle {
 	}
 }
 
-func windowPlace(t *testing.T, display, title string) image.Rectangle {
+func windowPlace(t testing.TB, display, title string) image.Rectangle {
 	t.Helper()
 	re := regexp.MustCompile(`"` + regexp.QuoteMeta(title) + `": \(.*\)\s+(\d+)x(\d+)\+-?\d+\+-?\d+\s+\+(-?\d+)\+(-?\d+)`)
 	deadline := time.Now().Add(20 * time.Second)
@@ -307,7 +307,7 @@ func windowPlace(t *testing.T, display, title string) image.Rectangle {
 
 // stablePicture waits until the area of the screen shows a drawn window (many colours) that
 // stays the same for half a second, and returns it.
-func stablePicture(t *testing.T, display string, area image.Rectangle) image.Image {
+func stablePicture(t testing.TB, display string, area image.Rectangle) image.Image {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	var last image.Image
@@ -352,7 +352,7 @@ func same(a, b image.Image) bool {
 }
 
 // save writes img as name into every directory.
-func save(t *testing.T, dirs []string, name string, img image.Image) {
+func save(t testing.TB, dirs []string, name string, img image.Image) {
 	t.Helper()
 	for _, d := range dirs {
 		f, err := os.Create(filepath.Join(d, name))
