@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -343,4 +344,74 @@ func TestHeldRingingCallDeflected(t *testing.T) {
 	}
 	e := lastEntry(t, st, "line 441")
 	checkEntry(t, e, line.OutcomeDeflected, 302, "desk")
+}
+
+// TestSessionRefusesWhatTheGroupDoesNotOffer checks SPEC 3 and 7 through the client interface:
+// deactivated functions are neither offered nor accepted, decline is absent and refused when the
+// group hides it, and a function the state forbids is refused as such.
+func TestSessionRefusesWhatTheGroupDoesNotOffer(t *testing.T) {
+	g := line.Group{Name: "Locked", HideDecline: true, PickupCode: "*59<NUMBER>",
+		FeatureCodes:      []line.FeatureCode{{Name: "Voicemail", Code: "*86"}},
+		DisabledFunctions: []line.Function{line.FuncDial, line.FuncDND, line.FuncPickup, line.FuncFeatureCodes, line.FuncDeflect}}
+	srv, _ := policyServer(t, []policyLine{{"451", g}})
+	el := logOnClient(t, srv, "desk")
+	ctx := context.Background()
+	name := "line 451"
+
+	ls, err := el.Lines(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ls[0].Functions) != 0 || len(ls[0].FeatureCodes) != 0 {
+		t.Errorf("line offers %v and feature codes %v; want nothing (all deactivated, no redial number)", ls[0].Functions, ls[0].FeatureCodes)
+	}
+	disabled := func(what string, err error, fn string) {
+		t.Helper()
+		if !errors.Is(err, line.ErrFunctionDisabled) || !strings.Contains(err.Error(), fn) || !strings.Contains(err.Error(), `"Locked"`) {
+			t.Errorf("%s: %v; want refused as deactivated for group \"Locked\", naming %s", what, err, fn)
+		}
+	}
+	_, err = el.Dial(ctx, name, "202")
+	disabled("dial", err, `"dial"`)
+	disabled("dnd", el.SetDND(ctx, name, true), `"dnd"`)
+	_, err = el.Pickup(ctx, name, "202")
+	disabled("pickup", err, `"pickup"`)
+	_, err = el.FeatureCode(ctx, name, "Voicemail")
+	disabled("feature code", err, `"feature_codes"`)
+	_, err = el.Redial(ctx, name)
+	if !errors.Is(err, line.ErrFunctionState) {
+		t.Errorf("redial with nothing dialled: %v, want refused for the state", err)
+	}
+
+	tctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	p := sipptest.Start(tctx, t, "policy_held_cancel.xml", srv.SIPAddr(line.TransportUDP), sipptest.Service("451"),
+		sipptest.Key("cancel_header", plainCancel))
+	ev := el.wait(t, "ringing at the client", 10*time.Second, func(ev api.Event) bool {
+		return ev.Type == api.EventCall && ev.Call.State == line.CallRinging
+	})
+	if fs := ev.Call.Functions; len(fs) != 1 || fs[0] != line.FuncAnswer {
+		t.Errorf("ringing call offers %v, want [answer] (decline hidden, deflect deactivated)", fs)
+	}
+	disabled("decline", el.Decline(ctx, ev.Call.ID, api.DeclineBusy), `"decline"`)
+	disabled("deflect", el.Deflect(ctx, ev.Call.ID, "203"), `"deflect"`)
+	if err := el.Hold(ctx, ev.Call.ID); !errors.Is(err, line.ErrFunctionState) || !strings.Contains(err.Error(), "ringing") {
+		t.Errorf("hold of a ringing call: %v, want refused while ringing", err)
+	}
+	if err := el.HangUp(ctx, ev.Call.ID); !errors.Is(err, line.ErrFunctionState) {
+		t.Errorf("hang up of a ringing call with decline hidden: %v, want refused (it would decline)", err)
+	}
+	// The caller gives up (SIPp cancels after 1.5 s): the call ends as missed, never declined.
+	if res := p.Wait(); res.ExitCode != 0 || res.FinalStatus() != 487 {
+		t.Errorf("caller: sipp exit %d, codes %v; want 487 after its cancel", res.ExitCode, res.StatusCodes())
+	}
+	if err := el.Decline(ctx, "no-such-call", api.DeclineBusy); !errors.Is(err, api.ErrNoCall) {
+		t.Errorf("decline of an unknown call: %v, want ErrNoCall", err)
+	}
+	if err := el.LogOff(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := el.Lines(ctx); !errors.Is(err, api.ErrLoggedOff) {
+		t.Errorf("after log-off: %v, want ErrLoggedOff", err)
+	}
 }

@@ -139,14 +139,16 @@ const numCallStates = int(CallEnded) + 1
 
 // callTable says in which states of an incoming and of an outgoing call each call function is
 // offered. Answer, decline and deflect act on an incoming call ringing here; hang up ends any call
-// that has not ended; hold needs a connected call and retrieve a held one; DTMF is sent while
-// connected or held. Decline is further removed when the group hides it (SPEC 3).
+// that has not ended, except an incoming call ringing here (rejecting it is decline, which the
+// group may hide: hang up must not get round that); hold needs a connected call and retrieve a
+// held one; DTMF is sent while connected or held. Decline is further removed when the group hides
+// it (SPEC 3).
 var callTable = map[Function]struct{ in, out callRow }{
 	// Each row has its columns in CallState order: dialing, alerting, ringing, connected, held, ended.
 	//                    incoming call                      outgoing call
 	FuncAnswer:   {callRow{no, no, yes, no, no, no}, callRow{no, no, no, no, no, no}},
 	FuncDecline:  {callRow{no, no, yes, no, no, no}, callRow{no, no, no, no, no, no}},
-	FuncHangUp:   {callRow{yes, yes, yes, yes, yes, no}, callRow{yes, yes, yes, yes, yes, no}},
+	FuncHangUp:   {callRow{yes, yes, no, yes, yes, no}, callRow{yes, yes, yes, yes, yes, no}},
 	FuncHold:     {callRow{no, no, no, yes, no, no}, callRow{no, no, no, yes, no, no}},
 	FuncRetrieve: {callRow{no, no, no, no, yes, no}, callRow{no, no, no, no, yes, no}},
 	FuncDTMF:     {callRow{no, no, no, yes, yes, no}, callRow{no, no, no, yes, yes, no}},

@@ -77,7 +77,7 @@ var callStateCases = []struct {
 }{
 	{Incoming, CallDialing, []Function{FuncHangUp}},
 	{Incoming, CallAlerting, []Function{FuncHangUp}},
-	{Incoming, CallRinging, []Function{FuncAnswer, FuncDecline, FuncHangUp, FuncDeflect}},
+	{Incoming, CallRinging, []Function{FuncAnswer, FuncDecline, FuncDeflect}},
 	{Incoming, CallConnected, []Function{FuncHangUp, FuncHold, FuncDTMF}},
 	{Incoming, CallHeld, []Function{FuncHangUp, FuncRetrieve, FuncDTMF}},
 	{Incoming, CallEnded, nil},
@@ -240,11 +240,12 @@ func TestHideDecline(t *testing.T) {
 			t.Errorf("message %q does not say decline is hidden for the group", msg)
 		}
 	}
-	// Hiding decline leaves the other functions of a ringing call alone.
+	// Hiding decline leaves the other functions of a ringing call alone, and hang up, which would
+	// reject the call all the same, is not offered on it either.
 	g := fullGroup()
 	g.HideDecline = true
 	got := CallFunctions(g, Call{Direction: Incoming, State: CallRinging})
-	if want := []Function{FuncAnswer, FuncHangUp, FuncDeflect}; !reflect.DeepEqual(got, want) {
+	if want := []Function{FuncAnswer, FuncDeflect}; !reflect.DeepEqual(got, want) {
 		t.Errorf("ringing with decline hidden: %v, want %v", got, want)
 	}
 }
