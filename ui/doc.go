@@ -4,3 +4,5 @@
 // It reaches the line server only through the same interface the local API serves, and one bridge
 // file is the only place that turns engine events into fyne.Do updates.
 package ui
+
+import _ "github.com/lineupphone/lineup/ui/internal/plainlocale" // before Fyne reads the locale
