@@ -178,7 +178,11 @@ func (u *UI) openCallWindow(c api.Call) *callWindow {
 	}
 	cw.view.Tick(time.Now())
 	cw.w.Resize(fyne.NewSize(380, cw.view.MinSize().Height))
-	cw.w.CenterOnScreen()
+	if len(u.wins) == 0 {
+		// The first conversation window comes up in the middle of the screen; further ones are
+		// placed by the window manager, so that they do not hide each other.
+		cw.w.CenterOnScreen()
+	}
 	u.wins[id] = cw
 	cw.w.Show()
 	return cw
