@@ -206,9 +206,10 @@ func (v *CallView) doSaveMemo() {
 	if v.act.SaveMemo == nil || v.call.JournalID == 0 {
 		return
 	}
-	v.memoSent = v.memo.Text
-	v.act.SaveMemo(v.memo.Text)
-	v.updateMemo()
+	v.memoSave.Disable()
+	v.memoNote.Importance = widget.MediumImportance
+	v.memoNote.SetText("Saving…")
+	v.act.SaveMemo(v.memo.Text) // MemoSaved tells how it went
 }
 
 // Reset makes the view show another call with other actions, as if it were new: the memo is
@@ -245,6 +246,7 @@ func (v *CallView) ShowError(msg string) {
 func (v *CallView) MemoSaved(memo string, err error) {
 	if err != nil {
 		v.memoSent = ""
+		v.memoSave.Enable() // to try again
 		v.memoNote.SetText("Not saved: " + err.Error())
 		v.memoNote.Importance = widget.DangerImportance
 		v.memoNote.Refresh()

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -215,6 +216,22 @@ func TestCallViewEndedSavesMemoOnceJournaled(t *testing.T) {
 	test.Tap(save)
 	if r.last() != "memo call back on Monday" {
 		t.Errorf("Save memo did %q", r.last())
+	}
+	if strings.Contains(texts(v), "Memo saved") {
+		t.Error("the memo shows as saved before the journal said so")
+	}
+	v.MemoSaved("call back on Monday", errors.New("journal is closed"))
+	if !strings.Contains(texts(v), "Not saved: journal is closed") || save.Disabled() {
+		t.Errorf("a failed save is not shown, or cannot be tried again:\n%s", texts(v))
+	}
+	test.Tap(save)
+	v.MemoSaved("call back on Monday", nil)
+	if !strings.Contains(texts(v), "Memo saved") || !save.Disabled() {
+		t.Errorf("a saved memo is not shown as saved:\n%s", texts(v))
+	}
+	test.Type(v.memo, "!")
+	if save.Disabled() {
+		t.Error("Save memo stays disabled after the memo changed")
 	}
 	if !strings.Contains(texts(v), "call back on Monday") {
 		t.Error("the memo text was lost when the call changed")

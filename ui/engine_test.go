@@ -12,27 +12,39 @@ import (
 
 	"github.com/lineupphone/lineup/api"
 	"github.com/lineupphone/lineup/engine"
+	"github.com/lineupphone/lineup/internal/baresiptest"
 	"github.com/lineupphone/lineup/internal/sipptest"
 	"github.com/lineupphone/lineup/internal/testpbx"
 	"github.com/lineupphone/lineup/line"
 	"github.com/lineupphone/lineup/sip"
+	"github.com/lineupphone/lineup/store"
 )
 
 // TestUIOnTheLineServer runs the UI on a real line server whose line registers at the test
-// Kamailio, and has SIPp call the line: while the UI is logged on the call rings in a
-// conversation window and Busy and Decline send what the group says (the client's choice: 486,
-// 603); once the status control logs off, or sets Do Not Disturb, the line server answers with the
-// group's "not logged on" response (480 here) and no window opens.
+// Kamailio. baresip calls the line: Answer in the conversation window connects the call, and
+// after baresip hangs up the memo is saved to the call's journal entry. SIPp calls the line:
+// while the UI is logged on the call rings in a conversation window and Busy and Decline send
+// what the group says (the client's choice: 486, 603); once the status control logs off, or sets
+// Do Not Disturb, the line server answers with the group's "not logged on" response (480 here)
+// and no window opens.
 func TestUIOnTheLineServer(t *testing.T) {
-	pbx := testpbx.Start(t, testpbx.Config{Users: []testpbx.User{{Name: "451", Password: "pw-451"}}})
+	pbx := testpbx.Start(t, testpbx.Config{Users: []testpbx.User{
+		{Name: "451", Password: "pw-451"}, {Name: "452", Password: "pw-452"}}})
 	cfg := line.Config{
 		Groups: []line.Group{{Name: "Sales", NotLoggedOn: line.ResponseTemporarilyUnavailable,
-			ClientReject: line.ResponseClientChoice}},
+			ClientReject: line.ResponseClientChoice, JournalAll: true}},
 		Lines: []line.Line{{Name: "line 451", Group: "Sales",
 			Account: line.Account{Registrar: pbx.UDPAddr(), User: "451", Password: "pw-451"}}},
 	}
+	st, err := store.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.SaveConfig(cfg); err != nil {
+		t.Fatal(err)
+	}
 	srv, err := engine.New(cfg, engine.WithEndpoint(sip.EndpointConfig{ListenIP: "127.0.0.1"}),
-		engine.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
+		engine.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))), engine.WithStore(st))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,10 +56,48 @@ func TestUIOnTheLineServer(t *testing.T) {
 		if err := <-done; err != nil {
 			t.Errorf("line server: %v", err)
 		}
+		if err := st.Close(); err != nil {
+			t.Errorf("store: %v", err)
+		}
 	})
 	h := newHarnessOn(t, srv, 1)
 	row := h.u.mv.rows["line 451"]
 	h.until("the line is registered", func() bool { return row.line.Registration == line.RegRegistered })
+
+	// baresip calls; the call is answered in its window, then baresip hangs up.
+	bs := baresiptest.Start(t, baresiptest.Config{User: "452", Password: "pw-452", PBX: pbx})
+	bctx, bcancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer bcancel()
+	if err := bs.Dial(bctx, "sip:451@"+pbx.Domain()); err != nil {
+		t.Fatal(err)
+	}
+	cw := h.windowWhere("baresip's call", func(c api.Call) bool { return c.State == line.CallRinging })
+	test.Tap(button(t, cw.view, "Answer"))
+	if _, err := bs.WaitEvent(bctx, "CALL_ESTABLISHED"); err != nil {
+		t.Fatalf("answering in the window did not connect baresip: %v", err)
+	}
+	h.until("the window shows the call connected", func() bool { return cw.view.Call().State == line.CallConnected })
+	h.until("the codec is shown", func() bool { return strings.Contains(texts(cw.view), "Codec") })
+	test.Type(cw.view.memo, "asked for the price list")
+	if err := bs.Hangup(bctx); err != nil {
+		t.Fatal(err)
+	}
+	h.until("the call ended with its journal entry", func() bool {
+		return cw.view.Call().State == line.CallEnded && cw.view.Call().JournalID != 0
+	})
+	test.Tap(button(t, cw.view, "Save memo"))
+	h.until("the memo is saved", func() bool { return strings.Contains(texts(cw.view), "Memo saved") })
+	if err := st.Journal().Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	es, err := st.Journal().Latest(1)
+	if err != nil || len(es) != 1 {
+		t.Fatalf("journal: %v, %v", es, err)
+	}
+	if es[0].Memo != "asked for the price list" || es[0].Outcome != line.OutcomeAnswered || es[0].Client != "desktop" {
+		t.Errorf("journal entry: memo %q, outcome %v, client %q", es[0].Memo, es[0].Outcome, es[0].Client)
+	}
+	test.Tap(button(t, cw.view, "Close"))
 
 	// call has SIPp call the line; while it runs, react handles the UI. It returns SIPp's final
 	// status.
@@ -85,7 +135,10 @@ func TestUIOnTheLineServer(t *testing.T) {
 	h.until("the declined call's window closed", func() bool { return len(h.u.wins) == 0 })
 
 	h.u.mv.status.SetSelected("Do Not Disturb")
-	h.until("the line is on DND", func() bool { return row.line.DND })
+	h.until("the line is on DND", func() bool { return row.line.DND || h.u.mv.message.Text != "" })
+	if !row.line.DND {
+		t.Fatalf("Do Not Disturb did not reach the line: %s", h.u.mv.message.Text)
+	}
 	if got := call(func() {}); got != 480 {
 		t.Errorf("on Do Not Disturb a call got %d, want the group's 480", got)
 	}
