@@ -344,3 +344,45 @@ func TestConversationWindowIsReusedForTheNextCall(t *testing.T) {
 		t.Errorf("Answer in the reused window did %+v, want call %s", a, c2.ID)
 	}
 }
+
+func TestTrayMenuFollowsStatusAndRinging(t *testing.T) {
+	h := newHarness(t)
+	labels := func() (out []string) {
+		for _, it := range h.u.trayMenu().Items {
+			if it.IsSeparator {
+				continue
+			}
+			l := it.Label
+			if it.Checked {
+				l += " ✓"
+			}
+			out = append(out, l)
+		}
+		return out
+	}
+	if got := strings.Join(labels(), ", "); got != "Show Lineup, Logged on ✓, Do Not Disturb, Logged off" {
+		t.Errorf("tray menu: %s", got)
+	}
+	c, _ := h.ring("Alice", "+493012345", "Anna Berg")
+	if !contains(labels(), "Answer Anna Berg") {
+		t.Errorf("tray menu while a call rings: %q", labels())
+	}
+	for _, it := range h.u.trayMenu().Items {
+		if it.Label == "Answer Anna Berg" {
+			it.Action()
+		}
+	}
+	if a := h.action("Answer"); a.Target != c.ID {
+		t.Errorf("the tray's Answer did %+v", a)
+	}
+	for _, it := range h.u.trayMenu().Items {
+		if it.Label == "Do Not Disturb" {
+			it.Action()
+		}
+	}
+	h.until("DND on the lines", func() bool { return h.count("SetDND") == 2 })
+	h.settle()
+	if !contains(labels(), "Do Not Disturb ✓") {
+		t.Errorf("tray menu after DND: %q", labels())
+	}
+}
