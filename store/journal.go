@@ -641,20 +641,13 @@ var journalCSVHeader = []string{
 	"start", "answer", "end", "duration_seconds", "outcome", "code", "feature_code", "client", "memo",
 }
 
-// ExportCSV writes the entries q selects, newest first, as CSV (RFC 4180, encoding/csv) with a
-// header row: id, line, group, direction, local_number, remote_number, remote_name, start,
-// answer, end (RFC 3339 in the local time zone, answer empty when the call was not answered),
-// duration_seconds (to the millisecond), outcome (its name), code (empty for 0), feature_code,
-// client, memo. A text cell that a spreadsheet would run as a formula (it starts with = @ tab or
-// CR, or with + or - not followed by digits only) is written with a leading apostrophe.
+// ExportCSV writes the entries q selects, newest first, as CSV: see WriteJournalCSV for the
+// columns. It reads the journal a page at a time.
 func (j *Journal) ExportCSV(w io.Writer, q JournalQuery) error {
 	if err := q.check(); err != nil {
 		return fmt.Errorf("export journal: %w", err)
 	}
-	cw := csv.NewWriter(w)
-	if err := cw.Write(journalCSVHeader); err != nil {
-		return fmt.Errorf("export journal: %w", err)
-	}
+	cw := NewJournalCSV(w)
 	left := q.Limit
 	for {
 		page := q
@@ -666,10 +659,8 @@ func (j *Journal) ExportCSV(w io.Writer, q JournalQuery) error {
 		if err != nil {
 			return fmt.Errorf("export journal: %w", err)
 		}
-		for i := range got {
-			if err := cw.Write(csvRow(&got[i])); err != nil {
-				return fmt.Errorf("export journal: %w", err)
-			}
+		if err := cw.Write(got); err != nil {
+			return fmt.Errorf("export journal: %w", err)
 		}
 		if left > 0 {
 			left -= len(got)
@@ -679,11 +670,52 @@ func (j *Journal) ExportCSV(w io.Writer, q JournalQuery) error {
 		}
 		q.Before = got[len(got)-1].ID
 	}
-	cw.Flush()
-	if err := cw.Error(); err != nil {
+	if err := cw.Flush(); err != nil {
 		return fmt.Errorf("export journal: %w", err)
 	}
 	return nil
+}
+
+// JournalCSV writes journal entries as CSV (RFC 4180, encoding/csv) with a header row: id, line,
+// group, direction, local_number, remote_number, remote_name, start, answer, end (RFC 3339 in
+// the local time zone, answer empty when the call was not answered), duration_seconds (to the
+// millisecond), outcome (its name), code (empty for 0), feature_code, client, memo. A text cell
+// that a spreadsheet would run as a formula (it starts with = @ tab or CR, or with + or - not
+// followed by digits only) is written with a leading apostrophe. ExportCSV and the journal
+// command (reading through the API) write the same CSV with it.
+type JournalCSV struct {
+	cw     *csv.Writer
+	header bool
+}
+
+// NewJournalCSV returns a JournalCSV writing to w.
+func NewJournalCSV(w io.Writer) *JournalCSV { return &JournalCSV{cw: csv.NewWriter(w)} }
+
+// Write writes entries as rows, after the header row on the first call.
+func (c *JournalCSV) Write(entries []line.JournalEntry) error {
+	if !c.header {
+		if err := c.cw.Write(journalCSVHeader); err != nil {
+			return err
+		}
+		c.header = true
+	}
+	for i := range entries {
+		if err := c.cw.Write(csvRow(&entries[i])); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Flush writes the header if no row was written, and whatever is buffered.
+func (c *JournalCSV) Flush() error {
+	if !c.header {
+		if err := c.Write(nil); err != nil {
+			return err
+		}
+	}
+	c.cw.Flush()
+	return c.cw.Error()
 }
 
 func csvRow(e *line.JournalEntry) []string {

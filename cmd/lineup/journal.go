@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/csv"
 	"errors"
 	"flag"
 	"fmt"
@@ -204,60 +203,12 @@ func cell(s string, max int) string {
 	return s
 }
 
-// journalCSVHeader and the rows below follow store.Journal.ExportCSV, so that the CSV is the same
-// whether it comes through the API or from the data file (the cli tests compare both).
-var journalCSVHeader = []string{
-	"id", "line", "group", "direction", "local_number", "remote_number", "remote_name",
-	"start", "answer", "end", "duration_seconds", "outcome", "code", "feature_code", "client", "memo",
-}
-
+// writeJournalCSV writes entries as the store's ExportCSV does, so that the CSV is the same
+// whether it comes through the API or from the data file.
 func writeJournalCSV(w io.Writer, entries []line.JournalEntry) error {
-	cw := csv.NewWriter(w)
-	if err := cw.Write(journalCSVHeader); err != nil {
+	cw := store.NewJournalCSV(w)
+	if err := cw.Write(entries); err != nil {
 		return err
 	}
-	stamp := func(t time.Time) string {
-		if t.IsZero() {
-			return ""
-		}
-		return t.Local().Format(time.RFC3339)
-	}
-	for _, e := range entries {
-		code := ""
-		if e.Code != 0 {
-			code = strconv.Itoa(e.Code)
-		}
-		if err := cw.Write([]string{
-			strconv.FormatUint(e.ID, 10), csvText(e.Line), csvText(e.Group), e.Direction.String(),
-			csvText(e.LocalNumber), csvText(e.RemoteNumber), csvText(e.RemoteName),
-			stamp(e.Start), stamp(e.Answer), stamp(e.End),
-			strconv.FormatFloat(e.Duration.Round(time.Millisecond).Seconds(), 'f', -1, 64),
-			e.Outcome.String(), code, csvText(e.FeatureCode), csvText(e.Client), csvText(e.Memo),
-		}); err != nil {
-			return err
-		}
-	}
-	cw.Flush()
-	return cw.Error()
-}
-
-// csvText defuses a cell a spreadsheet would run as a formula, as the store's export does.
-func csvText(s string) string {
-	if s == "" {
-		return s
-	}
-	switch s[0] {
-	case '=', '@', '\t', '\r':
-		return "'" + s
-	case '+', '-':
-		if len(s) == 1 {
-			return "'" + s
-		}
-		for i := 1; i < len(s); i++ {
-			if s[i] < '0' || s[i] > '9' {
-				return "'" + s
-			}
-		}
-	}
-	return s
+	return cw.Flush()
 }
