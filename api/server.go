@@ -450,18 +450,50 @@ func (s *Server) callReply(w http.ResponseWriter, r *http.Request, c Call, err e
 	writeJSON(w, http.StatusCreated, c)
 }
 
-func (s *Server) dial(w http.ResponseWriter, r *http.Request, ss Session) {
-	var req NumberRequest
-	err := decode(r, &req)
-	if err == nil {
-		err = required("number", req.Number)
+// textBody reads a body of one required text field, e.g. {"number": "201"}; any other field is
+// refused, naming it.
+func textBody(r *http.Request, field string) (string, error) {
+	var req map[string]json.RawMessage
+	if err := decode(r, &req); err != nil {
+		return "", err
 	}
+	for k := range req {
+		if k != field {
+			return "", fmt.Errorf("request body: unknown field %q: %w", k, ErrBadInput)
+		}
+	}
+	var v string
+	if raw, ok := req[field]; ok && json.Unmarshal(raw, &v) != nil {
+		return "", fmt.Errorf("request body: field %q: must be text: %w", field, ErrBadInput)
+	}
+	return v, required(field, v)
+}
+
+// textCall runs a line action that takes one text field and places a call (dial, pickup, feature
+// code); the line is the path's.
+func (s *Server) textCall(w http.ResponseWriter, r *http.Request, field string, act func(context.Context, string, string) (Call, error)) {
+	v, err := textBody(r, field)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	c, err := ss.Dial(r.Context(), r.PathValue("line"), req.Number)
+	c, err := act(r.Context(), r.PathValue("line"), v)
 	s.callReply(w, r, c, err)
+}
+
+// textAction runs a call action that takes one text field (deflect, DTMF); the call is the
+// path's.
+func (s *Server) textAction(w http.ResponseWriter, r *http.Request, field string, act func(context.Context, string, string) error) {
+	v, err := textBody(r, field)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.reply(w, r, nil, act(r.Context(), r.PathValue("call"), v))
+}
+
+func (s *Server) dial(w http.ResponseWriter, r *http.Request, ss Session) {
+	s.textCall(w, r, "number", ss.Dial)
 }
 
 func (s *Server) redial(w http.ResponseWriter, r *http.Request, ss Session) {
@@ -480,31 +512,11 @@ type FeatureCodeRequest struct {
 }
 
 func (s *Server) featureCode(w http.ResponseWriter, r *http.Request, ss Session) {
-	var req FeatureCodeRequest
-	err := decode(r, &req)
-	if err == nil {
-		err = required("name", req.Name)
-	}
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	c, err := ss.FeatureCode(r.Context(), r.PathValue("line"), req.Name)
-	s.callReply(w, r, c, err)
+	s.textCall(w, r, "name", ss.FeatureCode)
 }
 
 func (s *Server) pickup(w http.ResponseWriter, r *http.Request, ss Session) {
-	var req NumberRequest
-	err := decode(r, &req)
-	if err == nil {
-		err = required("number", req.Number)
-	}
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	c, err := ss.Pickup(r.Context(), r.PathValue("line"), req.Number)
-	s.callReply(w, r, c, err)
+	s.textCall(w, r, "number", ss.Pickup)
 }
 
 // DNDRequest is the body of PUT /api/v1/lines/{line}/dnd.
@@ -580,16 +592,7 @@ func (s *Server) decline(w http.ResponseWriter, r *http.Request, ss Session) {
 }
 
 func (s *Server) deflect(w http.ResponseWriter, r *http.Request, ss Session) {
-	var req NumberRequest
-	err := decode(r, &req)
-	if err == nil {
-		err = required("number", req.Number)
-	}
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	s.reply(w, r, nil, ss.Deflect(r.Context(), r.PathValue("call"), req.Number))
+	s.textAction(w, r, "number", ss.Deflect)
 }
 
 // DTMFRequest is the body of POST /api/v1/calls/{call}/dtmf.
@@ -598,16 +601,7 @@ type DTMFRequest struct {
 }
 
 func (s *Server) dtmf(w http.ResponseWriter, r *http.Request, ss Session) {
-	var req DTMFRequest
-	err := decode(r, &req)
-	if err == nil {
-		err = required("digits", req.Digits)
-	}
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	s.reply(w, r, nil, ss.SendDTMF(r.Context(), r.PathValue("call"), req.Digits))
+	s.textAction(w, r, "digits", ss.SendDTMF)
 }
 
 func (s *Server) mute(w http.ResponseWriter, r *http.Request, ss Session) {
