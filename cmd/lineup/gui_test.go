@@ -53,6 +53,7 @@ internal_max = 3
 name = "Sales"
 location = "Munich office"
 journal_all = true
+auto_numbers = true
 pickup_code = "*59<NUMBER>"
 
 [[group.feature_code]]
