@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lineupphone/lineup/api"
 	"github.com/lineupphone/lineup/internal/baresiptest"
 	"github.com/lineupphone/lineup/internal/harness"
 	"github.com/lineupphone/lineup/internal/testpbx"
@@ -23,9 +24,11 @@ import (
 
 // TestGUISmoke runs the desktop app (lineup without a subcommand) under Xvfb against the test
 // Kamailio, in the light and in the dark theme, while baresip calls one of its lines. It checks
-// that the call rings at the logged-on app (baresip hears 180, not the "not logged on" 486), and
-// saves screenshots of the main window and of the conversation window: in the test's temporary
-// directory, and in $LINEUP_ARTEFACTS when that is set.
+// that the call rings at the logged-on app (baresip hears 180, not the "not logged on" 486) and
+// opens a conversation window; another client answers through the app's local API and then
+// baresip hangs up. It saves screenshots of the main window and of the conversation window
+// (ringing, connected, ended): in the test's temporary directory, and in $LINEUP_ARTEFACTS when
+// that is set.
 func TestGUISmoke(t *testing.T) {
 	for _, tool := range []string{"Xvfb", "import", "xwininfo"} {
 		if _, err := exec.LookPath(tool); err != nil {
@@ -111,7 +114,7 @@ func guiSmoke(t *testing.T, display, th, data string, pbx *testpbx.PBX, caller *
 	var log harness.LogBuffer
 	cmd := exec.Command(lineupBin, "--data", data, "--log-level", "debug")
 	cmd.Env = append(os.Environ(), "DISPLAY="+display, "LANG=C.UTF-8", "FYNE_THEME="+th,
-		"LINEUP_SIP_LISTEN=127.0.0.1", "LINEUP_AUDIO=null")
+		"LINEUP_SIP_LISTEN=127.0.0.1", "LINEUP_AUDIO=null", "LINEUP_API=127.0.0.1:0")
 	cmd.Stdout, cmd.Stderr = &log, &log
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -188,12 +191,46 @@ func guiSmoke(t *testing.T, display, th, data string, pbx *testpbx.PBX, caller *
 		t.Error("the main window does not show the ringing call")
 	}
 	save(t, dirs, "main-ringing-"+th+".png", mainRinging)
+
+	// Another client answers through the app's local API; the window follows the call.
+	url, token, ok, err := readAPIInfo(data)
+	if err != nil || !ok {
+		t.Fatalf("the app's local API is not announced: %v", err)
+	}
+	cl, err := api.Dial(ctx, url, token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess, err := cl.LogOn(ctx, "smoke test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sess.LogOff(context.Background())
+	calls, err := sess.Calls(ctx)
+	if err != nil || len(calls) != 1 {
+		t.Fatalf("calls through the API: %v, %v", calls, err)
+	}
+	if err := sess.Answer(ctx, calls[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := caller.WaitEvent(ctx, "CALL_ESTABLISHED"); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(1500 * time.Millisecond) // codec and loss reach the window
+	connected := stablePicture(t, display, windowArea(t, display, "203 - Lineup"))
+	if same(connected, conv) {
+		t.Error("the conversation window did not change when the call was answered")
+	}
+	save(t, dirs, "conversation-connected-"+th+".png", connected)
+
 	if err := caller.Hangup(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := caller.WaitEvent(ctx, "CALL_CLOSED"); err != nil {
 		t.Fatal(err)
 	}
+	time.Sleep(time.Second)
+	save(t, dirs, "conversation-ended-"+th+".png", stablePicture(t, display, windowArea(t, display, "203 - Lineup")))
 	if err := stop(); err != nil {
 		t.Errorf("lineup exited with %v after SIGTERM", err)
 	}
