@@ -78,12 +78,14 @@ func (s *Server) journalCall(e line.Effective, info line.Call, o line.Outcome, c
 	entry := line.JournalEntry{
 		Line: info.Line, Group: e.Group.Name, Direction: info.Direction,
 		LocalNumber: journalNumber(s.lineNumber(e)), RemoteNumber: journalNumber(info.RemoteNumber),
-		RemoteName: journalText(info.RemoteName), Start: info.Started, End: info.Ended,
+		// Round(0) drops the monotonic clock reading: the store keeps wall-clock times, and a
+		// duration taken from monotonic readings could exceed the stored End minus Answer.
+		RemoteName: journalText(info.RemoteName), Start: info.Started.Round(0), End: info.Ended.Round(0),
 		Outcome: o, Code: code, FeatureCode: journalText(ex.featureCode), Client: journalText(ex.client),
 	}
 	if o == line.OutcomeAnswered || o == line.OutcomePickedUpLocally {
-		entry.Answer = info.Answered
-		entry.Duration = info.Ended.Sub(info.Answered)
+		entry.Answer = info.Answered.Round(0)
+		entry.Duration = max(entry.End.Sub(entry.Answer), 0)
 	}
 	if entry.Code != 0 && (entry.Code < 100 || entry.Code > 699) {
 		entry.Code = 0

@@ -415,3 +415,4 @@ func TestSessionRefusesWhatTheGroupDoesNotOffer(t *testing.T) {
 		t.Errorf("after log-off: %v, want ErrLoggedOff", err)
 	}
 }
+
