@@ -415,4 +415,3 @@ func TestSessionRefusesWhatTheGroupDoesNotOffer(t *testing.T) {
 		t.Errorf("after log-off: %v, want ErrLoggedOff", err)
 	}
 }
-
