@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/lineupphone/lineup/internal/bench/benchkit"
 	"github.com/lineupphone/lineup/internal/testpbx"
 )
 
@@ -127,19 +128,19 @@ func runBaresip(ctx context.Context, o options) (res baresipResult, err error) {
 
 	cmd := exec.Command("baresip", "-4", "-f", dir)
 	cmd.Dir = dir
-	c, lines, err := startChild("baresip", cmd)
+	c, lines, err := benchkit.StartChild("baresip", cmd, benchkit.Output{})
 	if err != nil {
 		return res, fmt.Errorf("baresip run: %w", err)
 	}
-	defer c.kill()
+	defer c.Kill()
 
 	registered := map[string]time.Duration{}
 	failed := map[string]bool{}
-	handle := func(l outLine) {
-		text := ansiEscape.ReplaceAllString(l.text, "")
+	handle := func(l benchkit.Line) {
+		text := ansiEscape.ReplaceAllString(l.Text, "")
 		if m := baresipOK.FindStringSubmatch(text); m != nil {
 			if _, ok := registered[m[1]]; !ok {
-				registered[m[1]] = l.at.Sub(c.start)
+				registered[m[1]] = l.At.Sub(c.Started())
 			}
 		} else if m := baresipFail.FindStringSubmatch(text); m != nil {
 			failed[m[1]] = true
@@ -154,7 +155,7 @@ func runBaresip(ctx context.Context, o options) (res baresipResult, err error) {
 			res.allRegistered = max(res.allRegistered, d)
 		}
 	}
-	res.peakRSS = peakRSS(c.pid())
+	res.peakRSS = benchkit.PeakRSS(c.Pid())
 	settle := time.After(o.settle)
 settleLoop:
 	for {
@@ -170,20 +171,20 @@ settleLoop:
 			return res, ctx.Err()
 		}
 	}
-	res.peakRSS = max(res.peakRSS, peakRSS(c.pid()))
+	res.peakRSS = max(res.peakRSS, benchkit.PeakRSS(c.Pid()))
 	res.failures = len(failed)
 	for _, u := range users(o.lines) {
 		if _, ok := registered[u.Name]; !ok && !failed[u.Name] {
 			res.failures++
 		}
 	}
-	if c.exited() {
+	if c.Exited() {
 		return res, waitErr
 	}
 
 	// SIGTERM makes baresip de-register its accounts and exit.
 	term := time.Now()
-	if err := c.signal(syscall.SIGTERM); err != nil {
+	if err := c.Signal(syscall.SIGTERM); err != nil {
 		return res, err
 	}
 	deadline := time.NewTimer(o.timeout)
@@ -201,9 +202,9 @@ drain:
 			return res, ctx.Err()
 		}
 	}
-	if err := c.waitExit(ctx); err != nil {
+	if err := c.WaitExit(ctx); err != nil {
 		return res, err
 	}
-	res.exit = c.exit.Sub(term)
+	res.exit = c.ExitedAt().Sub(term)
 	return res, waitErr
 }

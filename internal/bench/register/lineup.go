@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/lineupphone/lineup/internal/bench/benchkit"
 	"github.com/lineupphone/lineup/internal/testpbx"
 	"github.com/lineupphone/lineup/line"
 	"github.com/lineupphone/lineup/provision"
@@ -58,13 +59,6 @@ func quarterHistogram(times []time.Duration) string {
 	return strings.Join(parts, " ")
 }
 
-func delta(after, before int64) int64 {
-	if after < 0 || before < 0 {
-		return -1
-	}
-	return after - before
-}
-
 // users returns the PBX accounts 5000, 5001, ... with a password of their own.
 func users(n int) []testpbx.User {
 	us := make([]testpbx.User, n)
@@ -93,35 +87,6 @@ func lineConfig(pbx *testpbx.PBX, n int, rate float64) line.Config {
 	return cfg
 }
 
-// logFields parses the key=value pairs of one slog text line.
-func logFields(s string) map[string]string {
-	out := map[string]string{}
-	for len(s) > 0 {
-		s = strings.TrimLeft(s, " ")
-		k, rest, ok := strings.Cut(s, "=")
-		if !ok || k == "" {
-			break
-		}
-		var v string
-		if strings.HasPrefix(rest, `"`) {
-			// Quoted value: find the closing quote that is not escaped.
-			i := 1
-			for i < len(rest) && rest[i] != '"' {
-				if rest[i] == '\\' {
-					i++
-				}
-				i++
-			}
-			v = strings.ReplaceAll(rest[1:min(i, len(rest))], `\"`, `"`)
-			s = rest[min(i+1, len(rest)):]
-		} else {
-			v, s, _ = strings.Cut(rest, " ")
-		}
-		out[k] = v
-	}
-	return out
-}
-
 // runLineup measures one run of `lineup serve` with n lines.
 func runLineup(ctx context.Context, o options) (res lineupResult, err error) {
 	pctx, cancel := context.WithTimeout(ctx, o.timeout)
@@ -147,19 +112,19 @@ func runLineup(ctx context.Context, o options) (res lineupResult, err error) {
 	}
 	data := filepath.Join(dir, "data")
 	ictx, icancel := context.WithTimeout(ctx, o.timeout)
-	out, err := exec.CommandContext(ictx, o.lineup, "--data", data, "provision", "import", file).CombinedOutput()
+	err = benchkit.ProvisionImport(ictx, o.lineup, data, file)
 	icancel()
-	if err != nil {
-		return res, fmt.Errorf("lineup run: provision import: %w\n%s", err, out)
-	}
-
-	hostBefore, pbxBefore := udpRcvbufErrors(), udpSocketDrops(pbx.UDPAddr())
-	c, lines, err := startChild("lineup serve",
-		exec.Command(o.lineup, "--data", data, "serve", "--sip-listen", "127.0.0.1"))
 	if err != nil {
 		return res, fmt.Errorf("lineup run: %w", err)
 	}
-	defer c.kill()
+
+	hostBefore, pbxBefore := benchkit.HostUDPDrops(), benchkit.SocketUDPDrops(pbx.UDPAddr())
+	c, lines, err := benchkit.StartChild("lineup serve",
+		exec.Command(o.lineup, "--data", data, "serve", "--sip-listen", "127.0.0.1"), benchkit.Output{})
+	if err != nil {
+		return res, fmt.Errorf("lineup run: %w", err)
+	}
+	defer c.Kill()
 
 	registered := map[string]time.Duration{}
 	failed := map[string]bool{}
@@ -167,15 +132,15 @@ func runLineup(ctx context.Context, o options) (res lineupResult, err error) {
 	deregFailed := map[string]bool{}
 	res.otherWarnings = map[string]int{}
 	serverUDP := ""
-	handle := func(l outLine) {
-		f := logFields(l.text)
+	handle := func(l benchkit.Line) {
+		f := benchkit.LogFields(l.Text)
 		switch f["msg"] {
 		case "line server started":
-			res.started = l.at.Sub(c.start)
+			res.started = l.At.Sub(c.Started())
 			serverUDP = f["udp"]
 		case "line registered":
 			if _, ok := registered[f["line"]]; !ok {
-				registered[f["line"]] = l.at.Sub(c.start)
+				registered[f["line"]] = l.At.Sub(c.Started())
 			}
 		case "line registration failed":
 			failed[f["line"]] = true
@@ -212,13 +177,13 @@ func runLineup(ctx context.Context, o options) (res lineupResult, err error) {
 	if len(registered) < o.lines {
 		res.allRegistered = 0 // not reached
 	}
-	res.peakRSS = peakRSS(c.pid())
+	res.peakRSS = benchkit.PeakRSS(c.Pid())
 	res.histogram = quarterHistogram(times)
-	res.hostDrops = delta(udpRcvbufErrors(), hostBefore)
-	res.pbxDrops = delta(udpSocketDrops(pbx.UDPAddr()), pbxBefore)
+	res.hostDrops = benchkit.DropDelta(benchkit.HostUDPDrops(), hostBefore)
+	res.pbxDrops = benchkit.DropDelta(benchkit.SocketUDPDrops(pbx.UDPAddr()), pbxBefore)
 	res.serverDrops = -1
 	if serverUDP != "" {
-		res.serverDrops = udpSocketDrops(serverUDP)
+		res.serverDrops = benchkit.SocketUDPDrops(serverUDP)
 	}
 
 	// Let the server settle, still reading its log, then take the peak again just before SIGTERM.
@@ -237,7 +202,7 @@ settleLoop:
 			return res, ctx.Err()
 		}
 	}
-	res.peakRSS = max(res.peakRSS, peakRSS(c.pid()))
+	res.peakRSS = max(res.peakRSS, benchkit.PeakRSS(c.Pid()))
 	res.failedOnce = len(failed)
 	res.failures = len(failed) // a line that failed counts once, whether it registered later or not
 	for i := 0; i < o.lines; i++ {
@@ -248,12 +213,12 @@ settleLoop:
 	}
 
 	// De-register: SIGTERM, then read the log until the process has exited and closed it.
-	if c.exited() {
+	if c.Exited() {
 		return res, waitErr
 	}
-	hostBefore, pbxBefore = udpRcvbufErrors(), udpSocketDrops(pbx.UDPAddr())
+	hostBefore, pbxBefore = benchkit.HostUDPDrops(), benchkit.SocketUDPDrops(pbx.UDPAddr())
 	term := time.Now()
-	if err := c.signal(syscall.SIGTERM); err != nil {
+	if err := c.Signal(syscall.SIGTERM); err != nil {
 		return res, err
 	}
 	deadline := time.NewTimer(o.timeout)
@@ -272,13 +237,13 @@ drain:
 			return res, ctx.Err()
 		}
 	}
-	if err := c.waitExit(ctx); err != nil {
+	if err := c.WaitExit(ctx); err != nil {
 		return res, err
 	}
-	res.deregister = c.exit.Sub(term)
-	res.hostDropsDereg = delta(udpRcvbufErrors(), hostBefore)
-	res.pbxDropsDereg = delta(udpSocketDrops(pbx.UDPAddr()), pbxBefore)
-	res.exitErr = c.err
+	res.deregister = c.ExitedAt().Sub(term)
+	res.hostDropsDereg = benchkit.DropDelta(benchkit.HostUDPDrops(), hostBefore)
+	res.pbxDropsDereg = benchkit.DropDelta(benchkit.SocketUDPDrops(pbx.UDPAddr()), pbxBefore)
+	res.exitErr = c.ExitErr()
 	res.unregistered = len(unregistered)
 	res.deregFailed = len(deregFailed)
 	return res, waitErr

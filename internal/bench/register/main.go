@@ -35,12 +35,12 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"sort"
 	"strings"
 	"syscall"
-	"text/tabwriter"
 	"time"
+
+	"github.com/lineupphone/lineup/internal/bench/benchkit"
 )
 
 // Goals the figures are printed beside (for 1000 lines).
@@ -93,12 +93,9 @@ func main() {
 }
 
 func bench(ctx context.Context, o options, w io.Writer) error {
-	bin, err := filepath.Abs(o.lineup)
+	bin, err := benchkit.LineupBinary(o.lineup)
 	if err != nil {
 		return err
-	}
-	if st, err := os.Stat(bin); err != nil || st.IsDir() {
-		return fmt.Errorf("lineup binary %s: not found (run make build)", o.lineup)
 	}
 	o.lineup = bin
 	baresipWhy := ""
@@ -194,150 +191,81 @@ func warningsText(m map[string]int) string {
 	return strings.Join(parts, ", ")
 }
 
-// median of the values; NaN-free: missing runs are left out by the caller.
-func median(v []float64) (float64, bool) {
-	if len(v) == 0 {
-		return 0, false
-	}
-	s := append([]float64(nil), v...)
-	sort.Float64s(s)
-	n := len(s)
-	if n%2 == 1 {
-		return s[n/2], true
-	}
-	return (s[n/2-1] + s[n/2]) / 2, true
-}
-
-// column is one figure of the table: how to read it from a run, and how to print it.
-type column struct {
-	head   string
-	get    func(run) (float64, bool)
-	format string
-	goal   string             // printed; empty for no goal
-	meets  func(float64) bool // whether a median meets the goal
-}
-
 const mb = 1 << 20
 
 func printTable(w io.Writer, o options, runs []run, baresipWhy string) {
+	type column = benchkit.Column[run]
 	cols := []column{
-		{"lineup all reg (s)", func(r run) (float64, bool) {
+		{Head: "lineup all reg (s)", Get: func(r run) (float64, bool) {
 			if r.lineup == nil || r.lineup.allRegistered <= 0 {
 				return 0, false
 			}
 			return r.lineup.allRegistered.Seconds(), true
-		}, "%.3f", fmt.Sprintf("<= %.1f (1000 lines)", goalTime), func(m float64) bool { return m <= goalTime }},
-		{"failures", func(r run) (float64, bool) {
+		}, Format: "%.3f", Goal: fmt.Sprintf("<= %.1f (1000 lines)", goalTime), Meets: func(m float64) bool { return m <= goalTime }},
+		{Head: "failures", Get: func(r run) (float64, bool) {
 			if r.lineup == nil {
 				return 0, false
 			}
 			return float64(r.lineup.failures), true
-		}, "%.0f", "0", func(m float64) bool { return m == 0 }},
-		{"peak RSS (MB)", func(r run) (float64, bool) {
+		}, Format: "%.0f", Goal: "0", Meets: func(m float64) bool { return m == 0 }},
+		{Head: "peak RSS (MB)", Get: func(r run) (float64, bool) {
 			if r.lineup == nil || r.lineup.peakRSS <= 0 {
 				return 0, false
 			}
 			return float64(r.lineup.peakRSS) / mb, true
-		}, "%.1f", fmt.Sprintf("<= %d", goalRSSMB), func(m float64) bool { return m <= goalRSSMB }},
-		{"de-register (s)", func(r run) (float64, bool) {
+		}, Format: "%.1f", Goal: fmt.Sprintf("<= %d", goalRSSMB), Meets: func(m float64) bool { return m <= goalRSSMB }},
+		{Head: "de-register (s)", Get: func(r run) (float64, bool) {
 			if r.lineup == nil || r.lineup.deregister <= 0 {
 				return 0, false
 			}
 			return r.lineup.deregister.Seconds(), true
-		}, "%.3f", "", nil},
+		}, Format: "%.3f"},
 	}
 	if baresipWhy == "" {
 		cols = append(cols,
-			column{"baresip all reg (s)", func(r run) (float64, bool) {
+			column{Head: "baresip all reg (s)", Get: func(r run) (float64, bool) {
 				if r.baresip == nil || r.baresip.allRegistered <= 0 {
 					return 0, false
 				}
 				return r.baresip.allRegistered.Seconds(), true
-			}, "%.3f", "", nil},
-			column{"baresip failures", func(r run) (float64, bool) {
+			}, Format: "%.3f"},
+			column{Head: "baresip failures", Get: func(r run) (float64, bool) {
 				if r.baresip == nil {
 					return 0, false
 				}
 				return float64(r.baresip.failures), true
-			}, "%.0f", "", nil},
-			column{"baresip RSS (MB)", func(r run) (float64, bool) {
+			}, Format: "%.0f"},
+			column{Head: "baresip RSS (MB)", Get: func(r run) (float64, bool) {
 				if r.baresip == nil {
 					return 0, false
 				}
 				return float64(r.baresip.peakRSS) / mb, true
-			}, "%.1f", "", nil},
+			}, Format: "%.1f"},
 		)
 	}
 	cols = append(cols,
-		column{"pacing set (/s)", func(r run) (float64, bool) {
+		column{Head: "pacing set (/s)", Get: func(r run) (float64, bool) {
 			if r.pacing == nil {
 				return 0, false
 			}
 			return r.pacing.set, true
-		}, "%.0f", "", nil},
-		column{"pacing measured (/s)", func(r run) (float64, bool) {
+		}, Format: "%.0f"},
+		column{Head: "pacing measured (/s)", Get: func(r run) (float64, bool) {
 			if r.pacing == nil || r.pacing.measured <= 0 {
 				return 0, false
 			}
 			return r.pacing.measured, true
-		}, "%.1f", "", nil},
-		column{"pacing dev (%)", func(r run) (float64, bool) {
+		}, Format: "%.1f"},
+		column{Head: "pacing dev (%)", Get: func(r run) (float64, bool) {
 			if r.pacing == nil || r.pacing.measured <= 0 {
 				return 0, false
 			}
 			return r.pacing.deviation(), true
-		}, "%+.1f", fmt.Sprintf("within +-%d", goalPaceDev),
-			func(m float64) bool { return m >= -goalPaceDev && m <= goalPaceDev }},
+		}, Format: "%+.1f", Goal: fmt.Sprintf("within +-%d", goalPaceDev),
+			Meets: func(m float64) bool { return m >= -goalPaceDev && m <= goalPaceDev }},
 	)
 
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	row := func(cells ...string) { fmt.Fprintln(tw, strings.Join(cells, "\t")+"\t") }
-	heads := []string{"run"}
-	for _, c := range cols {
-		heads = append(heads, c.head)
-	}
-	row(heads...)
-	for i, r := range runs {
-		cells := []string{fmt.Sprint(i + 1)}
-		for _, c := range cols {
-			if v, ok := c.get(r); ok {
-				cells = append(cells, fmt.Sprintf(c.format, v))
-			} else {
-				cells = append(cells, "n/a")
-			}
-		}
-		row(cells...)
-	}
-	med := []string{"median"}
-	goal := []string{"goal"}
-	verdict := []string{"met"}
-	for _, c := range cols {
-		var vs []float64
-		for _, r := range runs {
-			if v, ok := c.get(r); ok {
-				vs = append(vs, v)
-			}
-		}
-		m, ok := median(vs)
-		if ok {
-			med = append(med, fmt.Sprintf(c.format, m))
-		} else {
-			med = append(med, "n/a")
-		}
-		goal = append(goal, c.goal)
-		switch {
-		case c.meets == nil:
-			verdict = append(verdict, "")
-		case ok && c.meets(m):
-			verdict = append(verdict, "yes")
-		default:
-			verdict = append(verdict, "NO")
-		}
-	}
-	row(med...)
-	row(goal...)
-	row(verdict...)
-	tw.Flush()
+	benchkit.PrintTable(w, cols, runs)
 	if baresipWhy != "" {
 		fmt.Fprintf(w, "baresip column skipped: %s\n", baresipWhy)
 	}
