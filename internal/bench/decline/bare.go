@@ -13,6 +13,8 @@ import (
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
+
+	"github.com/lineupphone/lineup/internal/bench/benchkit"
 )
 
 // bareCommand is the hidden first argument that makes this program the bare server: the
@@ -75,7 +77,7 @@ func serveBare(ctx context.Context, stdout io.Writer) error {
 
 // bareServer is a running bare server process.
 type bareServer struct {
-	c    *child
+	c    *benchkit.Child
 	addr string
 }
 
@@ -85,7 +87,7 @@ func startBare(ctx context.Context, timeout time.Duration) (*bareServer, error) 
 	if err != nil {
 		return nil, fmt.Errorf("bare server: %w", err)
 	}
-	c, lines, err := startChild("bare server", exec.Command(self, bareCommand), nil)
+	c, lines, err := benchkit.StartChild("bare server", exec.Command(self, bareCommand), benchkit.Output{Lossy: true})
 	if err != nil {
 		return nil, err
 	}
@@ -93,7 +95,7 @@ func startBare(ctx context.Context, timeout time.Duration) (*bareServer, error) 
 		return strings.CutPrefix(s, bareReady)
 	})
 	if err != nil {
-		c.kill()
+		c.Kill()
 		return nil, err
 	}
 	return &bareServer{c: c, addr: addr}, nil
@@ -101,12 +103,12 @@ func startBare(ctx context.Context, timeout time.Duration) (*bareServer, error) 
 
 // stop ends the bare server with SIGTERM (SIGKILL after timeout).
 func (b *bareServer) stop(timeout time.Duration) error {
-	return b.c.stop(timeout)
+	return b.c.Stop(timeout)
 }
 
 // waitLine reads the child's output until match finds what it looks for, the child exits or
 // timeout passes.
-func waitLine(ctx context.Context, c *child, lines <-chan string, timeout time.Duration,
+func waitLine(ctx context.Context, c *benchkit.Child, lines <-chan benchkit.Line, timeout time.Duration,
 	match func(string) (string, bool)) (string, error) {
 	deadline := time.NewTimer(timeout)
 	defer deadline.Stop()
@@ -114,14 +116,14 @@ func waitLine(ctx context.Context, c *child, lines <-chan string, timeout time.D
 		select {
 		case l, ok := <-lines:
 			if !ok {
-				<-c.done
-				return "", fmt.Errorf("%s exited (%v) before it was ready:\n%s", c.name, c.err, c.outputTail())
+				<-c.Done()
+				return "", fmt.Errorf("%s exited (%v) before it was ready:\n%s", c.Name(), c.ExitErr(), c.OutputTail())
 			}
-			if v, ok := match(l); ok {
+			if v, ok := match(l.Text); ok {
 				return v, nil
 			}
 		case <-deadline.C:
-			return "", fmt.Errorf("%s not ready after %v:\n%s", c.name, timeout, c.outputTail())
+			return "", fmt.Errorf("%s not ready after %v:\n%s", c.Name(), timeout, c.OutputTail())
 		case <-ctx.Done():
 			return "", ctx.Err()
 		}

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lineupphone/lineup/internal/bench/benchkit"
 	"github.com/lineupphone/lineup/internal/testpbx"
 	"github.com/lineupphone/lineup/store"
 )
@@ -41,7 +42,7 @@ type lineupServer struct {
 	pbx    *testpbx.PBX
 	dir    string // temporary; holds the provisioning file and the data directory
 	data   string
-	c      *child
+	c      *benchkit.Child
 	addr   string   // the line server's UDP address
 	exitOK bool     // the process exited with status 0 after SIGTERM
 	output *os.File // the copy of the server's output, or nil
@@ -75,9 +76,8 @@ func startLineup(ctx context.Context, o options, w io.Writer) (_ *lineupServer, 
 		return nil, fmt.Errorf("lineup: %w", err)
 	}
 	s.data = filepath.Join(s.dir, "data")
-	out, err := exec.CommandContext(pctx, o.lineup, "--data", s.data, "provision", "import", file).CombinedOutput()
-	if err != nil {
-		return nil, fmt.Errorf("lineup: provision import: %w\n%s", err, out)
+	if err := benchkit.ProvisionImport(pctx, o.lineup, s.data, file); err != nil {
+		return nil, fmt.Errorf("lineup: %w", err)
 	}
 
 	args := append([]string{"--data", s.data, "--log-level", o.logLevel, "serve",
@@ -91,19 +91,20 @@ func startLineup(ctx context.Context, o options, w io.Writer) (_ *lineupServer, 
 		s.output = f
 		copyTo = f
 	}
-	c, lines, err := startChild("lineup serve", exec.Command(o.lineup, args...), copyTo)
+	c, lines, err := benchkit.StartChild("lineup serve", exec.Command(o.lineup, args...),
+		benchkit.Output{Lossy: true, CopyTo: copyTo})
 	if err != nil {
 		return nil, fmt.Errorf("lineup: %w", err)
 	}
 	s.c = c
 	if s.addr, err = waitLine(ctx, c, lines, o.timeout, func(l string) (string, bool) {
-		f := logFields(l)
+		f := benchkit.LogFields(l)
 		return f["udp"], f["msg"] == "line server started" && f["udp"] != ""
 	}); err != nil {
 		return nil, fmt.Errorf("lineup: %w", err)
 	}
 	if _, err := waitLine(ctx, c, lines, 10*time.Second, func(l string) (string, bool) {
-		return "", logFields(l)["msg"] == "line registered"
+		return "", benchkit.LogFields(l)["msg"] == "line registered"
 	}); err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
@@ -115,10 +116,10 @@ func startLineup(ctx context.Context, o options, w io.Writer) (_ *lineupServer, 
 
 // stop ends the line server with SIGTERM, which flushes the journal, and waits for its exit.
 func (s *lineupServer) stop() error {
-	err := s.c.stop(s.o.timeout)
+	err := s.c.Stop(s.o.timeout)
 	s.exitOK = err == nil
 	if err != nil {
-		return fmt.Errorf("lineup serve exit: %w\n%s", err, s.c.outputTail())
+		return fmt.Errorf("lineup serve exit: %w\n%s", err, s.c.OutputTail())
 	}
 	return nil
 }
@@ -126,7 +127,7 @@ func (s *lineupServer) stop() error {
 // close stops whatever still runs and removes the data directory.
 func (s *lineupServer) close() {
 	if s.c != nil {
-		s.c.kill()
+		s.c.Kill()
 	}
 	if s.pbx != nil {
 		s.pbx.Stop()
@@ -205,34 +206,6 @@ func countCSV(r io.Reader) (int, error) {
 		}
 		n++
 	}
-}
-
-// logFields parses the key=value pairs of one slog text line.
-func logFields(s string) map[string]string {
-	out := map[string]string{}
-	for len(s) > 0 {
-		s = strings.TrimLeft(s, " ")
-		k, rest, ok := strings.Cut(s, "=")
-		if !ok || k == "" {
-			break
-		}
-		var v string
-		if strings.HasPrefix(rest, `"`) {
-			i := 1
-			for i < len(rest) && rest[i] != '"' {
-				if rest[i] == '\\' {
-					i++
-				}
-				i++
-			}
-			v = strings.ReplaceAll(rest[1:min(i, len(rest))], `\"`, `"`)
-			s = rest[min(i+1, len(rest)):]
-		} else {
-			v, s, _ = strings.Cut(rest, " ")
-		}
-		out[k] = v
-	}
-	return out
 }
 
 func firstLine(s string) string {

@@ -51,11 +51,11 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
-	"sort"
 	"strings"
 	"syscall"
-	"text/tabwriter"
 	"time"
+
+	"github.com/lineupphone/lineup/internal/bench/benchkit"
 )
 
 // Goals the medians are printed beside.
@@ -150,11 +150,8 @@ func main() {
 
 func bench(ctx context.Context, o options, w io.Writer) error {
 	var err error
-	if o.lineup, err = filepath.Abs(o.lineup); err != nil {
+	if o.lineup, err = benchkit.LineupBinary(o.lineup); err != nil {
 		return err
-	}
-	if st, err := os.Stat(o.lineup); err != nil || st.IsDir() {
-		return fmt.Errorf("lineup binary %s: not found (run make build)", o.lineup)
 	}
 	if o.scenario, err = filepath.Abs(o.scenario); err != nil {
 		return err
@@ -258,24 +255,24 @@ func measureBare(ctx context.Context, o options, maxLoad, latLoad load) (*peerRe
 	if err != nil {
 		return nil, err
 	}
-	defer b.c.kill()
+	defer b.c.Kill()
 	var p peerResult
-	cpu0 := cpuTime(b.c.pid())
+	cpu0 := benchkit.CPUTime(b.c.Pid())
 	if p.max, err = runSIPp(ctx, o, b.addr, maxLoad); err != nil {
 		return nil, fmt.Errorf("max rate: %w", err)
 	}
-	p.cpu = cpuTime(b.c.pid()) - cpu0
+	p.cpu = benchkit.CPUTime(b.c.Pid()) - cpu0
 	if err := sleep(ctx, o.pause); err != nil {
 		return nil, err
 	}
-	cpu0 = cpuTime(b.c.pid())
+	cpu0 = benchkit.CPUTime(b.c.Pid())
 	if p.latency, err = runSIPp(ctx, o, b.addr, latLoad); err != nil {
 		return nil, fmt.Errorf("latency: %w", err)
 	}
-	p.latCPU = cpuTime(b.c.pid()) - cpu0
-	p.peakRSS = peakRSS(b.c.pid())
+	p.latCPU = benchkit.CPUTime(b.c.Pid()) - cpu0
+	p.peakRSS = benchkit.PeakRSS(b.c.Pid())
 	if err := b.stop(o.timeout); err != nil {
-		return nil, fmt.Errorf("%w\n%s", err, b.c.outputTail())
+		return nil, fmt.Errorf("%w\n%s", err, b.c.OutputTail())
 	}
 	return &p, nil
 }
@@ -289,11 +286,11 @@ func measureLineup(ctx context.Context, o options, w io.Writer, r *run, maxLoad,
 	}
 	defer s.close()
 	var p peerResult
-	cpu0 := cpuTime(s.c.pid())
+	cpu0 := benchkit.CPUTime(s.c.Pid())
 	if p.max, err = runSIPp(ctx, o, s.addr, maxLoad); err != nil {
 		return nil, fmt.Errorf("max rate: %w", err)
 	}
-	p.cpu = cpuTime(s.c.pid()) - cpu0
+	p.cpu = benchkit.CPUTime(s.c.Pid()) - cpu0
 	r.calls += p.max.outgoing
 	if o.goalRate > 0 {
 		if err := sleep(ctx, o.pause); err != nil {
@@ -309,14 +306,14 @@ func measureLineup(ctx context.Context, o options, w io.Writer, r *run, maxLoad,
 	if err := sleep(ctx, o.pause); err != nil {
 		return nil, err
 	}
-	cpu0 = cpuTime(s.c.pid())
+	cpu0 = benchkit.CPUTime(s.c.Pid())
 	if p.latency, err = runSIPp(ctx, o, s.addr, latLoad); err != nil {
 		return nil, fmt.Errorf("latency: %w", err)
 	}
-	p.latCPU = cpuTime(s.c.pid()) - cpu0
-	p.peakRSS = peakRSS(s.c.pid())
+	p.latCPU = benchkit.CPUTime(s.c.Pid()) - cpu0
+	p.peakRSS = benchkit.PeakRSS(s.c.Pid())
 	r.calls += p.latency.outgoing
-	if warns := s.c.warnings(); len(warns) > 0 {
+	if warns := s.c.Warnings(); len(warns) > 0 {
 		fmt.Fprintf(w, "lineup warnings (first %d):\n  %s\n", len(warns), strings.Join(warns, "\n  "))
 	}
 	if err := s.stop(); err != nil {
@@ -339,30 +336,8 @@ func sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// median of the values; missing runs are left out by the caller.
-func median(v []float64) (float64, bool) {
-	if len(v) == 0 {
-		return 0, false
-	}
-	s := append([]float64(nil), v...)
-	sort.Float64s(s)
-	n := len(s)
-	if n%2 == 1 {
-		return s[n/2], true
-	}
-	return (s[n/2-1] + s[n/2]) / 2, true
-}
-
-// column is one figure of the table: how to read it from a run, and how to print it.
-type column struct {
-	head   string
-	get    func(run) (float64, bool)
-	format string
-	goal   string             // printed; empty for no goal
-	meets  func(float64) bool // whether a median meets the goal
-}
-
 func printTable(w io.Writer, o options, runs []run) {
+	type column = benchkit.Column[run]
 	lineup := func(f func(*peerResult) (float64, bool)) func(run) (float64, bool) {
 		return func(r run) (float64, bool) {
 			if r.lineup == nil {
@@ -381,92 +356,47 @@ func printTable(w io.Writer, o options, runs []run) {
 	}
 	p99 := func(p *peerResult) (float64, bool) { return percentile(p.latency.rtts, 99) }
 	cols := []column{
-		{"lineup (/s)", lineup(func(p *peerResult) (float64, bool) { return p.max.rate, true }),
-			"%.0f", fmt.Sprintf(">= %d", goalRate), func(m float64) bool { return m >= goalRate }},
-		{"bare sipgo (/s)", bare(func(p *peerResult) (float64, bool) { return p.max.rate, true }),
-			"%.0f", "", nil},
-		{"ratio", func(r run) (float64, bool) {
+		{Head: "lineup (/s)", Get: lineup(func(p *peerResult) (float64, bool) { return p.max.rate, true }),
+			Format: "%.0f", Goal: fmt.Sprintf(">= %d", goalRate), Meets: func(m float64) bool { return m >= goalRate }},
+		{Head: "bare sipgo (/s)", Get: bare(func(p *peerResult) (float64, bool) { return p.max.rate, true }),
+			Format: "%.0f"},
+		{Head: "ratio", Get: func(r run) (float64, bool) {
 			if r.lineup == nil || r.bare == nil || r.bare.max.rate <= 0 {
 				return 0, false
 			}
 			return r.lineup.max.rate / r.bare.max.rate, true
-		}, "%.2f", fmt.Sprintf(">= %.1f", goalRatio), func(m float64) bool { return m >= goalRatio }},
-		{"lineup failed", lineup(func(p *peerResult) (float64, bool) { return float64(p.max.failed), true }),
-			"%.0f", "0", func(m float64) bool { return m == 0 }},
+		}, Format: "%.2f", Goal: fmt.Sprintf(">= %.1f", goalRatio), Meets: func(m float64) bool { return m >= goalRatio }},
+		{Head: "lineup failed", Get: lineup(func(p *peerResult) (float64, bool) { return float64(p.max.failed), true }),
+			Format: "%.0f", Goal: "0", Meets: func(m float64) bool { return m == 0 }},
 	}
 	if o.goalRate > 0 {
-		cols = append(cols, column{fmt.Sprintf("failed at %d/s", o.goalRate),
-			lineup(func(p *peerResult) (float64, bool) {
+		cols = append(cols, column{Head: fmt.Sprintf("failed at %d/s", o.goalRate),
+			Get: lineup(func(p *peerResult) (float64, bool) {
 				if p.goal == nil {
 					return 0, false
 				}
 				return float64(p.goal.failed), true
-			}), "%.0f", "0", func(m float64) bool { return m == 0 }})
+			}), Format: "%.0f", Goal: "0", Meets: func(m float64) bool { return m == 0 }})
 	}
 	cols = append(cols,
-		column{fmt.Sprintf("lineup p99 at %d/s (ms)", o.latencyRate), lineup(p99), "%.2f",
-			fmt.Sprintf("<= %d (2000/s)", goalP99), func(m float64) bool { return m <= goalP99 }},
-		column{fmt.Sprintf("bare p99 at %d/s (ms)", o.latencyRate), bare(p99), "%.2f", "", nil},
-		column{"journal missing", func(r run) (float64, bool) {
+		column{Head: fmt.Sprintf("lineup p99 at %d/s (ms)", o.latencyRate), Get: lineup(p99), Format: "%.2f",
+			Goal: fmt.Sprintf("<= %d (2000/s)", goalP99), Meets: func(m float64) bool { return m <= goalP99 }},
+		column{Head: fmt.Sprintf("bare p99 at %d/s (ms)", o.latencyRate), Get: bare(p99), Format: "%.2f"},
+		column{Head: "journal missing", Get: func(r run) (float64, bool) {
 			if r.lineup == nil || r.calls == 0 || !o.journal {
 				return 0, false
 			}
 			return float64(r.calls - int64(r.journal)), true
-		}, "%.0f", "0", func(m float64) bool { return m == 0 }},
-		column{"lineup CPU (us/call)", lineup(func(p *peerResult) (float64, bool) {
+		}, Format: "%.0f", Goal: "0", Meets: func(m float64) bool { return m == 0 }},
+		column{Head: "lineup CPU (us/call)", Get: lineup(func(p *peerResult) (float64, bool) {
 			if p.cpu <= 0 || p.max.successful == 0 {
 				return 0, false
 			}
 			return float64(p.cpu.Microseconds()) / float64(p.max.successful), true
-		}), "%.0f", "", nil},
+		}), Format: "%.0f"},
 	)
 
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	row := func(cells ...string) { fmt.Fprintln(tw, strings.Join(cells, "\t")+"\t") }
-	heads := []string{"run"}
-	for _, c := range cols {
-		heads = append(heads, c.head)
-	}
-	row(heads...)
-	for i, r := range runs {
-		cells := []string{fmt.Sprint(i + 1)}
-		for _, c := range cols {
-			if v, ok := c.get(r); ok {
-				cells = append(cells, fmt.Sprintf(c.format, v))
-			} else {
-				cells = append(cells, "n/a")
-			}
-		}
-		row(cells...)
-	}
-	med, goal, verdict := []string{"median"}, []string{"goal"}, []string{"met"}
-	for _, c := range cols {
-		var vs []float64
-		for _, r := range runs {
-			if v, ok := c.get(r); ok {
-				vs = append(vs, v)
-			}
-		}
-		m, ok := median(vs)
-		if ok {
-			med = append(med, fmt.Sprintf(c.format, m))
-		} else {
-			med = append(med, "n/a")
-		}
-		goal = append(goal, c.goal)
-		switch {
-		case c.meets == nil:
-			verdict = append(verdict, "")
-		case ok && c.meets(m):
-			verdict = append(verdict, "yes")
-		default:
-			verdict = append(verdict, "NO")
-		}
-	}
-	row(med...)
-	row(goal...)
-	row(verdict...)
-	tw.Flush()
+	benchkit.PrintTable(w, cols, runs)
 	fmt.Fprintf(w, "rates: successful calls/s with at most %d open calls for %v; journal missing: calls SIPp made less entries in the store\n",
 		o.limit, o.duration)
 	if o.duration != 30*time.Second || o.latencyRate != 2000 {

@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/lineupphone/lineup/internal/bench/benchkit"
 )
 
 // load is one SIPp run's offered load.
@@ -120,12 +122,12 @@ func runSIPp(ctx context.Context, o options, target string, l load) (res sippRes
 	cmd := exec.CommandContext(rctx, "sipp", args...)
 	cmd.Dir = dir
 	cmd.Stdout, cmd.Stderr = out, out
-	cmd.SysProcAttr = childAttr()
+	cmd.SysProcAttr = benchkit.ProcAttr()
 	cmd.WaitDelay = 5 * time.Second
-	server0, host0 := socketUDPDrops(target), hostUDPDrops()
+	server0, host0 := benchkit.SocketUDPDrops(target), benchkit.HostUDPDrops()
 	runErr := cmd.Run()
-	res.serverDrops = dropDelta(socketUDPDrops(target), server0)
-	res.hostDrops = dropDelta(hostUDPDrops(), host0)
+	res.serverDrops = benchkit.DropDelta(benchkit.SocketUDPDrops(target), server0)
+	res.hostDrops = benchkit.DropDelta(benchkit.HostUDPDrops(), host0)
 	if cmd.ProcessState != nil {
 		res.cpu = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 	}
