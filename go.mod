@@ -3,6 +3,7 @@ module github.com/lineupphone/lineup
 go 1.26.0
 
 require (
+	fyne.io/fyne/v2 v2.7.1
 	github.com/emiago/sipgo v1.7.2
 	github.com/gen2brain/malgo v0.11.24
 	github.com/gotranspile/g722 v0.0.0-20240123003956-384a1bb16a19
@@ -20,7 +21,6 @@ require (
 )
 
 require (
-	fyne.io/fyne/v2 v2.7.1 // indirect
 	fyne.io/systray v1.11.1-0.20250603113521-ca66a66d8b58 // indirect
 	github.com/BurntSushi/toml v1.5.0 // indirect
 	github.com/fredbi/uri v1.1.1 // indirect

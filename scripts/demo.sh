@@ -33,5 +33,13 @@ grep -q '^udp: ' "$pbxlog" || { cat "$pbxlog" >&2; echo "demo: the PBX did not s
 cat "$pbxlog"
 
 "$lineup" --data "$data" provision import "$provision"
-echo "Lineup is starting; Ctrl-C stops it."
-"$lineup" --data "$data" serve --sip-listen 127.0.0.1 || true
+if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
+  echo "Lineup opens its window; quit it (or Ctrl-C here) to stop the demo."
+  echo "Try: dial 202 from line 201, or click a feature code in a line's menu."
+  echo "Click-to-dial from another terminal: $lineup --data $data dial 203"
+  LINEUP_SIP_LISTEN=127.0.0.1 LINEUP_API=127.0.0.1:0 "$lineup" --data "$data" || true
+else
+  echo "No display (DISPLAY and WAYLAND_DISPLAY are unset): running the headless line server instead"
+  echo "of the desktop app. Ctrl-C stops it."
+  "$lineup" --data "$data" serve --sip-listen 127.0.0.1 --api 127.0.0.1:0 || true
+fi

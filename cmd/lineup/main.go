@@ -30,7 +30,11 @@ import (
 	"github.com/lineupphone/lineup/store"
 )
 
-const usage = `usage: lineup [--data DIR] <command> [arguments]
+const usage = `usage: lineup [--data DIR] [<command> [arguments]]
+
+Without a command Lineup opens the desktop app, which runs the line server in-process.
+LINEUP_SIP_LISTEN, LINEUP_SIP_PORT, LINEUP_AUDIO and LINEUP_API set for it what serve's
+--sip-listen, --sip-port, --audio and --api set.
 
 commands:
   serve [--api 127.0.0.1:PORT] [--api-allow-remote]
@@ -115,13 +119,19 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	rest := fs.Args()
-	if len(rest) == 0 {
-		fmt.Fprintln(stderr, "lineup: the desktop window is not part of this build yet; run 'lineup serve' for the headless line server")
-		fmt.Fprint(stderr, usage)
-		return 2
-	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if len(rest) == 0 {
+		if err := runGUI(ctx, &g, stderr); err != nil {
+			fmt.Fprintf(stderr, "lineup: %v\n", err)
+			if errors.Is(err, errUsage) {
+				fmt.Fprint(stderr, usage)
+				return 2
+			}
+			return 1
+		}
+		return 0
+	}
 
 	var err error
 	switch rest[0] {
