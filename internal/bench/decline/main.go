@@ -104,8 +104,8 @@ type run struct {
 }
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	if len(os.Args) > 1 && os.Args[1] == bareCommand {
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		err := serveBare(ctx, os.Stdout)
 		stop()
 		if err != nil {
@@ -140,12 +140,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "bench: need -runs >= 1, -duration and -latency-duration >= 1s, -limit, -max-rate and -latency-rate >= 1, -goal-rate >= 0, -timeout > 0, no arguments")
 		os.Exit(2)
 	}
-	err := bench(ctx, o, os.Stdout)
-	stop()
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "bench: %v\n", err)
-		os.Exit(1)
-	}
+	benchkit.Main(func(ctx context.Context) error { return bench(ctx, o, os.Stdout) })
 }
 
 func bench(ctx context.Context, o options, w io.Writer) error {
@@ -257,19 +252,15 @@ func measureBare(ctx context.Context, o options, maxLoad, latLoad load) (*peerRe
 	}
 	defer b.c.Kill()
 	var p peerResult
-	cpu0 := benchkit.CPUTime(b.c.Pid())
-	if p.max, err = runSIPp(ctx, o, b.addr, maxLoad); err != nil {
+	if p.max, p.cpu, err = sippWithCPU(ctx, o, b.c.Pid(), b.addr, maxLoad); err != nil {
 		return nil, fmt.Errorf("max rate: %w", err)
 	}
-	p.cpu = benchkit.CPUTime(b.c.Pid()) - cpu0
 	if err := sleep(ctx, o.pause); err != nil {
 		return nil, err
 	}
-	cpu0 = benchkit.CPUTime(b.c.Pid())
-	if p.latency, err = runSIPp(ctx, o, b.addr, latLoad); err != nil {
+	if p.latency, p.latCPU, err = sippWithCPU(ctx, o, b.c.Pid(), b.addr, latLoad); err != nil {
 		return nil, fmt.Errorf("latency: %w", err)
 	}
-	p.latCPU = benchkit.CPUTime(b.c.Pid()) - cpu0
 	p.peakRSS = benchkit.PeakRSS(b.c.Pid())
 	if err := b.stop(o.timeout); err != nil {
 		return nil, fmt.Errorf("%w\n%s", err, b.c.OutputTail())
@@ -286,11 +277,9 @@ func measureLineup(ctx context.Context, o options, w io.Writer, r *run, maxLoad,
 	}
 	defer s.close()
 	var p peerResult
-	cpu0 := benchkit.CPUTime(s.c.Pid())
-	if p.max, err = runSIPp(ctx, o, s.addr, maxLoad); err != nil {
+	if p.max, p.cpu, err = sippWithCPU(ctx, o, s.c.Pid(), s.addr, maxLoad); err != nil {
 		return nil, fmt.Errorf("max rate: %w", err)
 	}
-	p.cpu = benchkit.CPUTime(s.c.Pid()) - cpu0
 	r.calls += p.max.outgoing
 	if o.goalRate > 0 {
 		if err := sleep(ctx, o.pause); err != nil {
@@ -306,11 +295,9 @@ func measureLineup(ctx context.Context, o options, w io.Writer, r *run, maxLoad,
 	if err := sleep(ctx, o.pause); err != nil {
 		return nil, err
 	}
-	cpu0 = benchkit.CPUTime(s.c.Pid())
-	if p.latency, err = runSIPp(ctx, o, s.addr, latLoad); err != nil {
+	if p.latency, p.latCPU, err = sippWithCPU(ctx, o, s.c.Pid(), s.addr, latLoad); err != nil {
 		return nil, fmt.Errorf("latency: %w", err)
 	}
-	p.latCPU = benchkit.CPUTime(s.c.Pid()) - cpu0
 	p.peakRSS = benchkit.PeakRSS(s.c.Pid())
 	r.calls += p.latency.outgoing
 	if warns := s.c.Warnings(); len(warns) > 0 {
@@ -323,6 +310,14 @@ func measureLineup(ctx context.Context, o options, w io.Writer, r *run, maxLoad,
 		return &p, err
 	}
 	return &p, nil
+}
+
+// sippWithCPU runs SIPp against the server at addr with the load l, and measures the CPU time
+// the server's process pid used meanwhile.
+func sippWithCPU(ctx context.Context, o options, pid int, addr string, l load) (sippResult, time.Duration, error) {
+	cpu0 := benchkit.CPUTime(pid)
+	res, err := runSIPp(ctx, o, addr, l)
+	return res, benchkit.CPUTime(pid) - cpu0, err
 }
 
 func sleep(ctx context.Context, d time.Duration) error {

@@ -34,10 +34,8 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"sort"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/lineupphone/lineup/internal/bench/benchkit"
@@ -83,13 +81,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "bench: need 1 <= -lines <= 9999, -runs >= 1, -pacing-lines >= 2, -pacing-rate > 0, -timeout > 0")
 		os.Exit(2)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := bench(ctx, o, os.Stdout)
-	stop()
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "bench: %v\n", err)
-		os.Exit(1)
-	}
+	benchkit.Main(func(ctx context.Context) error { return bench(ctx, o, os.Stdout) })
 }
 
 func bench(ctx context.Context, o options, w io.Writer) error {
