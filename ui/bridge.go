@@ -11,7 +11,7 @@ import (
 )
 
 // bridge is the one way from other goroutines to the widgets, and the only caller of fyne.Do:
-// the goroutine that reads a session's events, the clock that ticks call durations, and the
+// the goroutine that reads a session's events, the clock that ticks call durations while a call is going on, and the
 // goroutines that run session actions (which may wait on the network) all hand their results
 // to the UI through post, which runs them on Fyne's goroutine in order. The bridge owns those
 // goroutines; stop ends them and waits.
@@ -89,9 +89,11 @@ func (b *bridge) watch(s api.Session, apply func(api.Event), closed func()) {
 	})
 }
 
-// tick calls f on Fyne's goroutine every interval until the bridge stops.
-func (b *bridge) tick(interval time.Duration, f func(now time.Time)) {
-	b.spawn(func(ctx context.Context) {
+// tick calls f on Fyne's goroutine every interval until stop is called or the bridge stops.
+// A tick already handed to Fyne may still run after stop.
+func (b *bridge) tick(interval time.Duration, f func(now time.Time)) (stop func()) {
+	ctx, cancel := context.WithCancel(b.ctx)
+	b.spawn(func(context.Context) {
 		t := time.NewTicker(interval)
 		defer t.Stop()
 		for {
@@ -103,6 +105,7 @@ func (b *bridge) tick(interval time.Duration, f func(now time.Time)) {
 			}
 		}
 	})
+	return cancel
 }
 
 // after calls f on Fyne's goroutine once d has passed, unless the bridge stops first.

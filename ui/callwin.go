@@ -20,6 +20,7 @@ type callWindow struct {
 // updateCall takes a newer view of a call: the main window's line shows it, its conversation
 // window follows it, and a new call opens one (an incoming call also notifies the desktop).
 func (u *UI) updateCall(c api.Call) {
+	defer u.syncClock()
 	defer u.trayRinging()
 	if active(c) && u.ended[c.ID] {
 		return // a snapshot older than the call's end (a Dial's result after the events)
@@ -90,6 +91,7 @@ func (u *UI) forgetCall(id string) {
 	u.order = slices.DeleteFunc(u.order, func(x string) bool { return x == id })
 	u.mv.updateCalls(c.Line)
 	u.trayRinging()
+	u.syncClock()
 }
 
 // trayRinging updates the tray menu when the call it offers to answer changed.
@@ -131,6 +133,7 @@ func (u *UI) closeCallWindow(cw *callWindow) {
 		}
 	}
 	cw.w.Hide()
+	u.syncClock()
 	if len(u.spare) < spareWindows {
 		u.spare = append(u.spare, cw)
 		return

@@ -131,7 +131,7 @@ func (r *lineRow) setCalls(calls []api.Call) {
 		r.callBox.Add(container.NewBorder(nil, nil, nil, container.NewHBox(acts...), lbl))
 	}
 	show(r.callBox, len(r.callBox.Objects) > 0)
-	r.Refresh()
+	r.callBox.Refresh() // the line's head is unchanged: its labels refresh themselves in setLine
 }
 
 func callRowText(c api.Call, now time.Time) string {

@@ -143,7 +143,6 @@ func (m *mainView) setLines(lines []api.Line) {
 		for _, l := range lines {
 			m.rows[l.Name].setLine(l, m.u.callsOf(l.Name))
 		}
-		m.relayout()
 	}
 	m.updateDialBar()
 	m.updateSummary()
@@ -180,17 +179,12 @@ func groupTitle(g string) string {
 	return g
 }
 
-// relayout lays the lines out again after a row changed its height (a call came or went).
-func (m *mainView) relayout() {
-	m.groups.Refresh()
-	m.scroll.Refresh()
-}
-
-// updateLine shows a changed line.
+// updateLine shows a changed line. Only its row is refreshed: when the row's height changes
+// (a call came or went), Fyne lays out its parents again before the next frame, as it does for
+// any object whose minimum size changed, so the rest of the window is not redrawn.
 func (m *mainView) updateLine(l api.Line) {
 	if r := m.rows[l.Name]; r != nil {
 		r.setLine(l, m.u.callsOf(l.Name))
-		m.relayout()
 	}
 	m.updateDialBar()
 	m.updateSummary()
@@ -200,7 +194,6 @@ func (m *mainView) updateLine(l api.Line) {
 func (m *mainView) updateCalls(lineName string) {
 	if r := m.rows[lineName]; r != nil {
 		r.setCalls(m.u.callsOf(lineName))
-		m.relayout()
 	}
 }
 

@@ -70,6 +70,10 @@ type UI struct {
 	spare []*callWindow   // hidden conversation windows kept for the next calls
 	ended map[string]bool // calls seen ended: later snapshots of them are stale
 
+	// stopClock stops the clock that advances the durations shown; nil while it is stopped
+	// (no call going on: nothing to advance, and an idle app should not wake up every second).
+	stopClock func()
+
 	tray     desktop.App // nil without a system tray
 	trayRing string      // the ringing call the tray menu offers to answer
 
@@ -114,7 +118,6 @@ func Create(ctx context.Context, a fyne.App, phone api.Phone, opts Options) (*UI
 	u.addShortcuts(w)
 	u.setupTray()
 	u.b.quitWhenDone(ctx, a)
-	u.b.tick(time.Second, u.tick)
 	u.startSession(sess)
 	return u, nil
 }
@@ -422,4 +425,33 @@ func (u *UI) tick(now time.Time) {
 		cw.view.Tick(now)
 	}
 	u.mv.tick(now)
+}
+
+// clockInterval is how often the durations shown advance while a call is going on.
+const clockInterval = time.Second
+
+// syncClock runs the clock while a call is going on (its duration shows in the main window and
+// in its conversation window) and stops it when none is: an ended call's duration is fixed.
+func (u *UI) syncClock() {
+	running := u.stopClock != nil
+	switch need := u.clockNeeded(); {
+	case need && !running:
+		u.stopClock = u.b.tick(clockInterval, u.tick)
+	case !need && running:
+		u.stopClock()
+		u.stopClock = nil
+	}
+}
+
+// clockNeeded reports whether a duration shown is still running.
+func (u *UI) clockNeeded() bool {
+	if len(u.calls) > 0 {
+		return true
+	}
+	for _, cw := range u.wins {
+		if active(cw.view.Call()) {
+			return true
+		}
+	}
+	return false
 }

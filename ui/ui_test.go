@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
@@ -384,5 +385,38 @@ func TestTrayMenuFollowsStatusAndRinging(t *testing.T) {
 	h.settle()
 	if !contains(labels(), "Do Not Disturb ✓") {
 		t.Errorf("tray menu after DND: %q", labels())
+	}
+}
+
+// TestClockTicksOnlyWhileACallIsGoingOn checks that the durations advance while a call is
+// connected and that nothing ticks once no call is going on (an idle app does not wake up every
+// second).
+func TestClockTicksOnlyWhileACallIsGoingOn(t *testing.T) {
+	h := newHarness(t)
+	if h.u.stopClock != nil {
+		t.Fatal("the clock runs with no call going on")
+	}
+	c, cw := h.ring("Alice", "+493012345", "")
+	if h.u.stopClock == nil {
+		t.Fatal("the clock does not run while a call rings")
+	}
+	test.Tap(button(t, cw.view, "Answer"))
+	h.action("Answer")
+	h.until("connected", func() bool { return cw.view.Call().State == line.CallConnected })
+	win, row := cw.view.duration.Text, texts(h.u.mv.rows["Alice"])
+	h.until("the duration advances in the window and in the main window", func() bool {
+		return cw.view.duration.Text != win && texts(h.u.mv.rows["Alice"]) != row
+	})
+	test.Tap(button(t, cw.view, "Hang up"))
+	h.action("HangUp")
+	h.until("ended", func() bool { return cw.view.Call().State == line.CallEnded })
+	if h.u.stopClock != nil {
+		t.Errorf("the clock still runs after call %s ended", c.ID)
+	}
+	shown := cw.view.duration.Text
+	time.Sleep(1200 * time.Millisecond)
+	h.settle()
+	if cw.view.duration.Text != shown {
+		t.Errorf("the ended call's duration moved from %s to %s", shown, cw.view.duration.Text)
 	}
 }
