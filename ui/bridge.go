@@ -121,6 +121,48 @@ func (b *bridge) after(d time.Duration, f func()) {
 	})
 }
 
+// whenIdle calls f on a goroutine of its own (not Fyne's) once delay has passed since the last
+// poke with busy false, unless a poke with busy true came meanwhile; a poke while the timer runs
+// starts it again. It returns poke, which any goroutine may call.
+func (b *bridge) whenIdle(delay time.Duration, f func()) (poke func(busy bool)) {
+	var mu sync.Mutex
+	busy, armed := false, false
+	wake := make(chan struct{}, 1)
+	poke = func(bz bool) {
+		mu.Lock()
+		busy, armed = bz, true
+		mu.Unlock()
+		select {
+		case wake <- struct{}{}:
+		default:
+		}
+	}
+	b.spawn(func(ctx context.Context) {
+		t := time.NewTimer(delay)
+		t.Stop()
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-wake:
+				mu.Lock()
+				run := armed && !busy
+				armed = false
+				mu.Unlock()
+				if run {
+					t.Reset(delay)
+				} else {
+					t.Stop()
+				}
+			case <-t.C:
+				f()
+			}
+		}
+	})
+	return poke
+}
+
 // quitWhenDone quits the app when ctx ends (SIGINT in the command), unless the bridge stops first.
 func (b *bridge) quitWhenDone(ctx context.Context, a fyne.App) {
 	b.spawn(func(bctx context.Context) {

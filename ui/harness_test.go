@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -25,7 +26,8 @@ type harness struct {
 	phone *apitest.Phone // nil when the UI runs on a real line server
 	u     *UI
 	q     chan func()
-	next  int // actions before this index were returned by action already
+	next  int          // actions before this index were returned by action already
+	idles atomic.Int32 // how often Options.Idle ran
 }
 
 func testConfig() line.Config {
@@ -58,6 +60,7 @@ func newHarnessOn(t *testing.T, phone api.Phone, lines int) *harness {
 	h := &harness{t: t, q: make(chan func(), 1<<14)}
 	u, err := Create(context.Background(), a, phone, Options{
 		do:     func(f func()) { h.q <- f },
+		Idle:   func() { h.idles.Add(1) },
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	if err != nil {

@@ -24,6 +24,11 @@ type Options struct {
 	// Logger receives the UI's log; slog.Default() when nil.
 	Logger *slog.Logger
 
+	// Idle, when set, runs on a goroutine of its own (not Fyne's) once the app has settled: no
+	// call going on and no event from the line server for a moment, after start and after the
+	// last call ended. The desktop app returns memory freed by the calls to the system with it.
+	Idle func()
+
 	// do replaces fyne.Do in tests, which run the UI's updates on the test goroutine.
 	do func(func())
 }
@@ -73,6 +78,9 @@ type UI struct {
 	// stopClock stops the clock that advances the durations shown; nil while it is stopped
 	// (no call going on: nothing to advance, and an idle app should not wake up every second).
 	stopClock func()
+	// pokeIdle tells the idle watch about activity (busy: a call is going on); nil without
+	// Options.Idle.
+	pokeIdle func(busy bool)
 
 	tray     desktop.App // nil without a system tray
 	trayRing string      // the ringing call the tray menu offers to answer
@@ -118,7 +126,11 @@ func Create(ctx context.Context, a fyne.App, phone api.Phone, opts Options) (*UI
 	u.addShortcuts(w)
 	u.setupTray()
 	u.b.quitWhenDone(ctx, a)
+	if opts.Idle != nil {
+		u.pokeIdle = u.b.whenIdle(idleDelay, opts.Idle)
+	}
 	u.startSession(sess)
+	u.activity()
 	return u, nil
 }
 
@@ -214,6 +226,7 @@ func (u *UI) apply(s api.Session, ev api.Event) {
 	if s != u.sess {
 		return
 	}
+	defer u.activity()
 	switch ev.Type {
 	case api.EventLine:
 		if ev.Line != nil {
@@ -440,6 +453,16 @@ func (u *UI) syncClock() {
 	case !need && running:
 		u.stopClock()
 		u.stopClock = nil
+	}
+}
+
+// idleDelay is how long the app waits without a call and without events before Options.Idle.
+const idleDelay = 2 * time.Second
+
+// activity tells the idle watch that something happened, and whether a call is going on.
+func (u *UI) activity() {
+	if u.pokeIdle != nil {
+		u.pokeIdle(u.clockNeeded())
 	}
 }
 

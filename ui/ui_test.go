@@ -420,3 +420,38 @@ func TestClockTicksOnlyWhileACallIsGoingOn(t *testing.T) {
 		t.Errorf("the ended call's duration moved from %s to %s", shown, cw.view.duration.Text)
 	}
 }
+
+// TestIdleRunsAfterStartAndAfterTheLastCallOnly checks that Options.Idle (the desktop app returns
+// memory to the system with it) runs once the app settled, not while a call is going on, and
+// again once the last call ended.
+func TestIdleRunsAfterStartAndAfterTheLastCallOnly(t *testing.T) {
+	h := newHarness(t)
+	waitIdles(t, h, 1, "after start")
+	c, _ := h.ring("Alice", "+493012345", "")
+	time.Sleep(idleDelay + 500*time.Millisecond)
+	h.settle()
+	if n := h.idles.Load(); n != 1 {
+		t.Fatalf("idle ran %d times; once expected while a call rings", n)
+	}
+	if err := h.phone.RemoteHangUp(c.ID, 487); err != nil {
+		t.Fatal(err)
+	}
+	waitIdles(t, h, 2, "after the call")
+	time.Sleep(idleDelay + 500*time.Millisecond)
+	h.settle()
+	if n := h.idles.Load(); n != 2 {
+		t.Errorf("idle ran %d times without activity after the call; twice expected", n)
+	}
+}
+
+// waitIdles runs the UI's updates until Options.Idle ran n times.
+func waitIdles(t *testing.T, h *harness, n int32, what string) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for h.idles.Load() < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("idle did not run %s (%d runs)", what, h.idles.Load())
+		}
+		h.settle()
+	}
+}
