@@ -22,7 +22,7 @@ type callWindow struct {
 func (u *UI) updateCall(c api.Call) {
 	defer u.syncClock()
 	defer u.trayRinging()
-	if active(c) && u.ended[c.ID] {
+	if _, gone := u.ended[c.ID]; gone && active(c) {
 		return // a snapshot older than the call's end (a Dial's result after the events)
 	}
 	if c.ServerRinging && active(c) {
@@ -32,7 +32,7 @@ func (u *UI) updateCall(c api.Call) {
 	}
 	_, known := u.calls[c.ID]
 	if !active(c) {
-		u.ended[c.ID] = true
+		u.markEnded(c.ID)
 		u.forgetCall(c.ID)
 		if cw := u.wins[c.ID]; cw != nil {
 			cw.view.SetCall(c)
@@ -70,6 +70,24 @@ func incomingText(c api.Call) string {
 		return partyName(c)
 	}
 	return partyName(c) + " " + n
+}
+
+// endedMemory is how long the UI remembers that a call ended: longer than a session action
+// can take, so that a Dial's result that arrives after the call's end events is seen as stale.
+var endedMemory = 2 * actionTimeout
+
+// markEnded remembers that a call ended and forgets the calls that ended long ago, so that the
+// UI holds nothing more for each call it ever saw.
+func (u *UI) markEnded(id string) {
+	now := time.Now()
+	for x, t := range u.ended {
+		if now.Sub(t) > endedMemory {
+			delete(u.ended, x)
+		}
+	}
+	if _, ok := u.ended[id]; !ok {
+		u.ended[id] = now
+	}
 }
 
 // removeCall drops a call that left the clients' view without ending (the line server holds it

@@ -72,8 +72,8 @@ type UI struct {
 	calls map[string]api.Call // calls that have not ended, by ID
 	order []string            // their IDs, oldest first
 	wins  map[string]*callWindow
-	spare []*callWindow   // hidden conversation windows kept for the next calls
-	ended map[string]bool // calls seen ended: later snapshots of them are stale
+	spare []*callWindow        // hidden conversation windows kept for the next calls
+	ended map[string]time.Time // calls seen ended, and when: later snapshots of them are stale
 
 	// stopClock stops the clock that advances the durations shown; nil while it is stopped
 	// (no call going on: nothing to advance, and an idle app should not wake up every second).
@@ -101,7 +101,7 @@ const logOnWait = 5 * time.Second
 func Create(ctx context.Context, a fyne.App, phone api.Phone, opts Options) (*UI, error) {
 	u := &UI{
 		app: a, phone: phone, client: opts.Client, log: opts.Logger,
-		calls: map[string]api.Call{}, wins: map[string]*callWindow{}, ended: map[string]bool{},
+		calls: map[string]api.Call{}, wins: map[string]*callWindow{}, ended: map[string]time.Time{},
 		phoneIcon: theme.NewThemedResource(fyne.NewStaticResource("phone.svg", assets.Phone)),
 		appIcon:   fyne.NewStaticResource("icon.png", assets.Icon),
 	}

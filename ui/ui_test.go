@@ -455,3 +455,29 @@ func waitIdles(t *testing.T, h *harness, n int32, what string) {
 		h.settle()
 	}
 }
+
+// TestEndedCallsAreForgottenLater checks that the UI does not keep something for every call it
+// ever saw: the ended calls it remembers (to ignore stale snapshots) are dropped after a while.
+func TestEndedCallsAreForgottenLater(t *testing.T) {
+	old := endedMemory
+	endedMemory = 300 * time.Millisecond
+	t.Cleanup(func() { endedMemory = old })
+	h := newHarness(t)
+	first, _ := h.ring("Alice", "+493012345", "")
+	if err := h.phone.RemoteHangUp(first.ID, 487); err != nil {
+		t.Fatal(err)
+	}
+	h.until("the first call ended", func() bool { return h.u.wins[first.ID] == nil })
+	if _, ok := h.u.ended[first.ID]; !ok {
+		t.Fatal("an ended call is not remembered: a late snapshot of it would open its window again")
+	}
+	time.Sleep(2 * endedMemory)
+	second, _ := h.ring("Alice", "+493012346", "")
+	if err := h.phone.RemoteHangUp(second.ID, 487); err != nil {
+		t.Fatal(err)
+	}
+	h.until("the second call ended", func() bool { return h.u.wins[second.ID] == nil })
+	if _, ok := h.u.ended[first.ID]; ok || len(h.u.ended) != 1 {
+		t.Errorf("the UI still remembers %d ended calls (the first one: %v); only the second expected", len(h.u.ended), ok)
+	}
+}
