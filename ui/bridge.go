@@ -121,16 +121,26 @@ func (b *bridge) after(d time.Duration, f func()) {
 	})
 }
 
-// whenIdle calls f on a goroutine of its own (not Fyne's) once delay has passed since the last
-// poke with busy false, unless a poke with busy true came meanwhile; a poke while the timer runs
-// starts it again. It returns poke, which any goroutine may call.
-func (b *bridge) whenIdle(delay time.Duration, f func()) (poke func(busy bool)) {
+// idleNews is what the idle watch learns from the UI.
+type idleNews int
+
+const (
+	idleSettling idleNews = iota // nothing is going on from now: run the releases
+	idleEvent                    // something happened: if the releases are due, wait again
+	idleBusy                     // a call is going on: no release until it ended
+)
+
+// whenIdle calls f on a goroutine of its own (not Fyne's) after each of the delays, counted one
+// after the other from the last idleSettling or idleEvent, once idleSettling armed it; an
+// idleEvent while armed starts over, idleBusy disarms. It returns tell, which any goroutine may
+// call.
+func (b *bridge) whenIdle(delays []time.Duration, f func()) (tell func(idleNews)) {
 	var mu sync.Mutex
-	busy, armed := false, false
+	var news []idleNews
 	wake := make(chan struct{}, 1)
-	poke = func(bz bool) {
+	tell = func(n idleNews) {
 		mu.Lock()
-		busy, armed = bz, true
+		news = append(news, n)
 		mu.Unlock()
 		select {
 		case wake <- struct{}{}:
@@ -138,29 +148,42 @@ func (b *bridge) whenIdle(delay time.Duration, f func()) (poke func(busy bool)) 
 		}
 	}
 	b.spawn(func(ctx context.Context) {
-		t := time.NewTimer(delay)
+		t := time.NewTimer(time.Hour)
 		t.Stop()
 		defer t.Stop()
+		next := -1 // the delay waited for now; -1: disarmed
 		for {
 			select {
 			case <-ctx.Done():
 				return
 			case <-wake:
 				mu.Lock()
-				run := armed && !busy
-				armed = false
+				got := news
+				news = nil
 				mu.Unlock()
-				if run {
-					t.Reset(delay)
-				} else {
-					t.Stop()
+				for _, n := range got {
+					switch {
+					case n == idleSettling, n == idleEvent && next >= 0:
+						next = 0
+					case n == idleBusy:
+						next = -1
+					}
+				}
+				t.Stop()
+				if next >= 0 {
+					t.Reset(delays[next])
 				}
 			case <-t.C:
 				f()
+				if next++; next < len(delays) {
+					t.Reset(delays[next])
+				} else {
+					next = -1
+				}
 			}
 		}
 	})
-	return poke
+	return tell
 }
 
 // quitWhenDone quits the app when ctx ends (SIGINT in the command), unless the bridge stops first.

@@ -24,9 +24,10 @@ type Options struct {
 	// Logger receives the UI's log; slog.Default() when nil.
 	Logger *slog.Logger
 
-	// Idle, when set, runs on a goroutine of its own (not Fyne's) once the app has settled: no
-	// call going on and no event from the line server for a moment, after start and after the
-	// last call ended. The desktop app returns memory freed by the calls to the system with it.
+	// Idle, when set, runs on a goroutine of its own (not Fyne's) after start and after the last
+	// call ended, once no event came for 2 s and again 32 s later (when the line server's SIP
+	// transactions of the calls have run out); not while a call is going on, and not again
+	// until the next call ended. The desktop app returns the memory freed to the system with it.
 	Idle func()
 
 	// do replaces fyne.Do in tests, which run the UI's updates on the test goroutine.
@@ -78,9 +79,8 @@ type UI struct {
 	// stopClock stops the clock that advances the durations shown; nil while it is stopped
 	// (no call going on: nothing to advance, and an idle app should not wake up every second).
 	stopClock func()
-	// pokeIdle tells the idle watch about activity (busy: a call is going on); nil without
-	// Options.Idle.
-	pokeIdle func(busy bool)
+	// tellIdle tells the idle watch what happened; nil without Options.Idle.
+	tellIdle func(idleNews)
 
 	tray     desktop.App // nil without a system tray
 	trayRing string      // the ringing call the tray menu offers to answer
@@ -127,10 +127,12 @@ func Create(ctx context.Context, a fyne.App, phone api.Phone, opts Options) (*UI
 	u.setupTray()
 	u.b.quitWhenDone(ctx, a)
 	if opts.Idle != nil {
-		u.pokeIdle = u.b.whenIdle(idleDelay, opts.Idle)
+		u.tellIdle = u.b.whenIdle(idleDelays, opts.Idle)
 	}
 	u.startSession(sess)
-	u.activity()
+	if u.tellIdle != nil {
+		u.tellIdle(idleSettling)
+	}
 	return u, nil
 }
 
@@ -450,19 +452,33 @@ func (u *UI) syncClock() {
 	switch need := u.clockNeeded(); {
 	case need && !running:
 		u.stopClock = u.b.tick(clockInterval, u.tick)
+		if u.tellIdle != nil {
+			u.tellIdle(idleBusy)
+		}
 	case !need && running:
 		u.stopClock()
 		u.stopClock = nil
+		if u.tellIdle != nil {
+			u.tellIdle(idleSettling)
+		}
 	}
 }
 
-// idleDelay is how long the app waits without a call and without events before Options.Idle.
-const idleDelay = 2 * time.Second
+// idleDelays are when Options.Idle runs after start and after the last call ended, counted
+// from the last event: once the app is quiet, and again once the line server's SIP
+// transactions of those calls have run out (they live 64×T1 = 32 s after a call, RFC 3261) and
+// what they held became garbage.
+var idleDelays = []time.Duration{2 * time.Second, 32 * time.Second}
 
-// activity tells the idle watch that something happened, and whether a call is going on.
+// activity tells the idle watch that something happened.
 func (u *UI) activity() {
-	if u.pokeIdle != nil {
-		u.pokeIdle(u.clockNeeded())
+	if u.tellIdle == nil {
+		return
+	}
+	if u.clockNeeded() {
+		u.tellIdle(idleBusy)
+	} else {
+		u.tellIdle(idleEvent)
 	}
 }
 

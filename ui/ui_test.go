@@ -422,25 +422,31 @@ func TestClockTicksOnlyWhileACallIsGoingOn(t *testing.T) {
 }
 
 // TestIdleRunsAfterStartAndAfterTheLastCallOnly checks that Options.Idle (the desktop app returns
-// memory to the system with it) runs once the app settled, not while a call is going on, and
-// again once the last call ended.
+// memory to the system with it) runs twice once the app settled, not while a call is going on,
+// twice again once the last call ended, and not on later events without a call.
 func TestIdleRunsAfterStartAndAfterTheLastCallOnly(t *testing.T) {
+	old := idleDelays
+	idleDelays = []time.Duration{100 * time.Millisecond, 300 * time.Millisecond}
+	t.Cleanup(func() { idleDelays = old })
+	quiet := 2 * (idleDelays[0] + idleDelays[1])
 	h := newHarness(t)
-	waitIdles(t, h, 1, "after start")
+	waitIdles(t, h, 2, "after start")
 	c, _ := h.ring("Alice", "+493012345", "")
-	time.Sleep(idleDelay + 500*time.Millisecond)
+	time.Sleep(quiet)
 	h.settle()
-	if n := h.idles.Load(); n != 1 {
-		t.Fatalf("idle ran %d times; once expected while a call rings", n)
+	if n := h.idles.Load(); n != 2 {
+		t.Fatalf("idle ran %d times by the time a call rang; twice expected", n)
 	}
 	if err := h.phone.RemoteHangUp(c.ID, 487); err != nil {
 		t.Fatal(err)
 	}
-	waitIdles(t, h, 2, "after the call")
-	time.Sleep(idleDelay + 500*time.Millisecond)
+	waitIdles(t, h, 4, "after the call")
+	l := h.u.lines[0]
+	h.phone.Publish(api.Event{Type: api.EventLine, Line: &l})
+	time.Sleep(quiet)
 	h.settle()
-	if n := h.idles.Load(); n != 2 {
-		t.Errorf("idle ran %d times without activity after the call; twice expected", n)
+	if n := h.idles.Load(); n != 4 {
+		t.Errorf("idle ran %d times, also after a line event without a call; 4 expected", n)
 	}
 }
 

@@ -77,12 +77,13 @@ func runGUI(ctx context.Context, g *globalFlags, stderr io.Writer) error {
 	return runGUIWith(ctx, g, o, stderr)
 }
 
-// releaseMemory returns the memory the app freed to the system; the UI calls it once the app
-// has settled (after start, and a moment after the last call ended). Without it the Go runtime
+// releaseMemory returns the memory the app freed to the system; the UI calls it after start and
+// after the last call ended, once the app is quiet and again when the SIP transactions of the
+// calls have run out (ui.Options.Idle). Without it the Go runtime
 // keeps freed heap pages up to the heap's goal (its background scavenger returns only what lies
 // above that), and glibc keeps what Mesa's renderer and GLFW freed at start and while windows
-// came and went. It costs one garbage collection and one walk of the C heap per quiet spell:
-// about 10 ms on the machines this was measured on.
+// came and went. Each call costs one garbage collection and one walk of the C heap: about
+// 10 ms on the machines this was measured on.
 func releaseMemory(log *slog.Logger) func() {
 	return func() {
 		t0 := time.Now()
