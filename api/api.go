@@ -80,6 +80,14 @@ type Session interface {
 	// SetMemo sets the memo of a journal entry.
 	SetMemo(ctx context.Context, entryID uint64, memo string) error
 
+	// Config returns the whole set-up: locations, line groups and lines (with passwords: the
+	// API is local and token-protected).
+	Config(ctx context.Context) (line.Config, error)
+	// SaveConfig validates cfg and saves it in one transaction, or saves nothing and returns an
+	// error wrapping line.ErrInvalid whose message names each field and rule. Saved changes reach
+	// the running lines at once; a line re-registers only when its account changed.
+	SaveConfig(ctx context.Context, cfg line.Config) error
+
 	// LogOff ends the session. With no session left the "not logged on" response applies.
 	LogOff(ctx context.Context) error
 }

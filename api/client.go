@@ -344,6 +344,16 @@ func (s *clientSession) Journal(ctx context.Context, q JournalQuery) ([]line.Jou
 	return out, nil
 }
 
+func (s *clientSession) Config(ctx context.Context) (line.Config, error) {
+	var cfg line.Config
+	err := s.do(ctx, http.MethodGet, "/api/v1/config", nil, nil, &cfg)
+	return cfg, err
+}
+
+func (s *clientSession) SaveConfig(ctx context.Context, cfg line.Config) error {
+	return s.do(ctx, http.MethodPut, "/api/v1/config", nil, cfg, nil)
+}
+
 func (s *clientSession) SetMemo(ctx context.Context, entryID uint64, memo string) error {
 	return s.do(ctx, http.MethodPut, "/api/v1/journal/"+strconv.FormatUint(entryID, 10)+"/memo", nil,
 		MemoRequest{Memo: &memo}, nil)

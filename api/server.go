@@ -36,6 +36,8 @@ const (
 	DefaultKeepAlive = 15 * time.Second
 	// MaxRequestBody bounds a request body, in bytes.
 	MaxRequestBody = 64 << 10
+	// MaxConfigBody bounds the body of PUT /api/v1/config (the whole set-up: thousands of lines).
+	MaxConfigBody = 16 << 20
 )
 
 // ServerOption changes a Server.
@@ -131,6 +133,8 @@ func NewServer(phone Phone, token string, opts ...ServerOption) (*Server, error)
 	m.HandleFunc("PUT /api/v1/calls/{call}/mute", s.with(s.mute))
 	m.HandleFunc("GET /api/v1/journal", s.with(s.journal))
 	m.HandleFunc("PUT /api/v1/journal/{id}/memo", s.with(s.memo))
+	m.HandleFunc("GET /api/v1/config", s.with(s.config))
+	m.HandleFunc("PUT /api/v1/config", s.with(s.saveConfig))
 	m.HandleFunc("GET /api/v1/events", s.events)
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", fmt.Sprintf("no such endpoint: %s %s", r.Method, r.URL.Path))
@@ -147,7 +151,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusUnauthorized, CodeUnauthorized, "missing or wrong token: send the header \"Authorization: Bearer TOKEN\" with the token from the data directory's api-token file")
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, MaxRequestBody)
+	limit := int64(MaxRequestBody)
+	if r.URL.Path == "/api/v1/config" {
+		limit = MaxConfigBody
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, limit)
 	s.mux.ServeHTTP(w, r)
 }
 
@@ -410,6 +418,20 @@ func (s *Server) logOff(w http.ResponseWriter, r *http.Request, ss Session) {
 	s.mu.Unlock()
 	s.log.Info("api client logged off", "client", ss.Client(), "session", ss.ID())
 	s.reply(w, r, nil, ss.LogOff(r.Context()))
+}
+
+func (s *Server) config(w http.ResponseWriter, r *http.Request, ss Session) {
+	v, err := ss.Config(r.Context())
+	s.reply(w, r, v, err)
+}
+
+func (s *Server) saveConfig(w http.ResponseWriter, r *http.Request, ss Session) {
+	var cfg line.Config
+	if err := decode(r, &cfg); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.reply(w, r, nil, ss.SaveConfig(r.Context(), cfg))
 }
 
 func (s *Server) lines(w http.ResponseWriter, r *http.Request, ss Session) {

@@ -216,6 +216,8 @@ func (s *Server) addCall(c *call) error {
 
 // lineForUser finds the enabled line whose account user is user.
 func (s *Server) lineForUser(user string) (line.Line, bool) {
+	s.cfgMu.RLock()
+	defer s.cfgMu.RUnlock()
 	l, ok := s.users[user]
 	return l, ok
 }

@@ -115,7 +115,8 @@ func (s *Server) publishLine(name string) {
 	if !s.loggedOn() {
 		return
 	}
-	l, ok := s.cfg.Line(name)
+	cfg := s.conf()
+	l, ok := cfg.Line(name)
 	if !ok {
 		return
 	}
@@ -124,7 +125,7 @@ func (s *Server) publishLine(name string) {
 }
 
 func (s *Server) publishAllLines() {
-	for _, l := range s.cfg.Lines {
+	for _, l := range s.conf().Lines {
 		s.publishLine(l.Name)
 	}
 }
@@ -257,8 +258,9 @@ func (ss *session) Lines(ctx context.Context) ([]api.Line, error) {
 	if err := ss.check(); err != nil {
 		return nil, err
 	}
-	out := make([]api.Line, 0, len(ss.s.cfg.Lines))
-	for _, l := range ss.s.cfg.Lines {
+	cfg := ss.s.conf()
+	out := make([]api.Line, 0, len(cfg.Lines))
+	for _, l := range cfg.Lines {
 		out = append(out, ss.s.lineView(l))
 	}
 	return out, nil
@@ -446,6 +448,13 @@ func (s *Server) setDND(name string, on bool) error {
 	s.mu.Lock()
 	s.dnd[name] = on
 	s.mu.Unlock()
+	s.cfgMu.Lock()
+	cfg := s.cfg.Clone() // replaced whole: readers may hold the old one
+	if l, ok := cfg.Line(name); ok {
+		l.DND = on
+		s.cfg = cfg
+	}
+	s.cfgMu.Unlock()
 	s.log.Info("do not disturb", "line", name, "on", on)
 	s.publishLine(name)
 	return nil

@@ -18,8 +18,6 @@ import (
 	"sync"
 	"time"
 
-	"golang.org/x/time/rate"
-
 	"github.com/lineupphone/lineup/line"
 	"github.com/lineupphone/lineup/media"
 	"github.com/lineupphone/lineup/sip"
@@ -53,9 +51,14 @@ type Server struct {
 	regOpts []sip.RegisterOption
 	onState []func(line.Registration)
 
-	cfg  line.Config
-	ep   *sip.Endpoint
-	regs []*sip.Registrar
+	// cfgMu guards cfg, users and regs, which SaveConfig replaces while the server runs (cfg is
+	// replaced whole, never changed in place, so a copy read under the lock stays valid).
+	cfgMu  sync.RWMutex
+	cfg    line.Config
+	ep     *sip.Endpoint
+	regs   map[string]*regRun // by line name, enabled lines only
+	runCtx context.Context    // set by Run: registrars started later run within it
+	regWG  sync.WaitGroup
 
 	mu    sync.RWMutex
 	state map[string]line.Registration
@@ -93,7 +96,7 @@ func New(cfg line.Config, opts ...Option) (*Server, error) {
 		log: slog.Default(), cfg: cfg.WithDefaults(), state: map[string]line.Registration{},
 		calls: map[string]*call{}, inactivity: 30 * time.Second,
 		sessions: map[string]*session{}, dnd: map[string]bool{}, redial: map[string]string{},
-		users:  map[string]line.Line{},
+		users: map[string]line.Line{}, regs: map[string]*regRun{},
 		rtpMin: defaultRTPPortMin, rtpMax: defaultRTPPortMax,
 	}
 	for _, o := range opts {
@@ -127,28 +130,19 @@ func New(cfg line.Config, opts ...Option) (*Server, error) {
 	}
 	s.initAudioStatus()
 
-	pacers := map[string]*rate.Limiter{}
-	for _, g := range s.cfg.Groups {
-		if g.RegisterRate > 0 {
-			pacers[g.Name] = rate.NewLimiter(rate.Limit(g.RegisterRate), 1)
-		}
-	}
 	now := time.Now()
+	pacers := groupPacers(s.cfg)
 	for _, l := range s.cfg.Lines {
 		if !l.Enabled() {
 			s.state[l.Name] = line.Registration{Line: l.Name, State: line.RegDisabled, Changed: now}
 			continue
 		}
-		ro := append([]sip.RegisterOption{sip.WithStateFunc(s.setState)}, s.regOpts...)
-		if p := pacers[l.Group]; p != nil {
-			ro = append(ro, sip.WithPacer(p))
-		}
-		r, err := ep.NewRegistrar(l.Name, l.Account, ro...)
+		rr, err := s.newRegRun(l, pacers)
 		if err != nil {
 			ep.Close()
 			return nil, fmt.Errorf("line server: %w", err)
 		}
-		s.regs = append(s.regs, r)
+		s.regs[l.Name] = rr
 		s.state[l.Name] = line.Registration{Line: l.Name, State: line.RegRegistering, Changed: now}
 	}
 	return s, nil
@@ -192,17 +186,17 @@ func (s *Server) Run(ctx context.Context) error {
 	s.callMu.Lock()
 	s.callCtx = ctx
 	s.callMu.Unlock()
-	var wg sync.WaitGroup
-	for _, r := range s.regs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			r.Run(ctx)
-		}()
+	s.cfgMu.Lock()
+	s.runCtx = ctx
+	for _, l := range s.cfg.Lines {
+		if rr := s.regs[l.Name]; rr != nil {
+			s.startRegRun(rr)
+		}
 	}
+	s.cfgMu.Unlock()
 	<-ctx.Done()
 	s.endAllCalls()
-	wg.Wait()
+	s.regWG.Wait()
 	return s.Close()
 }
 
@@ -234,10 +228,11 @@ func (s *Server) Close() error {
 
 // Registrations returns every line's registration state in configured order.
 func (s *Server) Registrations() []line.Registration {
+	cfg := s.conf()
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	out := make([]line.Registration, 0, len(s.cfg.Lines))
-	for _, l := range s.cfg.Lines {
+	out := make([]line.Registration, 0, len(cfg.Lines))
+	for _, l := range cfg.Lines {
 		out = append(out, s.state[l.Name])
 	}
 	return out

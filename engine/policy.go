@@ -30,7 +30,10 @@ func WithRingResend(d time.Duration) Option { return func(s *Server) { s.ringRes
 const defaultRingResend = time.Minute
 
 // effective returns a line with its group applied, from the configuration the server runs.
-func (s *Server) effective(name string) (line.Effective, bool) { return s.cfg.Effective(name) }
+func (s *Server) effective(name string) (line.Effective, bool) {
+	cfg := s.conf()
+	return cfg.Effective(name)
+}
 
 // dndOn reports the line's Do Not Disturb switch.
 func (s *Server) dndOn(name string) bool {
@@ -286,7 +289,7 @@ func (s *Server) heldRingingAt(number string) *call {
 		return nil
 	}
 	var names []string
-	for _, l := range s.cfg.Lines {
+	for _, l := range s.conf().Lines {
 		if !l.Enabled() {
 			continue
 		}

@@ -415,3 +415,66 @@ func TestSessionRefusesWhatTheGroupDoesNotOffer(t *testing.T) {
 		t.Errorf("after log-off: %v, want ErrLoggedOff", err)
 	}
 }
+
+// TestSaveConfigReachesRunningLines checks that saved settings take effect without a restart: a
+// group's decline setting applies to the next call, a line whose password changed re-registers
+// (and fails), a removed line de-registers, an untouched line keeps its registration, and an
+// invalid set-up is refused naming the field, with nothing saved.
+func TestSaveConfigReachesRunningLines(t *testing.T) {
+	srv, st := policyServer(t, []policyLine{
+		{"461", line.Group{Name: "A"}}, {"462", line.Group{Name: "B"}}, {"463", line.Group{Name: "C"}},
+	})
+	el := logOnClient(t, srv, "admin")
+	ctx := context.Background()
+	cfg, err := el.Config(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	bad := cfg.Clone()
+	bad.Groups[0].PickupCode = "*59"
+	err = el.SaveConfig(ctx, bad)
+	if !errors.Is(err, line.ErrInvalid) || !strings.Contains(err.Error(), "pickup code") || !strings.Contains(err.Error(), "<NUMBER>") {
+		t.Errorf("invalid pickup code saved or badly refused: %v", err)
+	}
+	if saved, _ := st.Config(); saved.Groups[0].PickupCode != "" {
+		t.Errorf("the invalid set-up was saved: pickup code %q", saved.Groups[0].PickupCode)
+	}
+
+	before := el.count(func(api.Event) bool { return true })
+	next := cfg.Clone()
+	next.Groups[0].NotLoggedOn = line.ResponseDecline // group A: 603 from now on
+	next.Lines[0].DND = true                          // line 461
+	next.Lines[1].Account.Password = "wrong"          // line 462 re-registers and fails
+	next.Lines = next.Lines[:2]                       // line 463 goes
+	if err := el.SaveConfig(ctx, next); err != nil {
+		t.Fatal(err)
+	}
+	el.waitAfter(t, before, "line 462 refused with its new password", 10*time.Second, func(ev api.Event) bool {
+		return ev.Type == api.EventLine && ev.Line.Name == "line 462" && ev.Line.Registration == line.RegFailed && ev.Line.RegCode == 401
+	})
+	for _, r := range srv.Registrations() {
+		if r.Line == "line 461" && r.State != line.RegRegistered {
+			t.Errorf("line 461 (account unchanged) is %v", r.State)
+		}
+	}
+	if n := el.count(func(ev api.Event) bool {
+		return ev.Type == api.EventLine && ev.Line.Name == "line 461" && ev.Line.Registration != line.RegRegistered
+	}); n != 0 {
+		t.Errorf("line 461 left its registration %d times though its account did not change", n)
+	}
+	ls, _ := el.Lines(ctx)
+	if len(ls) != 2 {
+		t.Errorf("%d lines after removing one, want 2", len(ls))
+	}
+	res := callServer(t, srv, "461", false, "")
+	if res.FinalStatus() != 603 {
+		t.Errorf("call to line 461 on DND after the change: %v, want 603 from the new group setting", res.StatusCodes())
+	}
+	if res := callServer(t, srv, "463", false, ""); res.FinalStatus() == 486 || res.FinalStatus() == 180 {
+		t.Errorf("the removed line 463 still takes calls: %v", res.StatusCodes())
+	}
+	if saved, _ := st.Config(); len(saved.Lines) != 2 || !saved.Lines[0].DND {
+		t.Errorf("saved set-up: %d lines, line 461 DND %v", len(saved.Lines), saved.Lines[0].DND)
+	}
+}

@@ -484,7 +484,7 @@ func (s *Session) begin(method, target, arg string) error {
 		p.mu.Unlock()
 		return err
 	}
-	if method != "Lines" && method != "Calls" && method != "Journal" && method != "Dialable" {
+	if method != "Lines" && method != "Calls" && method != "Journal" && method != "Dialable" && method != "Config" {
 		p.actions = append(p.actions, Action{Client: s.client, Method: method, Target: target, Arg: arg})
 	}
 	return nil
@@ -655,6 +655,50 @@ func (s *Session) Pickup(ctx context.Context, lineName, number string) (api.Call
 		return api.Call{}, fmt.Errorf("pickup: %w", err)
 	}
 	return s.outgoing(lineName, code, code, "pickup"), nil
+}
+
+// Config returns the set-up the fake runs.
+func (s *Session) Config(ctx context.Context) (line.Config, error) {
+	if err := s.begin("Config", "", ""); err != nil {
+		return line.Config{}, err
+	}
+	defer s.p.mu.Unlock()
+	return s.p.cfg.Clone(), nil
+}
+
+// SaveConfig validates cfg and, when it is valid, runs it from now on: lines that are new get
+// the registered state, lines that are gone are forgotten, and every line is published.
+func (s *Session) SaveConfig(ctx context.Context, cfg line.Config) error {
+	if err := s.begin("SaveConfig", "", ""); err != nil {
+		return err
+	}
+	defer s.p.mu.Unlock()
+	cfg = cfg.WithDefaults()
+	if err := cfg.Validate(); err != nil {
+		return fmt.Errorf("save settings: %w", err)
+	}
+	p := s.p
+	p.cfg = cfg
+	lines := map[string]*lineState{}
+	for _, l := range cfg.Lines {
+		st := p.lines[l.Name]
+		if st == nil {
+			st = &lineState{reg: line.RegRegistered}
+		}
+		st.dnd = l.DND
+		switch {
+		case !l.Enabled():
+			st.reg = line.RegDisabled
+		case st.reg == line.RegDisabled:
+			st.reg = line.RegRegistered
+		}
+		lines[l.Name] = st
+	}
+	p.lines = lines
+	for _, l := range cfg.Lines {
+		p.publishLine(l.Name)
+	}
+	return nil
 }
 
 // SetDND switches the line's Do Not Disturb.
