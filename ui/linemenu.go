@@ -46,6 +46,7 @@ func (u *UI) lineMenu(l api.Line, hasCall bool) *fyne.Menu {
 		items = append(items, fyne.NewMenuItemSeparator())
 	}
 	items = append(items, fyne.NewMenuItem("Properties…", func() { u.showProperties(l.Name) }))
+	items = append(items, fyne.NewMenuItem("Settings…", func() { u.openSettings(nil) }))
 	return fyne.NewMenu(l.Name, items...)
 }
 

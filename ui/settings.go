@@ -1,0 +1,319 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/lineupphone/lineup/line"
+)
+
+// settingsEditor is the settings window: line groups, lines and locations, edited on a copy of
+// the server's set-up. Every change validates the copy at once and shows each message next to the
+// field it names; Save sends the copy in one SaveConfig, Cancel forgets it.
+type settingsEditor struct {
+	u   *UI
+	win fyne.Window
+	cfg line.Config // the edited copy
+	// errs are the copy's violations as of the last change.
+	errs []*line.FieldError
+	// msgs are the message labels of the fields shown now.
+	msgs    []fieldMsg
+	summary *widget.Label
+	save    *widget.Button
+	tabs    *container.AppTabs
+	saving  bool
+
+	g settingsGroup
+	l settingsLine
+	o settingsLocation
+}
+
+// fieldMsg is a label that shows the violations of one field (or fields whose key starts with
+// prefix) of one item.
+type fieldMsg struct {
+	kind   line.Kind
+	index  func() int
+	prefix string
+	lbl    *widget.Label
+}
+
+// openSettings reads the set-up and opens the settings window on it; then, when not nil, is
+// called with the editor once it shows.
+func (u *UI) openSettings(then func(*settingsEditor)) {
+	sess := u.sess
+	if sess == nil {
+		u.showError(u.main, "Settings", errors.New("log on to change the settings"))
+		return
+	}
+	var cfg line.Config
+	u.b.run(func(ctx context.Context) error {
+		var err error
+		cfg, err = sess.Config(ctx)
+		return err
+	}, func(err error) {
+		if err != nil {
+			u.showError(u.main, "Settings", fmt.Errorf("read settings: %w", err))
+			return
+		}
+		s := newSettingsEditor(u, cfg)
+		s.win.Show()
+		if then != nil {
+			then(s)
+		}
+	})
+}
+
+func newSettingsEditor(u *UI, cfg line.Config) *settingsEditor {
+	s := &settingsEditor{u: u, cfg: cfg.Clone()}
+	s.win = u.app.NewWindow("Lineup settings")
+	s.summary = widget.NewLabel("")
+	s.summary.Wrapping = fyne.TextWrapWord
+	s.summary.Importance = widget.DangerImportance
+	s.save = widget.NewButtonWithIcon("Save", theme.DocumentSaveIcon(), s.doSave)
+	s.save.Importance = widget.HighImportance
+	cancel := widget.NewButton("Cancel", s.win.Close)
+
+	s.g.box = container.NewVBox()
+	s.l.box = container.NewVBox()
+	s.o.box = container.NewVBox()
+	s.tabs = container.NewAppTabs(
+		container.NewTabItem("Line groups", s.groupTab()),
+		container.NewTabItem("Lines", s.lineTab()),
+		container.NewTabItem("Locations", s.locationTab()),
+	)
+	// Other tabs show names that may have changed: build the selected one afresh.
+	s.tabs.OnSelected = func(*container.TabItem) { s.rebuild() }
+	buttons := container.NewHBox(layout.NewSpacer(), cancel, s.save)
+	s.win.SetContent(container.NewBorder(nil, container.NewVBox(s.summary, buttons), nil, nil, s.tabs))
+	s.win.Resize(fyne.NewSize(640, 720))
+	s.rebuild()
+	return s
+}
+
+// rebuild lays out the selected tab's form anew and validates.
+func (s *settingsEditor) rebuild() {
+	s.msgs = nil
+	switch s.tabs.SelectedIndex() {
+	case 0:
+		s.buildGroup()
+	case 1:
+		s.buildLine()
+	case 2:
+		s.buildLocation()
+	}
+	s.changed()
+}
+
+// changed validates the edited copy and shows the messages.
+func (s *settingsEditor) changed() {
+	s.errs = line.FieldErrors(s.cfg.Validate())
+	for _, m := range s.msgs {
+		var lines []string
+		i := m.index()
+		for _, fe := range s.errs {
+			if fe.Kind == m.kind && fe.Index == i && strings.HasPrefix(fe.Key, m.prefix) {
+				lines = append(lines, fe.Error())
+			}
+		}
+		m.lbl.SetText(strings.Join(lines, "\n"))
+		if len(lines) == 0 {
+			m.lbl.Hide()
+		} else {
+			m.lbl.Show()
+		}
+	}
+	s.showSummary(nil)
+}
+
+// showSummary says how many problems there are, listing them all, or that saving failed.
+func (s *settingsEditor) showSummary(saveErr error) {
+	switch {
+	case saveErr != nil:
+		s.summary.SetText("Not saved: " + saveErr.Error())
+	case len(s.errs) == 0:
+		s.summary.SetText("")
+	default:
+		lines := make([]string, len(s.errs))
+		for i, fe := range s.errs {
+			lines[i] = fe.Error()
+		}
+		word := "problems"
+		if len(lines) == 1 {
+			word = "problem"
+		}
+		s.summary.SetText(fmt.Sprintf("%d %s, nothing can be saved yet:\n%s", len(lines), word, strings.Join(lines, "\n")))
+	}
+	if s.summary.Text == "" {
+		s.summary.Hide()
+	} else {
+		s.summary.Show()
+	}
+}
+
+// doSave sends the copy in one SaveConfig when it is valid; the window closes once saved.
+func (s *settingsEditor) doSave() {
+	s.changed()
+	if len(s.errs) > 0 || s.saving {
+		return
+	}
+	sess := s.u.sess
+	if sess == nil {
+		s.showSummary(errors.New("logged off"))
+		return
+	}
+	cfg := s.cfg.Clone()
+	s.saving = true
+	s.save.Disable()
+	s.u.b.run(func(ctx context.Context) error {
+		return sess.SaveConfig(ctx, cfg)
+	}, func(err error) {
+		s.saving = false
+		s.save.Enable()
+		if err != nil {
+			if fes := line.FieldErrors(err); len(fes) > 0 {
+				s.errs = fes
+			}
+			s.showSummary(err)
+			return
+		}
+		s.win.Close()
+	})
+}
+
+// msg returns a new message label for the fields of the item index() of kind whose key starts
+// with prefix.
+func (s *settingsEditor) msg(kind line.Kind, index func() int, prefix string) *widget.Label {
+	l := widget.NewLabel("")
+	l.Wrapping = fyne.TextWrapWord
+	l.Importance = widget.DangerImportance
+	l.Hide()
+	s.msgs = append(s.msgs, fieldMsg{kind: kind, index: index, prefix: prefix, lbl: l})
+	return l
+}
+
+// form lays out rows of a label and a field (with its messages under it).
+func form(rows ...fyne.CanvasObject) *fyne.Container {
+	return container.New(layout.NewFormLayout(), rows...)
+}
+
+func bold(s string) *widget.Label {
+	l := widget.NewLabel(s)
+	l.TextStyle = fyne.TextStyle{Bold: true}
+	return l
+}
+
+// entryField is an entry bound to a string of the edited copy.
+func (s *settingsEditor) entryField(e *widget.Entry, get func() string, set func(string)) *widget.Entry {
+	e.SetText(get())
+	e.OnChanged = func(v string) {
+		set(v)
+		s.changed()
+	}
+	return e
+}
+
+// pick is a select whose options stand for values; the first option may mean "none".
+func (s *settingsEditor) pick(options []string, selected int, set func(int)) *widget.Select {
+	sel := widget.NewSelect(options, nil)
+	if selected >= 0 && selected < len(options) {
+		sel.SetSelected(options[selected])
+	}
+	sel.OnChanged = func(v string) {
+		for i, o := range options {
+			if o == v {
+				set(i)
+				break
+			}
+		}
+		s.changed()
+	}
+	return sel
+}
+
+// itemPicker chooses the item of a list a tab edits, labelled by position and name.
+func itemPicker(names []string, selected int, choose func(int)) *widget.Select {
+	opts := make([]string, len(names))
+	for i, n := range names {
+		opts[i] = fmt.Sprintf("%d. %s", i+1, n)
+	}
+	sel := widget.NewSelect(opts, nil)
+	if selected >= 0 && selected < len(opts) {
+		sel.SetSelected(opts[selected])
+	}
+	sel.OnChanged = func(v string) {
+		for i, o := range opts {
+			if o == v {
+				choose(i)
+				return
+			}
+		}
+	}
+	return sel
+}
+
+// locationOptions are "(none)" and the location names.
+func (s *settingsEditor) locationOptions(current string) ([]string, int) {
+	opts := []string{"(none)"}
+	at := 0
+	for i, o := range s.cfg.Locations {
+		opts = append(opts, o.Name)
+		if o.Name == current && current != "" {
+			at = i + 1
+		}
+	}
+	return opts, at
+}
+
+// renameRefs makes the lines and groups that named something by its old name follow a rename.
+func (s *settingsEditor) renameGroupRefs(old, now string) {
+	if old == "" {
+		return
+	}
+	for i := range s.cfg.Lines {
+		if s.cfg.Lines[i].Group == old {
+			s.cfg.Lines[i].Group = now
+		}
+	}
+}
+
+func (s *settingsEditor) renameLocationRefs(old, now string) {
+	if old == "" {
+		return
+	}
+	for i := range s.cfg.Groups {
+		if s.cfg.Groups[i].Location == old {
+			s.cfg.Groups[i].Location = now
+		}
+	}
+	for i := range s.cfg.Lines {
+		if s.cfg.Lines[i].Location == old {
+			s.cfg.Lines[i].Location = now
+		}
+	}
+}
+
+// itoa shows 0 as empty, for optional numbers.
+func itoa(n int) string {
+	if n == 0 {
+		return ""
+	}
+	return strconv.Itoa(n)
+}
+
+// atoi reads a number typed in; what is not a number counts as 0, which validation names.
+func atoi(s string) int {
+	n, err := strconv.Atoi(strings.TrimSpace(s))
+	if err != nil {
+		return 0
+	}
+	return n
+}

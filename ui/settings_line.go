@@ -1,0 +1,175 @@
+package ui
+
+import (
+	"fmt"
+	"slices"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/lineupphone/lineup/line"
+)
+
+// settingsLine is the lines tab: which line is edited and its fields.
+type settingsLine struct {
+	box *fyne.Container
+	at  int
+
+	pick      *widget.Select
+	name      *widget.Entry
+	group     *widget.Select
+	registrar *widget.Entry
+	proxy     *widget.Entry
+	user      *widget.Entry
+	authUser  *widget.Entry
+	password  *widget.Entry
+	transport *widget.Select
+	number    *widget.Entry
+	location  *widget.Select // nil unless the group permits a location per line
+	journal   *widget.Check
+	enabled   *widget.Check
+	now       *widget.Label
+	msgOf     map[string]*widget.Label // the message labels by field key
+}
+
+var transports = []line.Transport{line.TransportUDP, line.TransportTCP, line.TransportTLS}
+
+func (s *settingsEditor) lineTab() fyne.CanvasObject {
+	add := widget.NewButtonWithIcon("Add line", theme.ContentAddIcon(), func() {
+		l := line.Line{Name: fmt.Sprintf("Line %d", len(s.cfg.Lines)+1)}
+		if len(s.cfg.Groups) > 0 {
+			l.Group = s.cfg.Groups[0].Name
+		}
+		if s.l.at < len(s.cfg.Lines) {
+			l.Group = s.cfg.Lines[s.l.at].Group
+		}
+		s.cfg.Lines = append(s.cfg.Lines, l)
+		s.l.at = len(s.cfg.Lines) - 1
+		s.rebuild()
+	})
+	remove := widget.NewButtonWithIcon("Remove line", theme.DeleteIcon(), func() {
+		if s.l.at < len(s.cfg.Lines) {
+			s.cfg.Lines = slices.Delete(s.cfg.Lines, s.l.at, s.l.at+1)
+			s.l.at = max(0, s.l.at-1)
+			s.rebuild()
+		}
+	})
+	return container.NewBorder(nil, container.NewHBox(add, remove), nil, nil, container.NewVScroll(s.l.box))
+}
+
+// buildLine lays out the form of the line edited.
+func (s *settingsEditor) buildLine() {
+	f := &s.l
+	f.box.RemoveAll()
+	names := make([]string, len(s.cfg.Lines))
+	for i, l := range s.cfg.Lines {
+		names[i] = l.Name
+	}
+	f.at = min(f.at, max(0, len(names)-1))
+	f.pick = itemPicker(names, f.at, func(i int) { f.at = i; s.rebuild() })
+	f.box.Add(form(bold("Line"), f.pick))
+	if len(s.cfg.Lines) == 0 {
+		f.box.Add(widget.NewLabel("No lines yet: add one."))
+		f.box.Refresh()
+		return
+	}
+	at := func() int { return f.at }
+	ln := func() *line.Line { return &s.cfg.Lines[f.at] }
+	f.msgOf = map[string]*widget.Label{}
+	msg := func(key string) *widget.Label {
+		l := s.msg(line.KindLine, at, key)
+		f.msgOf[key] = l
+		return l
+	}
+	grp, _ := s.cfg.Group(ln().Group)
+
+	f.name = s.entryField(widget.NewEntry(), func() string { return ln().Name }, func(v string) { ln().Name = v })
+	groups := make([]string, len(s.cfg.Groups))
+	gat := -1
+	for i, g := range s.cfg.Groups {
+		groups[i] = g.Name
+		if g.Name == ln().Group {
+			gat = i
+		}
+	}
+	// Moving a line to another group changes what the form offers: build it anew.
+	f.group = s.pick(groups, gat, func(i int) { ln().Group = s.cfg.Groups[i].Name; s.rebuild() })
+	f.box.Add(form(
+		bold("Name"), container.NewVBox(f.name, msg("name")),
+		bold("Group"), container.NewVBox(f.group, msg("group")),
+	))
+
+	acc := func() *line.Account { return &ln().Account }
+	f.registrar = s.entryField(widget.NewEntry(), func() string { return acc().Registrar }, func(v string) { acc().Registrar = v })
+	f.registrar.SetPlaceHolder("host or host:port")
+	f.proxy = s.entryField(widget.NewEntry(), func() string { return acc().Proxy }, func(v string) { acc().Proxy = v })
+	f.proxy.SetPlaceHolder("optional outbound proxy, host or host:port")
+	f.user = s.entryField(widget.NewEntry(), func() string { return acc().User }, func(v string) { acc().User = v })
+	f.authUser = s.entryField(widget.NewEntry(), func() string { return acc().AuthUser }, func(v string) { acc().AuthUser = v })
+	f.authUser.SetPlaceHolder("same as user when empty")
+	f.password = s.entryField(widget.NewPasswordEntry(), func() string { return acc().Password }, func(v string) { acc().Password = v })
+	topts := make([]string, len(transports))
+	tat := 0
+	for i, t := range transports {
+		topts[i] = t.String()
+		if t == acc().Transport {
+			tat = i
+		}
+	}
+	f.transport = s.pick(topts, tat, func(i int) { acc().Transport = transports[i] })
+	f.box.Add(widget.NewCard("SIP account", "", form(
+		widget.NewLabel("Registrar"), container.NewVBox(f.registrar, msg("account.registrar")),
+		widget.NewLabel("Proxy"), container.NewVBox(f.proxy, msg("account.proxy")),
+		widget.NewLabel("User"), container.NewVBox(f.user, msg("account.user")),
+		widget.NewLabel("Authentication user"), container.NewVBox(f.authUser, msg("account.auth_user")),
+		widget.NewLabel("Password"), container.NewVBox(f.password, msg("account.password")),
+		widget.NewLabel("Transport"), container.NewVBox(f.transport, msg("account.transport")),
+	)))
+
+	f.number = s.entryField(widget.NewEntry(), func() string { return ln().Number }, func(v string) { ln().Number = v })
+	numberNote := widget.NewLabel("")
+	numberNote.Importance = widget.LowImportance
+	if grp != nil && grp.AutoNumbers {
+		f.number.Disable()
+		numberNote.SetText("The group sets numbers automatically from the registration.")
+	} else {
+		numberNote.Hide()
+	}
+	rows := []fyne.CanvasObject{widget.NewLabel("Manual number"), container.NewVBox(f.number, numberNote, msg("number"))}
+	f.location = nil
+	if grp != nil && grp.PerLineLocation {
+		lopts, lat := s.locationOptions(ln().Location)
+		f.location = s.pick(lopts, lat, func(i int) {
+			ln().Location = ""
+			if i > 0 {
+				ln().Location = s.cfg.Locations[i-1].Name
+			}
+		})
+		rows = append(rows, widget.NewLabel("Location"), container.NewVBox(f.location, msg("location")))
+	}
+	f.journal = widget.NewCheck("Journal", nil)
+	f.journal.SetChecked(ln().Journal)
+	f.journal.OnChanged = func(b bool) { ln().Journal = b; s.changed() }
+	if grp != nil && grp.JournalAll {
+		f.journal.SetText("Journal (the group journals all lines)")
+	}
+	f.enabled = widget.NewCheck("Use line", nil)
+	f.enabled.SetChecked(ln().Enabled())
+	f.enabled.OnChanged = func(b bool) { ln().Disabled = !b; s.changed() }
+	f.box.Add(widget.NewCard("Line", "", container.NewVBox(form(rows...), f.journal, f.enabled)))
+
+	f.now = widget.NewLabel(s.nowRule(ln().Name))
+	f.now.Wrapping = fyne.TextWrapWord
+	f.box.Add(widget.NewCard("What happens now", "A call arriving now, as last saved", f.now))
+	f.box.Refresh()
+}
+
+// nowRule is what the line server says a call arriving on the line now would get.
+func (s *settingsEditor) nowRule(lineName string) string {
+	if l, ok := s.u.line(lineName); ok && l.NowRule != "" {
+		return l.NowRule
+	}
+	return "Not known until the line is saved."
+}

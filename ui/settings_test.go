@@ -1,0 +1,198 @@
+package ui
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/lineupphone/lineup/api/apitest"
+	"github.com/lineupphone/lineup/line"
+)
+
+// settingsConfig is a set-up that validates: the editor starts without messages.
+func settingsConfig() line.Config {
+	acc := func(user string) line.Account {
+		return line.Account{Registrar: "pbx.example.com", User: user, Password: "secret"}
+	}
+	return line.Config{
+		Locations: []line.Location{{Name: "Munich", CountryCode: "49", AreaCode: "89", InternationalPrefix: "00",
+			NationalPrefix: "0", OutsideLine: "0", BaseNumber: "1234", InternalMin: 3, InternalMax: 3}},
+		Groups: []line.Group{
+			{Name: "Sales", PickupCode: "*59<NUMBER>", Location: "Munich",
+				FeatureCodes: []line.FeatureCode{{Name: "Forward off", Code: "#21#"}, {Name: "Forward on", Code: "*21#"}}},
+			{Name: "Desk", AutoNumbers: true, PerLineLocation: true},
+		},
+		Lines: []line.Line{
+			{Name: "Alice", Group: "Sales", Number: "+49891234201", Account: acc("201")},
+			{Name: "Ben", Group: "Desk", Account: acc("202")},
+		},
+	}
+}
+
+// openEditor runs the UI on settingsConfig and opens the settings window.
+func openEditor(t *testing.T) (*harness, *settingsEditor) {
+	t.Helper()
+	p := apitest.New(settingsConfig())
+	h := newHarnessOn(t, p, 2)
+	h.phone = p
+	var s *settingsEditor
+	h.u.openSettings(func(e *settingsEditor) { s = e })
+	h.until("the settings window opens", func() bool { return s != nil })
+	if len(s.errs) != 0 || s.summary.Visible() {
+		t.Fatalf("a valid set-up opens with messages: %v", s.errs)
+	}
+	return h, s
+}
+
+// saved taps Save and waits until the save came back.
+func (h *harness) saved(s *settingsEditor) {
+	h.t.Helper()
+	test.Tap(s.save)
+	h.until("the save is done", func() bool { return !s.saving })
+}
+
+// serverConfig reads the set-up the fake runs now.
+func (h *harness) serverConfig() line.Config {
+	h.t.Helper()
+	cfg, err := h.u.sess.Config(context.Background())
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return cfg
+}
+
+func TestSettingsMenuEntryOpensEditor(t *testing.T) {
+	h, _ := openEditor(t)
+	before := len(h.u.app.Driver().AllWindows())
+	h.menuItem("Alice", "Settings…")
+	h.until("a second settings window opens", func() bool { return len(h.u.app.Driver().AllWindows()) == before+1 })
+	n := 0
+	for _, w := range h.u.app.Driver().AllWindows() {
+		if w.Title() == "Lineup settings" {
+			n++
+		}
+	}
+	if n != 2 {
+		t.Errorf("%d settings windows, want 2", n)
+	}
+}
+
+func TestSettingsGroupEditsPersist(t *testing.T) {
+	h, s := openEditor(t)
+	g := &s.g
+	if g.pick.Selected != "1. Sales" || g.name.Text != "Sales" || g.pickup.Text != "*59<NUMBER>" {
+		t.Fatalf("group form shows %q %q %q", g.pick.Selected, g.name.Text, g.pickup.Text)
+	}
+	// Defaults as documented: busy when nobody is logged on, the client's choice on rejection.
+	if g.notLoggedOn.Selected != "Busy Here (486)" || g.clientReject.Selected != "Busy Here/Decline (486/603)" {
+		t.Errorf("decline settings show %q and %q", g.notLoggedOn.Selected, g.clientReject.Selected)
+	}
+	if c := g.functions[line.FuncHold]; c == nil || !strings.Contains(c.Text, "Put a call on hold") || !c.Checked {
+		t.Errorf("hold function check: %+v", c)
+	}
+	g.notLoggedOn.SetSelected("Decline (603)")
+	g.clientReject.SetSelected("Temporarily Unavailable (480)")
+	test.Tap(g.hideDecline)
+	test.Tap(g.journalAll)
+	test.Tap(g.functions[line.FuncHold])
+	test.Tap(g.functions[line.FuncDND])
+	g.pickup.SetText("")
+	test.Type(g.pickup, "**8<NUMBER>")
+	// Feature codes: add one, fill it in, move it to the top, delete the old first one.
+	test.Tap(g.addCode)
+	if len(g.codeRows) != 3 {
+		t.Fatalf("%d feature code rows after adding one, want 3", len(g.codeRows))
+	}
+	test.Type(g.codeRows[2].name, "Voicemail")
+	test.Type(g.codeRows[2].code, "*86")
+	test.Tap(g.codeRows[2].up)
+	test.Tap(g.codeRows[1].up)
+	if g.codeRows[0].name.Text != "Voicemail" || g.codeRows[1].name.Text != "Forward off" {
+		t.Fatalf("after moving up the table shows %q, %q", g.codeRows[0].name.Text, g.codeRows[1].name.Text)
+	}
+	test.Tap(g.codeRows[1].del)
+	if len(s.errs) != 0 {
+		t.Fatalf("valid edits give messages: %v", s.errs)
+	}
+	h.saved(s)
+	if h.count("SaveConfig") != 1 {
+		t.Fatalf("SaveConfig asked %d times, want once", h.count("SaveConfig"))
+	}
+	got := h.serverConfig().Groups[0]
+	want := line.Group{Name: "Sales", NotLoggedOn: line.ResponseDecline, ClientReject: line.ResponseTemporarilyUnavailable,
+		HideDecline: true, JournalAll: true, Location: "Munich",
+		DisabledFunctions: []line.Function{line.FuncHold, line.FuncDND},
+		FeatureCodes:      []line.FeatureCode{{Name: "Voicemail", Code: "*86"}, {Name: "Forward on", Code: "*21#"}},
+		PickupCode:        "**8<NUMBER>"}
+	if !groupsEqual(got, want) {
+		t.Errorf("saved group\n%+v\nwant\n%+v", got, want)
+	}
+	if slices.Contains(h.u.app.Driver().AllWindows(), s.win) {
+		t.Error("the settings window stays open after saving")
+	}
+}
+
+func groupsEqual(a, b line.Group) bool {
+	return a.Name == b.Name && a.NotLoggedOn == b.NotLoggedOn && a.ClientReject == b.ClientReject &&
+		a.HideDecline == b.HideDecline && a.JournalAll == b.JournalAll && a.AutoNumbers == b.AutoNumbers &&
+		a.Location == b.Location && a.PerLineLocation == b.PerLineLocation &&
+		slices.Equal(a.DisabledFunctions, b.DisabledFunctions) && slices.Equal(a.FeatureCodes, b.FeatureCodes) &&
+		a.PickupCode == b.PickupCode
+}
+
+// TestSettingsInvalidEditsShowMessageAndSaveNothing: each invalid edit shows a message naming the
+// field and the rule next to the field, and Save sends nothing.
+func TestSettingsInvalidEditsShowMessageAndSaveNothing(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		edit func(s *settingsEditor) *widget.Label // makes the edit, returns the field's message label
+		want []string
+	}{
+		{"pickup code without <NUMBER>", func(s *settingsEditor) *widget.Label {
+			s.g.pickup.SetText("")
+			test.Type(s.g.pickup, "*59")
+			return s.g.pickupMsg
+		}, []string{"pickup code", "must contain <NUMBER> exactly once"}},
+		{"feature code with letters other than A-D", func(s *settingsEditor) *widget.Label {
+			s.g.codeRows[0].code.SetText("")
+			test.Type(s.g.codeRows[0].code, "*2E#")
+			return s.g.codesMsg
+		}, []string{"feature code #1 code", "A-D"}},
+		{"duplicate feature code name", func(s *settingsEditor) *widget.Label {
+			s.g.codeRows[1].name.SetText("")
+			test.Type(s.g.codeRows[1].name, "forward OFF")
+			return s.g.codesMsg
+		}, []string{"feature code #2 name", "unique"}},
+		{"empty registrar", func(s *settingsEditor) *widget.Label {
+			s.tabs.SelectIndex(1)
+			s.l.registrar.SetText("")
+			return s.l.msgOf["account.registrar"]
+		}, []string{"registrar", "must not be empty"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h, s := openEditor(t)
+			msg := tc.edit(s)
+			for _, w := range tc.want {
+				if !strings.Contains(msg.Text, w) {
+					t.Errorf("message beside the field is %q, want it to contain %q", msg.Text, w)
+				}
+			}
+			if !msg.Visible() || !s.summary.Visible() {
+				t.Error("the message or the summary is hidden")
+			}
+			test.Tap(s.save)
+			h.settle()
+			if n := h.count("SaveConfig"); n != 0 {
+				t.Errorf("SaveConfig asked %d times for an invalid set-up", n)
+			}
+			if got := h.serverConfig(); !groupsEqual(got.Groups[0], settingsConfig().WithDefaults().Groups[0]) ||
+				got.Lines[0].Account.Registrar != "pbx.example.com" {
+				t.Errorf("the server's set-up changed: %+v", got)
+			}
+		})
+	}
+}
