@@ -62,7 +62,8 @@ func newMainView(u *UI) *mainView {
 			}
 		}
 	})
-	header := container.NewBorder(nil, nil, nil, container.NewCenter(m.status), title)
+	header := container.NewBorder(nil, nil, nil, container.NewHBox(container.NewCenter(m.status),
+		widget.NewButtonWithIcon("Settings…", theme.SettingsIcon(), func() { u.openSettings(nil) })), title)
 
 	m.lineSel = widget.NewSelect(nil, func(string) {
 		m.linePicked = true

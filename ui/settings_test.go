@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
@@ -194,5 +195,27 @@ func TestSettingsInvalidEditsShowMessageAndSaveNothing(t *testing.T) {
 				t.Errorf("the server's set-up changed: %+v", got)
 			}
 		})
+	}
+}
+
+// TestSettingsFromEmptySetUp: with no lines at all, the main window's Settings button opens the
+// editor, where a location, a group and a line can be set up and saved.
+func TestSettingsFromEmptySetUp(t *testing.T) {
+	p := apitest.New(line.Config{})
+	h := newHarnessOn(t, p, 0)
+	h.phone = p
+	test.Tap(button(t, h.u.Window().Content(), "Settings…"))
+	var win fyne.Window
+	h.until("the settings window opens", func() bool {
+		for _, w := range h.u.app.Driver().AllWindows() {
+			if w.Title() == "Lineup settings" {
+				win = w
+				return true
+			}
+		}
+		return false
+	})
+	if !strings.Contains(texts(win.Content()), "No line groups yet") {
+		t.Errorf("the empty group tab shows:\n%s", texts(win.Content()))
 	}
 }
