@@ -273,29 +273,40 @@ func (s *settingsEditor) locationOptions(current string) ([]string, int) {
 	return opts, at
 }
 
-// renameRefs makes the lines and groups that named something by its old name follow a rename.
-func (s *settingsEditor) renameGroupRefs(old, now string) {
-	if old == "" {
-		return
+// groupRefs returns a function that names the group now in every line that names it when
+// groupRefs is called; the lines follow a rename as it is typed, even through an empty name.
+func (s *settingsEditor) groupRefs(name string) func(now string) {
+	var lines []int
+	for i, l := range s.cfg.Lines {
+		if name != "" && l.Group == name {
+			lines = append(lines, i)
+		}
 	}
-	for i := range s.cfg.Lines {
-		if s.cfg.Lines[i].Group == old {
+	return func(now string) {
+		for _, i := range lines {
 			s.cfg.Lines[i].Group = now
 		}
 	}
 }
 
-func (s *settingsEditor) renameLocationRefs(old, now string) {
-	if old == "" {
-		return
-	}
-	for i := range s.cfg.Groups {
-		if s.cfg.Groups[i].Location == old {
-			s.cfg.Groups[i].Location = now
+// locationRefs is groupRefs for a location, which groups and lines name.
+func (s *settingsEditor) locationRefs(name string) func(now string) {
+	var groups, lines []int
+	for i, g := range s.cfg.Groups {
+		if name != "" && g.Location == name {
+			groups = append(groups, i)
 		}
 	}
-	for i := range s.cfg.Lines {
-		if s.cfg.Lines[i].Location == old {
+	for i, l := range s.cfg.Lines {
+		if name != "" && l.Location == name {
+			lines = append(lines, i)
+		}
+	}
+	return func(now string) {
+		for _, i := range groups {
+			s.cfg.Groups[i].Location = now
+		}
+		for _, i := range lines {
 			s.cfg.Lines[i].Location = now
 		}
 	}

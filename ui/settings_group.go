@@ -97,8 +97,9 @@ func (s *settingsEditor) buildGroup() {
 	grp := func() *line.Group { return &s.cfg.Groups[g.at] }
 	msg := func(key string) *widget.Label { return s.msg(line.KindGroup, at, key) }
 
+	rename := s.groupRefs(grp().Name)
 	g.name = s.entryField(widget.NewEntry(), func() string { return grp().Name }, func(v string) {
-		s.renameGroupRefs(grp().Name, v)
+		rename(v)
 		grp().Name = v
 	})
 	g.box.Add(form(bold("Name"), container.NewVBox(g.name, msg("name"))))

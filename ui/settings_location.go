@@ -64,10 +64,11 @@ func (s *settingsEditor) buildLocation() {
 	loc := func() *line.Location { return &s.cfg.Locations[f.at] }
 	f.fields = map[string]*widget.Entry{}
 	var rows []fyne.CanvasObject
+	rename := s.locationRefs(loc().Name)
 	text := func(key, label, hint string, p func(*line.Location) *string) {
 		e := s.entryField(widget.NewEntry(), func() string { return *p(loc()) }, func(v string) {
 			if key == "name" {
-				s.renameLocationRefs(loc().Name, v)
+				rename(v)
 			}
 			*p(loc()) = v
 			s.runTester()

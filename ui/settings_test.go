@@ -219,3 +219,158 @@ func TestSettingsFromEmptySetUp(t *testing.T) {
 		t.Errorf("the empty group tab shows:\n%s", texts(win.Content()))
 	}
 }
+
+// TestSettingsNewcomerSetsUpEverything: from an empty set-up, a location, a group with it and a
+// line in the group are added in the editor and saved in one go; the line then shows in the main
+// window.
+func TestSettingsNewcomerSetsUpEverything(t *testing.T) {
+	p := apitest.New(line.Config{})
+	h := newHarnessOn(t, p, 0)
+	h.phone = p
+	var s *settingsEditor
+	h.u.openSettings(func(e *settingsEditor) { s = e })
+	h.until("the settings window opens", func() bool { return s != nil })
+
+	s.tabs.SelectIndex(2)
+	test.Tap(button(t, s.win.Content(), "Add location"))
+	o := s.o.fields
+	o["name"].SetText("")
+	test.Type(o["name"], "Berlin")
+	test.Type(o["country_code"], "49")
+	test.Type(o["area_code"], "30")
+	test.Type(o["international_prefix"], "00")
+	test.Type(o["national_prefix"], "0")
+
+	s.tabs.SelectIndex(0)
+	test.Tap(button(t, s.win.Content(), "Add group"))
+	s.g.name.SetText("")
+	test.Type(s.g.name, "Office")
+	s.g.location.SetSelected("Berlin")
+
+	s.tabs.SelectIndex(1)
+	test.Tap(button(t, s.win.Content(), "Add line"))
+	if s.l.group.Selected != "Office" {
+		t.Errorf("a new line goes to group %q, want the only group", s.l.group.Selected)
+	}
+	s.l.name.SetText("")
+	test.Type(s.l.name, "Reception")
+	test.Type(s.l.registrar, "pbx.example.com:5060")
+	test.Type(s.l.user, "100")
+	test.Type(s.l.password, "pw")
+	s.l.transport.SetSelected("tcp")
+	test.Type(s.l.number, "+4930123456")
+	if len(s.errs) != 0 {
+		t.Fatalf("a complete set-up has messages: %v", s.errs)
+	}
+	h.saved(s)
+	cfg := h.serverConfig()
+	if len(cfg.Locations) != 1 || cfg.Locations[0].Name != "Berlin" || cfg.Locations[0].AreaCode != "30" ||
+		len(cfg.Groups) != 1 || cfg.Groups[0].Location != "Berlin" || len(cfg.Lines) != 1 {
+		t.Fatalf("saved set-up %+v", cfg)
+	}
+	l := cfg.Lines[0]
+	if l.Name != "Reception" || l.Group != "Office" || l.Account.Registrar != "pbx.example.com:5060" ||
+		l.Account.User != "100" || l.Account.Password != "pw" || l.Account.Transport != line.TransportTCP || !l.Enabled() {
+		t.Errorf("saved line %+v", l)
+	}
+	h.until("the new line shows in the main window", func() bool { return h.u.mv.rows["Reception"] != nil })
+}
+
+func TestSettingsLineDetails(t *testing.T) {
+	h, s := openEditor(t)
+	s.tabs.SelectIndex(1)
+	f := &s.l
+	// Alice's group sets no numbers automatically and permits no location per line.
+	if f.name.Text != "Alice" || f.number.Disabled() || f.location != nil {
+		t.Errorf("Alice: name %q, number disabled %v, location offered %v", f.name.Text, f.number.Disabled(), f.location != nil)
+	}
+	alice, _ := h.u.line("Alice")
+	if alice.NowRule == "" || f.now.Text != alice.NowRule {
+		t.Errorf("what happens now shows %q, the server says %q", f.now.Text, alice.NowRule)
+	}
+	// Ben's group sets numbers and permits a location per line.
+	f.pick.SetSelected("2. Ben")
+	if f.name.Text != "Ben" || !f.number.Disabled() || f.location == nil {
+		t.Fatalf("Ben: name %q, number disabled %v, location offered %v", f.name.Text, f.number.Disabled(), f.location != nil)
+	}
+	f.location.SetSelected("Munich")
+	test.Tap(f.journal)
+	// Alice moves to Desk, where her number is set automatically.
+	f.pick.SetSelected("1. Alice")
+	f.group.SetSelected("Desk")
+	if !f.number.Disabled() || f.location == nil {
+		t.Error("after moving Alice to Desk the form still follows Sales")
+	}
+	test.Tap(f.enabled)
+	h.saved(s)
+	cfg := h.serverConfig()
+	a, _ := cfg.Line("Alice")
+	b, _ := cfg.Line("Ben")
+	if a.Group != "Desk" || a.Enabled() || b.Location != "Munich" || !b.Journal {
+		t.Errorf("saved Alice %+v, Ben %+v", a, b)
+	}
+	h.until("Alice shows as not in use", func() bool {
+		l, _ := h.u.line("Alice")
+		return !l.Enabled
+	})
+}
+
+func TestSettingsLineRemoveAndCancel(t *testing.T) {
+	h, s := openEditor(t)
+	s.tabs.SelectIndex(1)
+	test.Tap(button(t, s.win.Content(), "Remove line"))
+	if len(s.cfg.Lines) != 1 || s.l.name.Text != "Ben" {
+		t.Fatalf("after removing Alice the editor has %d lines and shows %q", len(s.cfg.Lines), s.l.name.Text)
+	}
+	test.Tap(button(t, s.win.Content(), "Cancel"))
+	h.settle()
+	if n := h.count("SaveConfig"); n != 0 {
+		t.Errorf("Cancel saved (%d times)", n)
+	}
+	if got := h.serverConfig(); len(got.Lines) != 2 {
+		t.Errorf("Cancel changed the server's lines: %+v", got.Lines)
+	}
+	if slices.Contains(h.u.app.Driver().AllWindows(), s.win) {
+		t.Error("Cancel leaves the settings window open")
+	}
+}
+
+func TestSettingsLocationTesterAndRename(t *testing.T) {
+	h, s := openEditor(t)
+	s.tabs.SelectIndex(2)
+	o := &s.o
+	test.Type(o.test, "201")
+	if !strings.Contains(o.result.Text, "Canonical: +49891234201") ||
+		!strings.Contains(o.result.Text, "Display:") || !strings.Contains(o.result.Text, "Dialable:") {
+		t.Errorf("the tester shows for the extension 201:\n%s", o.result.Text)
+	}
+	o.test.SetText("")
+	test.Type(o.test, "030 1234567")
+	if !strings.Contains(o.result.Text, "Canonical: +49301234567") {
+		t.Errorf("the tester shows for a Berlin number:\n%s", o.result.Text)
+	}
+	// The tester follows the rules as edited: another base number makes 201 another number.
+	o.test.SetText("")
+	test.Type(o.test, "201")
+	o.fields["base_number"].SetText("5555")
+	if !strings.Contains(o.result.Text, "Canonical: +49895555201") {
+		t.Errorf("after changing the base number the tester shows:\n%s", o.result.Text)
+	}
+	o.test.SetText("")
+	test.Type(o.test, "12ab")
+	if !strings.Contains(o.result.Text, "12ab") || strings.Contains(o.result.Text, "Display:") {
+		t.Errorf("the tester shows for a bad number:\n%s", o.result.Text)
+	}
+	o.fields["international_prefix"].SetText("")
+	if !strings.Contains(texts(s.win.Content()), "international prefix") {
+		t.Errorf("an empty international prefix gives no message:\n%s", texts(s.win.Content()))
+	}
+	test.Type(o.fields["international_prefix"], "00")
+	// Renaming the location renames it where the groups use it.
+	o.fields["name"].SetText("")
+	test.Type(o.fields["name"], "HQ")
+	h.saved(s)
+	if g := h.serverConfig().Groups[0]; g.Location != "HQ" {
+		t.Errorf("group location after rename %q", g.Location)
+	}
+}
