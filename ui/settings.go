@@ -44,6 +44,7 @@ type fieldMsg struct {
 	index  func() int
 	prefix string
 	lbl    *widget.Label
+	codes  bool // in the feature code table, which is laid out anew on its own
 }
 
 // openSettings reads the set-up and opens the settings window on it; then, when not nil, is
@@ -116,6 +117,12 @@ func (s *settingsEditor) rebuild() {
 // changed validates the edited copy and shows the messages.
 func (s *settingsEditor) changed() {
 	s.errs = line.FieldErrors(s.cfg.Validate())
+	s.showErrs()
+	s.showSummary(nil)
+}
+
+// showErrs shows each of errs beside the fields it names.
+func (s *settingsEditor) showErrs() {
 	for _, m := range s.msgs {
 		var lines []string
 		i := m.index()
@@ -131,7 +138,6 @@ func (s *settingsEditor) changed() {
 			m.lbl.Show()
 		}
 	}
-	s.showSummary(nil)
 }
 
 // showSummary says how many problems there are, listing them all, or that saving failed.
@@ -181,6 +187,7 @@ func (s *settingsEditor) doSave() {
 		if err != nil {
 			if fes := line.FieldErrors(err); len(fes) > 0 {
 				s.errs = fes
+				s.showErrs()
 			}
 			s.showSummary(err)
 			return
@@ -243,14 +250,14 @@ func (s *settingsEditor) pick(options []string, selected int, set func(int)) *wi
 func itemPicker(names []string, selected int, choose func(int)) *widget.Select {
 	opts := make([]string, len(names))
 	for i, n := range names {
-		opts[i] = fmt.Sprintf("%d. %s", i+1, n)
+		opts[i] = pickLabel(i, n)
 	}
 	sel := widget.NewSelect(opts, nil)
 	if selected >= 0 && selected < len(opts) {
 		sel.SetSelected(opts[selected])
 	}
 	sel.OnChanged = func(v string) {
-		for i, o := range opts {
+		for i, o := range sel.Options {
 			if o == v {
 				choose(i)
 				return
@@ -258,6 +265,21 @@ func itemPicker(names []string, selected int, choose func(int)) *widget.Select {
 		}
 	}
 	return sel
+}
+
+func pickLabel(i int, name string) string { return fmt.Sprintf("%d. %s", i+1, name) }
+
+// relabel shows the new name of item i in its picker without choosing anew.
+func relabel(sel *widget.Select, i int, name string) {
+	if sel == nil || i >= len(sel.Options) {
+		return
+	}
+	was := sel.Options[i] == sel.Selected
+	sel.Options[i] = pickLabel(i, name)
+	if was {
+		sel.Selected = sel.Options[i]
+	}
+	sel.Refresh()
 }
 
 // locationOptions are "(none)" and the location names.

@@ -31,13 +31,13 @@ type settingsGroup struct {
 	codeRows     []featureCodeRow
 	pickup       *widget.Entry
 	pickupMsg    *widget.Label
-	codesMsg     *widget.Label
 	addCode      *widget.Button
 }
 
 type featureCodeRow struct {
 	name, code    *widget.Entry
 	up, down, del *widget.Button
+	msg           *widget.Label // the row's messages
 }
 
 // The decline responses as the group editor offers them, in the documentation's order.
@@ -101,6 +101,7 @@ func (s *settingsEditor) buildGroup() {
 	g.name = s.entryField(widget.NewEntry(), func() string { return grp().Name }, func(v string) {
 		rename(v)
 		grp().Name = v
+		relabel(g.pick, g.at, v)
 	})
 	g.box.Add(form(bold("Name"), container.NewVBox(g.name, msg("name"))))
 
@@ -163,7 +164,7 @@ func (s *settingsEditor) buildGroup() {
 	g.box.Add(widget.NewCard("Functions", "Offered on the group's lines", fbox))
 
 	g.codes = container.NewVBox()
-	g.codesMsg = msg("feature_code")
+
 	g.addCode = widget.NewButtonWithIcon("Add feature code", theme.ContentAddIcon(), func() {
 		grp().FeatureCodes = append(grp().FeatureCodes, line.FeatureCode{})
 		s.buildCodes()
@@ -173,7 +174,7 @@ func (s *settingsEditor) buildGroup() {
 	g.pickup.SetPlaceHolder("e.g. *59<NUMBER>")
 	g.pickupMsg = msg("pickup_code")
 	g.box.Add(widget.NewCard("Feature codes", "Offered in the line menu, in this order", container.NewVBox(
-		g.codes, g.codesMsg, container.NewHBox(g.addCode),
+		g.codes, container.NewHBox(g.addCode),
 		form(widget.NewLabel("Pickup code"), container.NewVBox(g.pickup, g.pickupMsg)),
 	)))
 	s.buildCodes()
@@ -187,6 +188,8 @@ func (s *settingsEditor) buildCodes() {
 	grp := &s.cfg.Groups[g.at]
 	g.codes.RemoveAll()
 	g.codeRows = nil
+	s.msgs = slices.DeleteFunc(s.msgs, func(m fieldMsg) bool { return m.codes })
+	at := func() int { return g.at }
 	if len(grp.FeatureCodes) > 0 {
 		g.codes.Add(container.NewGridWithColumns(2, bold("Name"), bold("Code")))
 	}
@@ -224,6 +227,10 @@ func (s *settingsEditor) buildCodes() {
 		g.codeRows = append(g.codeRows, featureCodeRow{name: name, code: code, up: up, down: down, del: del})
 		g.codes.Add(container.NewBorder(nil, nil, nil, container.NewHBox(up, down, del),
 			container.NewGridWithColumns(2, name, code)))
+		m := s.msg(line.KindGroup, at, fmt.Sprintf("feature_code[%d].", i))
+		s.msgs[len(s.msgs)-1].codes = true
+		g.codeRows[i].msg = m
+		g.codes.Add(m)
 	}
 	g.codes.Refresh()
 }

@@ -116,6 +116,12 @@ func TestSettingsGroupEditsPersist(t *testing.T) {
 		t.Fatalf("after moving up the table shows %q, %q", g.codeRows[0].name.Text, g.codeRows[1].name.Text)
 	}
 	test.Tap(g.codeRows[1].del)
+	// A rename carries over to the group's lines and its picker entry.
+	g.name.SetText("")
+	test.Type(g.name, "Team")
+	if g.pick.Selected != "1. Team" {
+		t.Errorf("the group picker shows %q after the rename", g.pick.Selected)
+	}
 	if len(s.errs) != 0 {
 		t.Fatalf("valid edits give messages: %v", s.errs)
 	}
@@ -124,7 +130,10 @@ func TestSettingsGroupEditsPersist(t *testing.T) {
 		t.Fatalf("SaveConfig asked %d times, want once", h.count("SaveConfig"))
 	}
 	got := h.serverConfig().Groups[0]
-	want := line.Group{Name: "Sales", NotLoggedOn: line.ResponseDecline, ClientReject: line.ResponseTemporarilyUnavailable,
+	if cfg := h.serverConfig(); cfg.Lines[0].Group != "Team" {
+		t.Errorf("Alice's group after the rename: %q", cfg.Lines[0].Group)
+	}
+	want := line.Group{Name: "Team", NotLoggedOn: line.ResponseDecline, ClientReject: line.ResponseTemporarilyUnavailable,
 		HideDecline: true, JournalAll: true, Location: "Munich",
 		DisabledFunctions: []line.Function{line.FuncHold, line.FuncDND},
 		FeatureCodes:      []line.FeatureCode{{Name: "Voicemail", Code: "*86"}, {Name: "Forward on", Code: "*21#"}},
@@ -161,12 +170,15 @@ func TestSettingsInvalidEditsShowMessageAndSaveNothing(t *testing.T) {
 		{"feature code with letters other than A-D", func(s *settingsEditor) *widget.Label {
 			s.g.codeRows[0].code.SetText("")
 			test.Type(s.g.codeRows[0].code, "*2E#")
-			return s.g.codesMsg
+			if s.g.codeRows[1].msg.Visible() {
+				t.Errorf("the second code's row shows the first one's message: %q", s.g.codeRows[1].msg.Text)
+			}
+			return s.g.codeRows[0].msg
 		}, []string{"feature code #1 code", "A-D"}},
 		{"duplicate feature code name", func(s *settingsEditor) *widget.Label {
 			s.g.codeRows[1].name.SetText("")
 			test.Type(s.g.codeRows[1].name, "forward OFF")
-			return s.g.codesMsg
+			return s.g.codeRows[1].msg
 		}, []string{"feature code #2 name", "unique"}},
 		{"empty registrar", func(s *settingsEditor) *widget.Label {
 			s.tabs.SelectIndex(1)
