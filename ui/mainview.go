@@ -42,6 +42,7 @@ type mainView struct {
 	loggedOf fyne.CanvasObject
 	summary  *widget.Label
 	message  *widget.Label
+	journal  *journalView // the journal window, once opened
 
 	content fyne.CanvasObject
 }
@@ -63,6 +64,7 @@ func newMainView(u *UI) *mainView {
 		}
 	})
 	header := container.NewBorder(nil, nil, nil, container.NewHBox(container.NewCenter(m.status),
+		widget.NewButtonWithIcon("Journal", theme.HistoryIcon(), m.openJournal),
 		widget.NewButtonWithIcon("Settings…", theme.SettingsIcon(), func() { u.openSettings(nil) })), title)
 
 	m.lineSel = widget.NewSelect(nil, func(string) {

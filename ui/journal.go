@@ -1,0 +1,611 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/lineupphone/lineup/api"
+	"github.com/lineupphone/lineup/line"
+	"github.com/lineupphone/lineup/store"
+)
+
+const (
+	// journalPage is how many entries the table reads at a time.
+	journalPage = 100
+	// journalAhead: when a row this close to the last one read is shown, the next page is read.
+	journalAhead = 30
+	// journalScan bounds how many pages one load reads looking for entries that match a text
+	// filter (which the query cannot apply); the next scroll reads on.
+	journalScan = 20
+	// journalPoll is how often an open journal window looks for new entries.
+	journalPoll = 2 * time.Second
+	// exportPage is how many entries the CSV export reads at a time.
+	exportPage = 1000
+)
+
+// The journal table's columns.
+var journalColumns = []struct {
+	title string
+	width float32
+}{
+	{"Date", 140}, {"Line", 90}, {"Direction", 80}, {"Party", 230}, {"Duration", 70},
+	{"Outcome", 130}, {"Memo", 200},
+}
+
+// journalView is the journal window: a table of the journal's entries, newest first, read a
+// page at a time as the user scrolls; filters that narrow the query; call back, memo and CSV
+// export of the selected or filtered entries; and a chart of calls per day.
+type journalView struct {
+	u   *UI
+	win fyne.Window
+
+	text    *widget.Entry
+	lineSel *widget.Select
+	outSel  *widget.Select
+	from    *widget.Entry
+	to      *widget.Entry
+	status  *widget.Label
+	table   *widget.Table
+	callBtn *widget.Button
+	memoBtn *widget.Button
+	chart   *journalChart
+
+	// q is the query of the filters shown (without Before and Limit); match applies the part
+	// of the text filter the query cannot (names and memos).
+	q     api.JournalQuery
+	match func(line.JournalEntry) bool
+
+	rows     []line.JournalEntry // the entries read that match, newest first
+	cursor   uint64              // the ID of the oldest entry read (0: none read yet)
+	done     bool                // no older entry is left to read
+	loading  bool
+	gen      int // counts filter changes: answers to older queries are dropped
+	fetched  int // entries read from the session, for tests and the benchmark
+	selected int // the selected row, -1 for none
+
+	stopPoll func()
+	closed   bool
+}
+
+// openJournal shows the journal window, opening it the first time.
+func (m *mainView) openJournal() {
+	if m.journal != nil && !m.journal.closed {
+		m.journal.win.Show()
+		m.journal.win.RequestFocus()
+		return
+	}
+	m.journal = newJournalView(m.u)
+	m.journal.win.Show()
+}
+
+func newJournalView(u *UI) *journalView {
+	j := &journalView{u: u, selected: -1, match: func(line.JournalEntry) bool { return true }}
+	j.win = u.app.NewWindow("Lineup journal")
+
+	j.text = widget.NewEntry()
+	j.text.SetPlaceHolder("Name, number or memo")
+	j.text.OnSubmitted = func(string) { j.applyFilters() }
+	lines := []string{"All lines"}
+	for _, l := range u.lines {
+		lines = append(lines, l.Name)
+	}
+	j.lineSel = widget.NewSelect(lines, func(string) { j.applyFilters() })
+	j.lineSel.Selected = lines[0]
+	outs := []string{"All outcomes"}
+	for _, o := range line.Outcomes() {
+		outs = append(outs, outcomeText(o))
+	}
+	j.outSel = widget.NewSelect(outs, func(string) { j.applyFilters() })
+	j.outSel.Selected = outs[0]
+	j.from = widget.NewEntry()
+	j.from.SetPlaceHolder("From YYYY-MM-DD")
+	j.from.OnSubmitted = func(string) { j.applyFilters() }
+	j.to = widget.NewEntry()
+	j.to.SetPlaceHolder("To YYYY-MM-DD")
+	j.to.OnSubmitted = func(string) { j.applyFilters() }
+	search := widget.NewButtonWithIcon("Search", theme.SearchIcon(), j.applyFilters)
+	filters := container.NewBorder(nil, nil, nil,
+		container.NewHBox(j.lineSel, j.outSel, dateBox(j.from), dateBox(j.to), search), j.text)
+
+	j.table = widget.NewTableWithHeaders(
+		func() (int, int) { return len(j.rows), len(journalColumns) },
+		func() fyne.CanvasObject { return newJournalCell(j) },
+		j.updateCell)
+	j.table.ShowHeaderColumn = false
+	j.table.CreateHeader = func() fyne.CanvasObject {
+		return widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	}
+	j.table.UpdateHeader = func(id widget.TableCellID, o fyne.CanvasObject) {
+		if id.Col >= 0 && id.Col < len(journalColumns) {
+			o.(*widget.Label).SetText(journalColumns[id.Col].title)
+		}
+	}
+	for i, c := range journalColumns {
+		j.table.SetColumnWidth(i, c.width)
+	}
+	j.table.OnSelected = func(id widget.TableCellID) { j.selected = id.Row; j.updateButtons() }
+	j.table.OnUnselected = func(widget.TableCellID) { j.selected = -1; j.updateButtons() }
+
+	j.callBtn = widget.NewButtonWithIcon("Call back", u.phoneIcon, j.callBack)
+	j.callBtn.Importance = widget.HighImportance
+	j.memoBtn = widget.NewButtonWithIcon("Memo…", theme.DocumentCreateIcon(), j.editMemo)
+	export := widget.NewButtonWithIcon("Export CSV…", theme.DocumentSaveIcon(), j.export)
+	j.status = widget.NewLabel("")
+	j.status.Truncation = fyne.TextTruncateEllipsis
+	bar := container.NewBorder(nil, nil, nil, container.NewHBox(j.callBtn, j.memoBtn, export), j.status)
+
+	j.chart = newJournalChart()
+	top := container.NewVBox(filters, j.chart)
+	j.win.SetContent(container.NewBorder(container.NewPadded(top), container.NewPadded(bar), nil, nil, j.table))
+	j.win.Resize(fyne.NewSize(980, 640))
+	j.win.SetOnClosed(j.close)
+	j.stopPoll = u.b.tick(journalPoll, func(time.Time) { j.readNew() })
+	j.updateButtons()
+	j.applyFilters()
+	return j
+}
+
+// dateBox gives a date field room for its placeholder.
+func dateBox(e *widget.Entry) fyne.CanvasObject {
+	return container.NewGridWrap(fyne.NewSize(150, e.MinSize().Height), e)
+}
+
+func (j *journalView) close() {
+	j.closed = true
+	j.gen++
+	if j.stopPoll != nil {
+		j.stopPoll()
+		j.stopPoll = nil
+	}
+}
+
+// outcomeText is an outcome as the table and the filter show it.
+func outcomeText(o line.Outcome) string {
+	return strings.ReplaceAll(o.String(), "_", " ")
+}
+
+// journalFilter turns what the filter fields say into a query and a match for the text the
+// query cannot select. Text that reads as a phone number (digits, with + * # and the usual
+// separators) selects by number; other text matches names, numbers, lines and memos.
+func journalFilter(text, lineName, outcome, from, to string) (api.JournalQuery, func(line.JournalEntry) bool, error) {
+	var q api.JournalQuery
+	match := func(line.JournalEntry) bool { return true }
+	if lineName != "" && lineName != "All lines" {
+		q.Line = lineName
+	}
+	for _, o := range line.Outcomes() {
+		if outcomeText(o) == outcome {
+			q.Outcome = o
+		}
+	}
+	day := func(field, s string) (time.Time, error) {
+		s = strings.TrimSpace(s)
+		if s == "" {
+			return time.Time{}, nil
+		}
+		t, err := time.ParseInLocation("2006-01-02", s, time.Local)
+		if err != nil {
+			return time.Time{}, fmt.Errorf("%s date %q: must be written YYYY-MM-DD", field, s)
+		}
+		return t, nil
+	}
+	var err error
+	if q.From, err = day("from", from); err != nil {
+		return q, nil, err
+	}
+	if q.To, err = day("to", to); err != nil {
+		return q, nil, err
+	}
+	if !q.To.IsZero() {
+		q.To = q.To.AddDate(0, 0, 1) // the To day is included
+	}
+	if !q.From.IsZero() && !q.To.IsZero() && !q.To.After(q.From) {
+		return q, nil, errors.New("to date: must not be before the from date")
+	}
+	text = strings.TrimSpace(text)
+	if n := numberText(text); n != "" {
+		q.Number = n
+	} else if text != "" {
+		low := strings.ToLower(text)
+		match = func(e line.JournalEntry) bool {
+			for _, s := range []string{e.RemoteName, e.RemoteNumber, e.LocalNumber, e.Line, e.Memo, e.FeatureCode} {
+				if strings.Contains(strings.ToLower(s), low) {
+					return true
+				}
+			}
+			return false
+		}
+	}
+	return q, match, nil
+}
+
+// numberText returns s without separators when it reads as a phone number, else "".
+func numberText(s string) string {
+	var b strings.Builder
+	digits := 0
+	for _, r := range s {
+		switch {
+		case r >= '0' && r <= '9':
+			digits++
+			b.WriteRune(r)
+		case r == '+' || r == '*' || r == '#':
+			b.WriteRune(r)
+		case r == ' ' || r == '-' || r == '/' || r == '(' || r == ')':
+		default:
+			return ""
+		}
+	}
+	if digits == 0 || line.CheckJournalNumber(b.String()) != nil {
+		return ""
+	}
+	return b.String()
+}
+
+// applyFilters reads the journal again from the newest entry with the filters shown.
+func (j *journalView) applyFilters() {
+	if j.table == nil || j.status == nil {
+		return // still being built
+	}
+	q, match, err := journalFilter(j.text.Text, j.lineSel.Selected, j.outSel.Selected, j.from.Text, j.to.Text)
+	if err != nil {
+		j.status.Importance = widget.DangerImportance
+		j.status.SetText("Filter: " + err.Error())
+		return
+	}
+	j.q, j.match = q, match
+	j.gen++
+	j.rows, j.cursor, j.done, j.loading = nil, 0, false, false
+	j.table.UnselectAll()
+	j.selected = -1
+	j.table.ScrollToTop()
+	j.table.Refresh()
+	j.updateButtons()
+	j.loadMore()
+	j.loadChart()
+}
+
+// loadMore reads the next page of older entries, unless one is being read or none is left.
+func (j *journalView) loadMore() {
+	s := j.u.sess
+	if j.loading || j.done || j.closed {
+		return
+	}
+	if s == nil {
+		j.showStatus("Log on to read the journal")
+		return
+	}
+	j.loading = true
+	gen, q, match, cursor := j.gen, j.q, j.match, j.cursor
+	var got []line.JournalEntry
+	read, done := 0, false
+	j.u.b.run(func(ctx context.Context) error {
+		for range journalScan {
+			page := q
+			page.Limit, page.Before = journalPage, cursor
+			es, err := s.Journal(ctx, page)
+			if err != nil {
+				return err
+			}
+			read += len(es)
+			for _, e := range es {
+				if match(e) {
+					got = append(got, e)
+				}
+			}
+			if len(es) > 0 {
+				cursor = es[len(es)-1].ID
+			}
+			if done = len(es) < journalPage; done || len(got) > 0 {
+				break
+			}
+		}
+		return nil
+	}, func(err error) {
+		if gen != j.gen {
+			return
+		}
+		j.loading = false
+		j.fetched += read
+		if err != nil {
+			j.status.Importance = widget.DangerImportance
+			j.status.SetText("Reading the journal failed: " + err.Error())
+			return
+		}
+		j.rows = append(j.rows, got...)
+		j.cursor, j.done = cursor, done
+		j.table.Refresh()
+		j.showCount()
+	})
+}
+
+// readNew puts entries written since the newest one shown at the top.
+func (j *journalView) readNew() {
+	s := j.u.sess
+	if s == nil || j.loading || j.closed || len(j.rows) == 0 && !j.done {
+		return
+	}
+	var top uint64
+	if len(j.rows) > 0 {
+		top = j.rows[0].ID
+	}
+	gen, q, match := j.gen, j.q, j.match
+	q.Limit = journalPage
+	var got []line.JournalEntry
+	j.u.b.run(func(ctx context.Context) error {
+		es, err := s.Journal(ctx, q)
+		for _, e := range es {
+			if e.ID > top && match(e) {
+				got = append(got, e)
+			}
+		}
+		return err
+	}, func(err error) {
+		if gen != j.gen || err != nil || len(got) == 0 {
+			return
+		}
+		if len(j.rows) > 0 && got[len(got)-1].ID <= j.rows[0].ID {
+			return // read meanwhile
+		}
+		j.rows = append(got, j.rows...)
+		if j.selected >= 0 {
+			j.selected += len(got)
+			j.table.Select(widget.TableCellID{Row: j.selected})
+		}
+		j.table.Refresh()
+		j.showCount()
+		j.loadChart()
+	})
+}
+
+func (j *journalView) showStatus(s string) {
+	j.status.Importance = widget.MediumImportance
+	j.status.SetText(s)
+}
+
+func (j *journalView) showCount() {
+	switch {
+	case len(j.rows) == 0 && j.done:
+		j.showStatus("No call matches")
+	case j.done:
+		j.showStatus(fmt.Sprintf("%d calls", len(j.rows)))
+	default:
+		j.showStatus(fmt.Sprintf("%d calls shown; scroll for older ones", len(j.rows)))
+	}
+}
+
+func (j *journalView) updateCell(id widget.TableCellID, o fyne.CanvasObject) {
+	c := o.(*journalCell)
+	c.id = id
+	if id.Row >= len(j.rows) {
+		c.label.SetText("")
+		return
+	}
+	if id.Row >= len(j.rows)-journalAhead {
+		j.loadMore()
+	}
+	c.label.SetText(journalCellText(j.rows[id.Row], id.Col))
+}
+
+// journalCellText is what column col shows of an entry.
+func journalCellText(e line.JournalEntry, col int) string {
+	switch col {
+	case 0:
+		return e.Start.Local().Format("2006-01-02 15:04")
+	case 1:
+		return e.Line
+	case 2:
+		if e.Direction == line.Incoming {
+			return "Incoming"
+		}
+		return "Outgoing"
+	case 3:
+		return journalParty(e)
+	case 4:
+		if e.Answer.IsZero() {
+			return ""
+		}
+		return formatDuration(e.Duration)
+	case 5:
+		if e.Code != 0 {
+			return fmt.Sprintf("%s (%d)", outcomeText(e.Outcome), e.Code)
+		}
+		return outcomeText(e.Outcome)
+	case 6:
+		return strings.Join(strings.Fields(e.Memo), " ")
+	}
+	return ""
+}
+
+// journalParty is the far end: name and number, or what there is of them.
+func journalParty(e line.JournalEntry) string {
+	switch {
+	case e.RemoteName != "" && e.RemoteNumber != "":
+		return e.RemoteName + " " + e.RemoteNumber
+	case e.RemoteName != "":
+		return e.RemoteName
+	case e.RemoteNumber != "":
+		return e.RemoteNumber
+	case e.FeatureCode != "":
+		return e.FeatureCode
+	case e.Direction == line.Incoming:
+		return "Unknown caller"
+	}
+	return "Unknown number"
+}
+
+// selectedEntry is the entry of the selected row.
+func (j *journalView) selectedEntry() (line.JournalEntry, bool) {
+	if j.selected < 0 || j.selected >= len(j.rows) {
+		return line.JournalEntry{}, false
+	}
+	return j.rows[j.selected], true
+}
+
+func (j *journalView) updateButtons() {
+	e, ok := j.selectedEntry()
+	if ok && e.RemoteNumber != "" && j.u.sess != nil {
+		j.callBtn.Enable()
+	} else {
+		j.callBtn.Disable()
+	}
+	if ok && j.u.sess != nil {
+		j.memoBtn.Enable()
+	} else {
+		j.memoBtn.Disable()
+	}
+}
+
+// callBack dials the selected entry's far end on its line.
+func (j *journalView) callBack() {
+	e, ok := j.selectedEntry()
+	if !ok || e.RemoteNumber == "" {
+		return
+	}
+	j.u.dial(j.win, e.Line, e.RemoteNumber, nil)
+}
+
+// editMemo asks for the selected entry's memo and saves it.
+func (j *journalView) editMemo() {
+	e, ok := j.selectedEntry()
+	if !ok {
+		return
+	}
+	in := widget.NewMultiLineEntry()
+	in.SetText(e.Memo)
+	in.Wrapping = fyne.TextWrapWord
+	d := dialog.NewForm("Memo", "Save", "Cancel", []*widget.FormItem{widget.NewFormItem("Memo", in)}, func(ok bool) {
+		if ok {
+			j.saveMemo(e.ID, in.Text)
+		}
+	}, j.win)
+	d.Resize(fyne.NewSize(420, 240))
+	d.Show()
+}
+
+// saveMemo sets an entry's memo and shows it.
+func (j *journalView) saveMemo(id uint64, memo string) {
+	j.u.act(j.win, "Memo", func(ctx context.Context, s api.Session) error {
+		return s.SetMemo(ctx, id, memo)
+	}, func() {
+		for i := range j.rows {
+			if j.rows[i].ID == id {
+				j.rows[i].Memo = memo
+				j.table.RefreshItem(widget.TableCellID{Row: i, Col: len(journalColumns) - 1})
+			}
+		}
+	})
+}
+
+// export asks for a file and writes the filtered entries to it as CSV.
+func (j *journalView) export() {
+	dialog.ShowFileSave(func(w fyne.URIWriteCloser, err error) {
+		switch {
+		case err != nil:
+			j.u.showError(j.win, "Export", err)
+		case w != nil:
+			j.exportTo(w, nil)
+		}
+	}, j.win)
+}
+
+// exportTo writes the entries the filters select (all of them, not only those read) to w as
+// CSV and closes it; done, when not nil, runs afterwards with how many were written.
+func (j *journalView) exportTo(w io.WriteCloser, done func(n int, err error)) {
+	s := j.u.sess
+	q, match := j.q, j.match
+	n := 0
+	j.showStatus("Exporting…")
+	j.u.b.run(func(ctx context.Context) error {
+		var err error
+		n, err = exportJournal(ctx, s, q, match, w)
+		if cerr := w.Close(); err == nil && cerr != nil {
+			err = fmt.Errorf("export journal: %w", cerr)
+		}
+		return err
+	}, func(err error) {
+		if err != nil {
+			j.u.showError(j.win, "Export", err)
+		} else {
+			j.showStatus(fmt.Sprintf("Exported %d calls", n))
+		}
+		if done != nil {
+			done(n, err)
+		}
+	})
+}
+
+// exportJournal writes the entries q and match select, newest first, to w as CSV, reading a
+// page at a time, and returns how many it wrote.
+func exportJournal(ctx context.Context, s api.Session, q api.JournalQuery, match func(line.JournalEntry) bool, w io.Writer) (int, error) {
+	if s == nil {
+		return 0, fmt.Errorf("export journal: %w", api.ErrLoggedOff)
+	}
+	cw := store.NewJournalCSV(w)
+	n := 0
+	q.Limit, q.Before = exportPage, 0
+	for {
+		es, err := s.Journal(ctx, q)
+		if err != nil {
+			return n, fmt.Errorf("export journal: %w", err)
+		}
+		keep := es[:0:0]
+		for _, e := range es {
+			if match == nil || match(e) {
+				keep = append(keep, e)
+			}
+		}
+		if err := cw.Write(keep); err != nil {
+			return n, fmt.Errorf("export journal: %w", err)
+		}
+		n += len(keep)
+		if len(es) < q.Limit {
+			break
+		}
+		q.Before = es[len(es)-1].ID
+	}
+	if err := cw.Flush(); err != nil {
+		return n, fmt.Errorf("export journal: %w", err)
+	}
+	return n, nil
+}
+
+// journalCell is a table cell: a label that selects its row on a click and calls back on a
+// double click.
+type journalCell struct {
+	widget.BaseWidget
+	j     *journalView
+	label *widget.Label
+	id    widget.TableCellID
+}
+
+func newJournalCell(j *journalView) *journalCell {
+	c := &journalCell{j: j, label: widget.NewLabel("")}
+	c.label.Truncation = fyne.TextTruncateEllipsis
+	c.ExtendBaseWidget(c)
+	return c
+}
+
+func (c *journalCell) CreateRenderer() fyne.WidgetRenderer {
+	return widget.NewSimpleRenderer(c.label)
+}
+
+// Tapped selects the cell's row.
+func (c *journalCell) Tapped(*fyne.PointEvent) {
+	c.j.table.Select(c.id)
+}
+
+// DoubleTapped selects the cell's row and calls the entry's far end back.
+func (c *journalCell) DoubleTapped(*fyne.PointEvent) {
+	c.j.table.Select(c.id)
+	c.j.callBack()
+}
