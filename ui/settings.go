@@ -28,6 +28,7 @@ type settingsEditor struct {
 	// msgs are the message labels of the fields shown now.
 	msgs    []fieldMsg
 	summary *widget.Label
+	sumBox  *container.Scroll // holds summary, hidden while it is empty
 	save    *widget.Button
 	tabs    *container.AppTabs
 	saving  bool
@@ -94,7 +95,9 @@ func newSettingsEditor(u *UI, cfg line.Config) *settingsEditor {
 	// Other tabs show names that may have changed: build the selected one afresh.
 	s.tabs.OnSelected = func(*container.TabItem) { s.rebuild() }
 	buttons := container.NewHBox(layout.NewSpacer(), cancel, s.save)
-	s.win.SetContent(container.NewBorder(nil, container.NewVBox(s.summary, buttons), nil, nil, s.tabs))
+	s.sumBox = container.NewVScroll(s.summary)
+	s.sumBox.SetMinSize(fyne.NewSize(0, 72))
+	s.win.SetContent(container.NewBorder(nil, container.NewVBox(s.sumBox, buttons), nil, nil, s.tabs))
 	s.win.Resize(fyne.NewSize(640, 720))
 	s.rebuild()
 	return s
@@ -160,8 +163,13 @@ func (s *settingsEditor) showSummary(saveErr error) {
 	}
 	if s.summary.Text == "" {
 		s.summary.Hide()
+		s.sumBox.Hide()
 	} else {
 		s.summary.Show()
+		s.sumBox.Show()
+	}
+	if c := s.win.Content(); c != nil {
+		c.Refresh() // the summary's height changed: lay the window out again
 	}
 }
 
