@@ -65,13 +65,15 @@ type journalView struct {
 	q     api.JournalQuery
 	match func(line.JournalEntry) bool
 
-	rows     []line.JournalEntry // the entries read that match, newest first
-	cursor   uint64              // the ID of the oldest entry read (0: none read yet)
-	done     bool                // no older entry is left to read
-	loading  bool
-	gen      int // counts filter changes: answers to older queries are dropped
-	fetched  int // entries read from the session, for tests and the benchmark
-	selected int // the selected row, -1 for none
+	rows    []line.JournalEntry // the entries read that match, newest first
+	cursor  uint64              // the ID of the oldest entry read (0: none read yet)
+	done    bool                // no older entry is left to read
+	loading bool
+	gen     int // counts filter changes: answers to older queries are dropped
+	fetched int // entries the table read from the session, for tests and the benchmark
+	// chartFetched counts the entries the chart read.
+	chartFetched int
+	selected     int // the selected row, -1 for none
 
 	stopPoll func()
 	closed   bool

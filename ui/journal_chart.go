@@ -63,7 +63,7 @@ func (j *journalView) loadChart() {
 	}
 	gen, q, match := j.gen, j.q, j.match
 	var days []dayCount
-	capped := false
+	capped, read := false, 0
 	j.u.b.run(func(ctx context.Context) error {
 		last := q.To.Add(-time.Nanosecond)
 		if q.To.IsZero() {
@@ -88,6 +88,7 @@ func (j *journalView) loadChart() {
 			if err != nil {
 				return err
 			}
+			read += len(es)
 			for _, e := range es {
 				if match(e) {
 					all = append(all, e)
@@ -102,6 +103,7 @@ func (j *journalView) loadChart() {
 		days = countDays(all, last)
 		return nil
 	}, func(err error) {
+		j.chartFetched += read
 		if gen != j.gen {
 			return
 		}
