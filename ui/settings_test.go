@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -384,5 +385,28 @@ func TestSettingsLocationTesterAndRename(t *testing.T) {
 	h.saved(s)
 	if g := h.serverConfig().Groups[0]; g.Location != "HQ" {
 		t.Errorf("group location after rename %q", g.Location)
+	}
+}
+
+// TestSettingsSaveRefused: when the line server refuses the set-up, the window stays open with
+// the edits and says why, naming the field beside it.
+func TestSettingsSaveRefused(t *testing.T) {
+	h, s := openEditor(t)
+	refusal := fmt.Errorf("save settings: %w", &line.FieldError{Kind: line.KindGroup, Name: "Sales", Index: 0,
+		Key: "pickup_code", Field: "pickup code", Value: "*8<NUMBER>", Rule: "is taken by the PBX"})
+	h.phone.Fail("SaveConfig", refusal)
+	s.g.pickup.SetText("*8<NUMBER>")
+	h.saved(s)
+	if !strings.Contains(s.summary.Text, "Not saved") || !strings.Contains(s.summary.Text, "is taken by the PBX") {
+		t.Errorf("summary after a refused save: %q", s.summary.Text)
+	}
+	if !strings.Contains(s.g.pickupMsg.Text, "is taken by the PBX") {
+		t.Errorf("the pickup field's message is %q", s.g.pickupMsg.Text)
+	}
+	if !slices.Contains(h.u.app.Driver().AllWindows(), s.win) || s.g.pickup.Text != "*8<NUMBER>" {
+		t.Error("the window closed or lost the edit after a refused save")
+	}
+	if got := h.serverConfig().Groups[0].PickupCode; got != "*59<NUMBER>" {
+		t.Errorf("the server's pickup code is %q", got)
 	}
 }
