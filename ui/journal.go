@@ -29,6 +29,8 @@ const (
 	journalScan = 20
 	// journalPoll is how often an open journal window looks for new entries.
 	journalPoll = 2 * time.Second
+	// typingPause is how long the text filter waits for the next key before it searches.
+	typingPause = 300 * time.Millisecond
 	// exportPage is how many entries the CSV export reads at a time.
 	exportPage = 1000
 )
@@ -97,6 +99,14 @@ func newJournalView(u *UI) *journalView {
 	j.text = widget.NewEntry()
 	j.text.SetPlaceHolder("Name, number or memo")
 	j.text.OnSubmitted = func(string) { j.applyFilters() }
+	j.text.OnChanged = func(typed string) {
+		// Filter as the user types, once the typing pauses.
+		u.b.after(typingPause, func() {
+			if j.text.Text == typed && !j.closed {
+				j.applyFilters()
+			}
+		})
+	}
 	lines := []string{"All lines"}
 	for _, l := range u.lines {
 		lines = append(lines, l.Name)
@@ -327,6 +337,11 @@ func (j *journalView) loadMore() {
 		j.cursor, j.done = cursor, done
 		j.table.Refresh()
 		j.showCount()
+		if len(j.rows) == 0 && !j.done {
+			// No row to scroll to yet: a text filter that matches nothing so far reads on.
+			j.showStatus(fmt.Sprintf("Searching… %d calls read", j.fetched))
+			j.loadMore()
+		}
 	})
 }
 

@@ -385,3 +385,43 @@ func TestJournalChartCountsAnsweredAndMissedPerDay(t *testing.T) {
 		t.Errorf("a day without calls has a bar %v high", h)
 	}
 }
+
+func TestJournalTextFilterSearchesAsTheUserTypesAndReadsOnPastPagesWithoutMatch(t *testing.T) {
+	entries := manyEntries(3 * journalPage)
+	entries[0].RemoteName = "Olga Oldest" // only the oldest call matches, three pages down
+	h, p, j := openJournalOn(t, entries)
+	h.settle()
+	before := len(p.journalQueries())
+	test.Type(j.text, "olga")
+	h.until("the typed text finds the oldest call", func() bool { return len(j.rows) == 1 && j.done })
+	if j.rows[0].RemoteName != "Olga Oldest" {
+		t.Errorf("the text filter shows %+v", j.rows[0])
+	}
+	pages := 0
+	for _, q := range p.journalQueries()[before:] {
+		if q.Limit == journalPage {
+			pages++
+		}
+	}
+	if pages < 3 {
+		t.Errorf("the search read %d pages, want the three it takes to reach the oldest call", pages)
+	}
+}
+
+func TestJournalWindowClosedStopsReadingAndOpensAnew(t *testing.T) {
+	h, p, j := openJournalOn(t, typicalEntries())
+	h.settle()
+	j.win.Close()
+	n := len(p.journalQueries())
+	time.Sleep(2*journalPoll + 100*time.Millisecond)
+	h.settle()
+	if got := len(p.journalQueries()); got != n {
+		t.Errorf("a closed journal window read the journal %d more times", got-n)
+	}
+	test.Tap(button(t, h.u.main.Content(), "Journal"))
+	if h.u.mv.journal == j {
+		t.Fatal("the Journal button brought back the closed window")
+	}
+	j2 := h.u.mv.journal
+	h.until("the new window shows the calls", func() bool { return len(j2.rows) == 4 })
+}
