@@ -109,14 +109,18 @@ func (s *settingsEditor) buildGroup() {
 	g.notLoggedOn = s.pick(opts, sel, func(i int) { grp().NotLoggedOn = notLoggedOnChoices[i] })
 	opts, sel = responseOptions(clientRejectChoices, grp().ClientReject)
 	g.clientReject = s.pick(opts, sel, func(i int) { grp().ClientReject = clientRejectChoices[i] })
-	g.hideDecline = widget.NewCheck("Hide the Decline button", nil)
+	ringNote := widget.NewLabel("Ringing (180) keeps the call ringing at the server until the caller hangs up or it is deflected or picked up.")
+	ringNote.Wrapping = fyne.TextWrapWord
+	ringNote.TextStyle = fyne.TextStyle{Italic: true}
+	g.hideDecline = widget.NewCheck("Hide Decline button in client", nil)
 	g.hideDecline.SetChecked(grp().HideDecline)
 	g.hideDecline.OnChanged = func(b bool) { grp().HideDecline = b; s.changed() }
-	g.box.Add(widget.NewCard("Decline settings", "", container.NewVBox(
+	g.box.Add(widget.NewCard("Settings for declining calls", "", container.NewVBox(
 		form(
 			widget.NewLabel("Client not logged on or on Call Protection"), container.NewVBox(g.notLoggedOn, msg("not_logged_on")),
 			widget.NewLabel("Reject calls by clients"), container.NewVBox(g.clientReject, msg("client_reject")),
 		),
+		ringNote,
 		g.hideDecline,
 	)))
 
@@ -126,7 +130,8 @@ func (s *settingsEditor) buildGroup() {
 	g.autoNumbers = widget.NewCheck("Set phone numbers automatically", nil)
 	g.autoNumbers.SetChecked(grp().AutoNumbers)
 	g.autoNumbers.OnChanged = func(b bool) { grp().AutoNumbers = b; s.changed() }
-	g.box.Add(widget.NewCard("Journal and numbers", "", container.NewVBox(g.journalAll, g.autoNumbers)))
+	g.box.Add(widget.NewCard("Journal", "", g.journalAll))
+	g.box.Add(widget.NewCard("Line phone numbers and names", "", g.autoNumbers))
 
 	lopts, lat := s.locationOptions(grp().Location)
 	g.location = s.pick(lopts, lat, func(i int) {
@@ -138,13 +143,16 @@ func (s *settingsEditor) buildGroup() {
 	g.perLine = widget.NewCheck("Permit a location per line", nil)
 	g.perLine.SetChecked(grp().PerLineLocation)
 	g.perLine.OnChanged = func(b bool) { grp().PerLineLocation = b; s.changed() }
-	g.box.Add(widget.NewCard("Location", "", container.NewVBox(
+	g.box.Add(widget.NewCard("Location settings", "", container.NewVBox(
 		form(widget.NewLabel("Group location"), container.NewVBox(g.location, msg("location"))),
 		g.perLine,
 	)))
 
 	g.functions = map[line.Function]*widget.Check{}
-	fbox := container.NewVBox()
+	fnote := widget.NewLabel("A deactivated function is never offered; an active one whenever the state of the line or call permits it.")
+	fnote.Wrapping = fyne.TextWrapWord
+	fnote.TextStyle = fyne.TextStyle{Italic: true}
+	fbox := container.NewVBox(fnote)
 	for _, f := range line.Functions() {
 		c := widget.NewCheck(f.String()+": "+f.Description(), nil)
 		c.SetChecked(!slices.Contains(grp().DisabledFunctions, f))
@@ -161,7 +169,7 @@ func (s *settingsEditor) buildGroup() {
 		fbox.Add(c)
 	}
 	fbox.Add(msg("disabled_functions"))
-	g.box.Add(widget.NewCard("Functions", "Offered on the group's lines", fbox))
+	g.box.Add(widget.NewCard("Functions", "", fbox))
 
 	g.codes = container.NewVBox()
 
@@ -173,9 +181,9 @@ func (s *settingsEditor) buildGroup() {
 	g.pickup = s.entryField(widget.NewEntry(), func() string { return grp().PickupCode }, func(v string) { grp().PickupCode = v })
 	g.pickup.SetPlaceHolder("e.g. *59<NUMBER>")
 	g.pickupMsg = msg("pickup_code")
-	g.box.Add(widget.NewCard("Feature codes", "Offered in the line menu, in this order", container.NewVBox(
+	g.box.Add(widget.NewCard("Feature codes", "Offered in the line menu while the line has no call, in this order", container.NewVBox(
 		g.codes, container.NewHBox(g.addCode),
-		form(widget.NewLabel("Pickup code"), container.NewVBox(g.pickup, g.pickupMsg)),
+		form(widget.NewLabel("Pickup feature code"), container.NewVBox(g.pickup, g.pickupMsg)),
 	)))
 	s.buildCodes()
 	g.box.Refresh()
