@@ -26,6 +26,8 @@ type settingsLine struct {
 	authUser  *widget.Entry
 	password  *widget.Entry
 	transport *widget.Select
+	display   *widget.Entry
+	domain    *widget.Entry
 	number    *widget.Entry
 	location  *widget.Select // nil unless the group permits a location per line
 	journal   *widget.Check
@@ -110,6 +112,10 @@ func (s *settingsEditor) buildLine() {
 	f.authUser = s.entryField(widget.NewEntry(), func() string { return acc().AuthUser }, func(v string) { acc().AuthUser = v })
 	f.authUser.SetPlaceHolder("same as user when empty")
 	f.password = s.entryField(widget.NewPasswordEntry(), func() string { return acc().Password }, func(v string) { acc().Password = v })
+	f.display = s.entryField(widget.NewEntry(), func() string { return acc().DisplayName }, func(v string) { acc().DisplayName = v })
+	f.display.SetPlaceHolder("optional, the name callers see")
+	f.domain = s.entryField(widget.NewEntry(), func() string { return acc().Domain }, func(v string) { acc().Domain = v })
+	f.domain.SetPlaceHolder("optional, when it differs from the registrar's host")
 	topts := make([]string, len(transports))
 	tat := 0
 	for i, t := range transports {
@@ -126,6 +132,8 @@ func (s *settingsEditor) buildLine() {
 		widget.NewLabel("Authentication user"), container.NewVBox(f.authUser, msg("account.auth_user")),
 		widget.NewLabel("Password"), container.NewVBox(f.password, msg("account.password")),
 		widget.NewLabel("Transport"), container.NewVBox(f.transport, msg("account.transport")),
+		widget.NewLabel("Display name"), container.NewVBox(f.display, msg("account.display_name")),
+		widget.NewLabel("Domain"), container.NewVBox(f.domain, msg("account.domain")),
 	)))
 
 	f.number = s.entryField(widget.NewEntry(), func() string { return ln().Number }, func(v string) { ln().Number = v })

@@ -315,11 +315,18 @@ func TestSettingsLineDetails(t *testing.T) {
 		t.Error("after moving Alice to Desk the form still follows Sales")
 	}
 	test.Tap(f.enabled)
+	test.Type(f.display, "Alice Example")
+	test.Type(f.domain, "bad domain")
+	if !strings.Contains(f.msgOf["account.domain"].Text, "domain") {
+		t.Errorf("a domain with a space gives the message %q", f.msgOf["account.domain"].Text)
+	}
+	f.domain.SetText("example.com")
 	h.saved(s)
 	cfg := h.serverConfig()
 	a, _ := cfg.Line("Alice")
 	b, _ := cfg.Line("Ben")
-	if a.Group != "Desk" || a.Enabled() || b.Location != "Munich" || !b.Journal {
+	if a.Group != "Desk" || a.Enabled() || b.Location != "Munich" || !b.Journal ||
+		a.Account.DisplayName != "Alice Example" || a.Account.Domain != "example.com" {
 		t.Errorf("saved Alice %+v, Ben %+v", a, b)
 	}
 	h.until("Alice shows as not in use", func() bool {
