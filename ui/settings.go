@@ -48,9 +48,19 @@ type fieldMsg struct {
 	codes  bool // in the feature code table, which is laid out anew on its own
 }
 
+// settingsTitle is the settings window's title, by which a second Settings… finds it open.
+const settingsTitle = "Lineup settings"
+
 // openSettings reads the set-up and opens the settings window on it; then, when not nil, is
-// called with the editor once it shows.
+// called with the editor once it shows. While the window is open, it is brought to the front
+// instead, so that no two copies are edited at once.
 func (u *UI) openSettings(then func(*settingsEditor)) {
+	for _, w := range u.app.Driver().AllWindows() {
+		if w.Title() == settingsTitle {
+			w.RequestFocus()
+			return
+		}
+	}
 	sess := u.sess
 	if sess == nil {
 		u.showError(u.main, "Settings", errors.New("log on to change the settings"))
@@ -76,7 +86,7 @@ func (u *UI) openSettings(then func(*settingsEditor)) {
 
 func newSettingsEditor(u *UI, cfg line.Config) *settingsEditor {
 	s := &settingsEditor{u: u, cfg: cfg.Clone()}
-	s.win = u.app.NewWindow("Lineup settings")
+	s.win = u.app.NewWindow(settingsTitle)
 	s.summary = widget.NewLabel("")
 	s.summary.Wrapping = fyne.TextWrapWord
 	s.summary.Importance = widget.DangerImportance
