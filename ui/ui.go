@@ -246,6 +246,9 @@ func (u *UI) apply(s api.Session, ev api.Event) {
 		if ev.Entry != nil {
 			u.journaled(*ev.Entry)
 		}
+		if j := u.mv.journal; j != nil && !j.closed {
+			j.readNew() // the open journal window shows the new call at once
+		}
 	case api.EventResync:
 		u.reload(s)
 	}
