@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -265,6 +266,24 @@ func (s *settingsEditor) pick(options []string, selected int, set func(int)) *wi
 }
 
 // itemPicker chooses the item of a list a tab edits, labelled by position and name.
+// listTab is a settings tab for a list of items (groups, lines, locations): the form of the item
+// at *at, scrolling, above "Add what" (appending newItem() and showing it) and "Remove what".
+func listTab[T any](s *settingsEditor, items *[]T, at *int, box *fyne.Container, what string, newItem func() T) fyne.CanvasObject {
+	add := widget.NewButtonWithIcon("Add "+what, theme.ContentAddIcon(), func() {
+		*items = append(*items, newItem())
+		*at = len(*items) - 1
+		s.rebuild()
+	})
+	remove := widget.NewButtonWithIcon("Remove "+what, theme.DeleteIcon(), func() {
+		if *at < len(*items) {
+			*items = slices.Delete(*items, *at, *at+1)
+			*at = max(0, *at-1)
+			s.rebuild()
+		}
+	})
+	return container.NewBorder(nil, container.NewHBox(add, remove), nil, nil, container.NewVScroll(box))
+}
+
 func itemPicker(names []string, selected int, choose func(int)) *widget.Select {
 	opts := make([]string, len(names))
 	for i, n := range names {

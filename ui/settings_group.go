@@ -59,22 +59,10 @@ func responseOptions(rs []line.Response, cur line.Response) ([]string, int) {
 }
 
 func (s *settingsEditor) groupTab() fyne.CanvasObject {
-	add := widget.NewButtonWithIcon("Add group", theme.ContentAddIcon(), func() {
-		s.cfg.Groups = append(s.cfg.Groups, line.Group{
-			Name:        fmt.Sprintf("Group %d", len(s.cfg.Groups)+1),
-			NotLoggedOn: line.ResponseBusyHere, ClientReject: line.ResponseClientChoice,
-		})
-		s.g.at = len(s.cfg.Groups) - 1
-		s.rebuild()
+	return listTab(s, &s.cfg.Groups, &s.g.at, s.g.box, "group", func() line.Group {
+		return line.Group{Name: fmt.Sprintf("Group %d", len(s.cfg.Groups)+1),
+			NotLoggedOn: line.ResponseBusyHere, ClientReject: line.ResponseClientChoice}
 	})
-	remove := widget.NewButtonWithIcon("Remove group", theme.DeleteIcon(), func() {
-		if s.g.at < len(s.cfg.Groups) {
-			s.cfg.Groups = slices.Delete(s.cfg.Groups, s.g.at, s.g.at+1)
-			s.g.at = max(0, s.g.at-1)
-			s.rebuild()
-		}
-	})
-	return container.NewBorder(nil, container.NewHBox(add, remove), nil, nil, container.NewVScroll(s.g.box))
 }
 
 // buildGroup lays out the form of the group edited.

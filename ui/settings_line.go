@@ -2,11 +2,9 @@ package ui
 
 import (
 	"fmt"
-	"slices"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/lineupphone/lineup/line"
@@ -39,26 +37,16 @@ type settingsLine struct {
 var transports = []line.Transport{line.TransportUDP, line.TransportTCP, line.TransportTLS}
 
 func (s *settingsEditor) lineTab() fyne.CanvasObject {
-	add := widget.NewButtonWithIcon("Add line", theme.ContentAddIcon(), func() {
+	return listTab(s, &s.cfg.Lines, &s.l.at, s.l.box, "line", func() line.Line {
 		l := line.Line{Name: fmt.Sprintf("Line %d", len(s.cfg.Lines)+1)}
 		if len(s.cfg.Groups) > 0 {
 			l.Group = s.cfg.Groups[0].Name
 		}
 		if s.l.at < len(s.cfg.Lines) {
-			l.Group = s.cfg.Lines[s.l.at].Group
+			l.Group = s.cfg.Lines[s.l.at].Group // beside the line shown
 		}
-		s.cfg.Lines = append(s.cfg.Lines, l)
-		s.l.at = len(s.cfg.Lines) - 1
-		s.rebuild()
+		return l
 	})
-	remove := widget.NewButtonWithIcon("Remove line", theme.DeleteIcon(), func() {
-		if s.l.at < len(s.cfg.Lines) {
-			s.cfg.Lines = slices.Delete(s.cfg.Lines, s.l.at, s.l.at+1)
-			s.l.at = max(0, s.l.at-1)
-			s.rebuild()
-		}
-	})
-	return container.NewBorder(nil, container.NewHBox(add, remove), nil, nil, container.NewVScroll(s.l.box))
 }
 
 // buildLine lays out the form of the line edited.

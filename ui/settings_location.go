@@ -2,12 +2,10 @@ package ui
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/lineupphone/lineup/line"
@@ -26,22 +24,9 @@ type settingsLocation struct {
 }
 
 func (s *settingsEditor) locationTab() fyne.CanvasObject {
-	add := widget.NewButtonWithIcon("Add location", theme.ContentAddIcon(), func() {
-		s.cfg.Locations = append(s.cfg.Locations, line.Location{
-			Name:        fmt.Sprintf("Location %d", len(s.cfg.Locations)+1),
-			InternalMin: 2, InternalMax: 4,
-		})
-		s.o.at = len(s.cfg.Locations) - 1
-		s.rebuild()
+	return listTab(s, &s.cfg.Locations, &s.o.at, s.o.box, "location", func() line.Location {
+		return line.Location{Name: fmt.Sprintf("Location %d", len(s.cfg.Locations)+1), InternalMin: 2, InternalMax: 4}
 	})
-	remove := widget.NewButtonWithIcon("Remove location", theme.DeleteIcon(), func() {
-		if s.o.at < len(s.cfg.Locations) {
-			s.cfg.Locations = slices.Delete(s.cfg.Locations, s.o.at, s.o.at+1)
-			s.o.at = max(0, s.o.at-1)
-			s.rebuild()
-		}
-	})
-	return container.NewBorder(nil, container.NewHBox(add, remove), nil, nil, container.NewVScroll(s.o.box))
 }
 
 // buildLocation lays out the form of the location edited and its rule tester.
