@@ -26,10 +26,6 @@ import (
 
 	"fyne.io/fyne/v2/app"
 
-	"github.com/lineupphone/lineup/engine"
-	"github.com/lineupphone/lineup/line"
-	"github.com/lineupphone/lineup/sip"
-	"github.com/lineupphone/lineup/store"
 	"github.com/lineupphone/lineup/ui"
 )
 
@@ -103,41 +99,16 @@ const guiGCPercent = 50
 func runGUIWith(ctx context.Context, g *globalFlags, o guiOptions, stderr io.Writer) (err error) {
 	// The desktop app only: serve and the other commands keep the runtime's defaults.
 	debug.SetGCPercent(guiGCPercent)
-	log, err := g.logger(stderr)
-	if err != nil {
-		return err
-	}
-	dir, err := g.dataDir()
-	if err != nil {
-		return err
-	}
-	st, err := store.Open(dir)
+	ls, err := openLineServer(g, stderr, o.listen, o.port, o.audio)
 	if err != nil {
 		return err
 	}
 	defer func() {
-		if cerr := st.Close(); cerr != nil && err == nil {
+		if cerr := ls.close(); cerr != nil && err == nil {
 			err = cerr
 		}
 	}()
-	cfg, err := st.Config()
-	if err != nil {
-		return err
-	}
-	audioOpts, closeAudio, err := serveAudio(o.audio, st, log)
-	if err != nil {
-		return err
-	}
-	defer closeAudio()
-	opts := append([]engine.Option{
-		engine.WithLogger(log),
-		engine.WithStore(st),
-		engine.WithEndpoint(sip.EndpointConfig{ListenIP: o.listen, UDPPort: o.port, TCPPort: o.port}),
-	}, audioOpts...)
-	srv, err := engine.New(cfg, opts...)
-	if err != nil {
-		return err
-	}
+	log, srv, dir := ls.log, ls.srv, ls.dir
 
 	if o.api != "" {
 		stopAPI, err := startAPI(dir, o.api, srv, log)
@@ -152,8 +123,6 @@ func runGUIWith(ctx context.Context, g *globalFlags, o guiOptions, stderr io.Wri
 	defer cancel()
 	runErr := make(chan error, 1)
 	go func() { runErr <- srv.Run(ctx) }()
-	log.Info("line server started", "data", st.Path(), "lines", len(cfg.Lines),
-		"udp", srv.SIPAddr(line.TransportUDP), "tcp", srv.SIPAddr(line.TransportTCP))
 
 	a := app.NewWithID("com.github.lineupphone.lineup")
 	u, err := ui.Create(ctx, a, srv, ui.Options{Client: "desktop", Logger: log, Idle: releaseMemory(log)})

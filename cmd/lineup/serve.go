@@ -7,10 +7,6 @@ import (
 	"io"
 
 	"github.com/lineupphone/lineup/api"
-	"github.com/lineupphone/lineup/engine"
-	"github.com/lineupphone/lineup/line"
-	"github.com/lineupphone/lineup/sip"
-	"github.com/lineupphone/lineup/store"
 )
 
 // cmdServe runs the headless line server until SIGINT or SIGTERM, then de-registers the lines.
@@ -37,54 +33,24 @@ func cmdServe(ctx context.Context, g *globalFlags, args []string, stderr io.Writ
 			return err
 		}
 	}
-	log, err := g.logger(stderr)
+	ls, err := openLineServer(g, stderr, *listen, *port, *audioMode)
 	if err != nil {
 		return err
 	}
-	dir, err := g.dataDir()
-	if err != nil {
-		return err
-	}
-	st, err := store.Open(dir)
-	if err != nil {
-		return err
-	}
-	cfg, err := st.Config()
-	if err != nil {
-		st.Close()
-		return err
-	}
-	audioOpts, closeAudio, err := serveAudio(*audioMode, st, log)
-	if err != nil {
-		st.Close()
-		return err
-	}
-	defer closeAudio()
-	opts := append([]engine.Option{
-		engine.WithLogger(log),
-		engine.WithStore(st),
-		engine.WithEndpoint(sip.EndpointConfig{ListenIP: *listen, UDPPort: *port, TCPPort: *port}),
-	}, audioOpts...)
-	srv, err := engine.New(cfg, opts...)
-	if err != nil {
-		st.Close()
-		return err
-	}
-	log.Info("line server started", "data", st.Path(), "lines", len(cfg.Lines),
-		"udp", srv.SIPAddr(line.TransportUDP), "tcp", srv.SIPAddr(line.TransportTCP))
+	log, srv := ls.log, ls.srv
 	stopAPI := func() {}
 	if *apiAddr != "" {
 		var phone api.Phone = srv
-		if stopAPI, err = startAPI(dir, *apiAddr, phone, log); err != nil {
+		if stopAPI, err = startAPI(ls.dir, *apiAddr, phone, log); err != nil {
 			srv.Close()
-			st.Close()
+			ls.close()
 			return err
 		}
 	}
 	runErr := srv.Run(ctx)
 	stopAPI()
 	log.Info("line server stopped")
-	if err := st.Close(); err != nil && runErr == nil {
+	if err := ls.close(); err != nil && runErr == nil {
 		runErr = err
 	}
 	return runErr
