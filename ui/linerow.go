@@ -241,6 +241,9 @@ func (l *lamp) set(ln api.Line) {
 	if d := regDetail(ln); d != "" {
 		l.text += ": " + d
 	}
+	if ln.NowRule != "" && ln.Registration == line.RegRegistered {
+		l.text += ". " + ln.NowRule // what a call arriving now would get
+	}
 	l.Refresh()
 }
 

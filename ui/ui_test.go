@@ -36,6 +36,14 @@ func TestMainWindowShowsLinesByGroup(t *testing.T) {
 		t.Errorf("status control shows %q", h.u.mv.status.Selected)
 	}
 
+	// A registered line's lamp says what a call arriving now would get.
+	al, _ := h.phone.Line("Alice")
+	al.NowRule = "No client logged on: callers hear busy (486)."
+	h.phone.Publish(api.Event{Type: api.EventLine, Line: &al})
+	h.until("Alice's lamp tells what happens now", func() bool {
+		return strings.Contains(h.u.mv.rows["Alice"].lamp.Text(), "callers hear busy (486)")
+	})
+
 	// A failed registration: red lamp, and the reason beside the line and on the lamp.
 	l, _ := h.phone.Line("Carol")
 	l.Registration, l.RegCode, l.RegReason = line.RegFailed, 403, "Forbidden: check the password"
