@@ -156,20 +156,8 @@ func runBaresip(ctx context.Context, o options) (res baresipResult, err error) {
 		}
 	}
 	res.peakRSS = benchkit.PeakRSS(c.Pid())
-	settle := time.After(o.settle)
-settleLoop:
-	for {
-		select {
-		case l, ok := <-lines:
-			if !ok {
-				break settleLoop
-			}
-			handle(l)
-		case <-settle:
-			break settleLoop
-		case <-ctx.Done():
-			return res, ctx.Err()
-		}
+	if err := settle(ctx, lines, handle, o.settle); err != nil {
+		return res, err
 	}
 	res.peakRSS = max(res.peakRSS, benchkit.PeakRSS(c.Pid()))
 	res.failures = len(failed)

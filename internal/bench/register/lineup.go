@@ -187,20 +187,8 @@ func runLineup(ctx context.Context, o options) (res lineupResult, err error) {
 	}
 
 	// Let the server settle, still reading its log, then take the peak again just before SIGTERM.
-	settle := time.After(o.settle)
-settleLoop:
-	for {
-		select {
-		case l, ok := <-lines:
-			if !ok {
-				break settleLoop
-			}
-			handle(l)
-		case <-settle:
-			break settleLoop
-		case <-ctx.Done():
-			return res, ctx.Err()
-		}
+	if err := settle(ctx, lines, handle, o.settle); err != nil {
+		return res, err
 	}
 	res.peakRSS = max(res.peakRSS, benchkit.PeakRSS(c.Pid()))
 	res.failedOnce = len(failed)

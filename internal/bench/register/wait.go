@@ -31,3 +31,23 @@ func waitFor(ctx context.Context, c *benchkit.Child, lines <-chan benchkit.Line,
 	}
 	return nil, nil
 }
+
+// settle feeds the child's output lines to handle for d (or until the output ends), so that a
+// peak taken afterwards sees the process at rest. Only ctx ending gives an error.
+func settle(ctx context.Context, lines <-chan benchkit.Line, handle func(benchkit.Line), d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	for {
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				return nil
+			}
+			handle(l)
+		case <-t.C:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
