@@ -13,46 +13,9 @@ import (
 )
 
 // callWatcher collects call updates so a test can wait for one.
-type callWatcher struct {
-	mu   sync.Mutex
-	all  []line.Call
-	kick chan struct{}
-}
+type callWatcher = updates[line.Call]
 
-func newCallWatcher() *callWatcher { return &callWatcher{kick: make(chan struct{}, 1)} }
-
-func (w *callWatcher) add(c line.Call) {
-	w.mu.Lock()
-	w.all = append(w.all, c)
-	w.mu.Unlock()
-	select {
-	case w.kick <- struct{}{}:
-	default:
-	}
-}
-
-// wait returns the first update (oldest first, including past ones) that satisfies ok.
-func (w *callWatcher) wait(t *testing.T, what string, within time.Duration, ok func(line.Call) bool) line.Call {
-	t.Helper()
-	deadline := time.After(within)
-	for {
-		w.mu.Lock()
-		for _, c := range w.all {
-			if ok(c) {
-				w.mu.Unlock()
-				return c
-			}
-		}
-		seen := append([]line.Call(nil), w.all...)
-		w.mu.Unlock()
-		select {
-		case <-w.kick:
-		case <-time.After(50 * time.Millisecond):
-		case <-deadline:
-			t.Fatalf("no call update %q within %v; updates: %+v", what, within, seen)
-		}
-	}
-}
+func newCallWatcher() *callWatcher { return newUpdates[line.Call]() }
 
 // party is one Lineup line server with one line, registered at the test PBX.
 type party struct {
