@@ -4,18 +4,17 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
-	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"slices"
-	"strconv"
 	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/lineupphone/lineup/internal/journalcsv"
 	"github.com/lineupphone/lineup/line"
 )
 
@@ -635,19 +634,13 @@ func reverseWalk(c *bolt.Cursor, prefix []byte, ceiling uint64, fn func(k, v []b
 	return nil
 }
 
-// journalCSVHeader names the columns ExportCSV writes.
-var journalCSVHeader = []string{
-	"id", "line", "group", "direction", "local_number", "remote_number", "remote_name",
-	"start", "answer", "end", "duration_seconds", "outcome", "code", "feature_code", "client", "memo",
-}
-
-// ExportCSV writes the entries q selects, newest first, as CSV: see WriteJournalCSV for the
+// ExportCSV writes the entries q selects, newest first, as CSV: see package journalcsv for the
 // columns. It reads the journal a page at a time.
 func (j *Journal) ExportCSV(w io.Writer, q JournalQuery) error {
 	if err := q.check(); err != nil {
 		return fmt.Errorf("export journal: %w", err)
 	}
-	cw := NewJournalCSV(w)
+	cw := journalcsv.New(w)
 	left := q.Limit
 	for {
 		page := q
@@ -674,88 +667,4 @@ func (j *Journal) ExportCSV(w io.Writer, q JournalQuery) error {
 		return fmt.Errorf("export journal: %w", err)
 	}
 	return nil
-}
-
-// JournalCSV writes journal entries as CSV (RFC 4180, encoding/csv) with a header row: id, line,
-// group, direction, local_number, remote_number, remote_name, start, answer, end (RFC 3339 in
-// the local time zone, answer empty when the call was not answered), duration_seconds (to the
-// millisecond), outcome (its name), code (empty for 0), feature_code, client, memo. A text cell
-// that a spreadsheet would run as a formula (it starts with = @ tab or CR, or with + or - not
-// followed by digits only) is written with a leading apostrophe. ExportCSV and the journal
-// command (reading through the API) write the same CSV with it.
-type JournalCSV struct {
-	cw     *csv.Writer
-	header bool
-}
-
-// NewJournalCSV returns a JournalCSV writing to w.
-func NewJournalCSV(w io.Writer) *JournalCSV { return &JournalCSV{cw: csv.NewWriter(w)} }
-
-// Write writes entries as rows, after the header row on the first call.
-func (c *JournalCSV) Write(entries []line.JournalEntry) error {
-	if !c.header {
-		if err := c.cw.Write(journalCSVHeader); err != nil {
-			return err
-		}
-		c.header = true
-	}
-	for i := range entries {
-		if err := c.cw.Write(csvRow(&entries[i])); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// Flush writes the header if no row was written, and whatever is buffered.
-func (c *JournalCSV) Flush() error {
-	if !c.header {
-		if err := c.Write(nil); err != nil {
-			return err
-		}
-	}
-	c.cw.Flush()
-	return c.cw.Error()
-}
-
-func csvRow(e *line.JournalEntry) []string {
-	stamp := func(t time.Time) string {
-		if t.IsZero() {
-			return ""
-		}
-		return t.Local().Format(time.RFC3339)
-	}
-	code := ""
-	if e.Code != 0 {
-		code = strconv.Itoa(e.Code)
-	}
-	return []string{
-		strconv.FormatUint(e.ID, 10), csvText(e.Line), csvText(e.Group), e.Direction.String(),
-		csvText(e.LocalNumber), csvText(e.RemoteNumber), csvText(e.RemoteName),
-		stamp(e.Start), stamp(e.Answer), stamp(e.End),
-		strconv.FormatFloat(e.Duration.Round(time.Millisecond).Seconds(), 'f', -1, 64),
-		e.Outcome.String(), code, csvText(e.FeatureCode), csvText(e.Client), csvText(e.Memo),
-	}
-}
-
-// csvText defuses a cell that a spreadsheet would take for a formula. The remote name comes from
-// the caller's SIP headers, so it must not be able to run anything on the user's machine.
-func csvText(s string) string {
-	if s == "" {
-		return s
-	}
-	switch s[0] {
-	case '=', '@', '\t', '\r':
-		return "'" + s
-	case '+', '-':
-		if len(s) == 1 {
-			return "'" + s
-		}
-		for i := 1; i < len(s); i++ {
-			if s[i] < '0' || s[i] > '9' {
-				return "'" + s
-			}
-		}
-	}
-	return s
 }

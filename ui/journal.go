@@ -15,8 +15,8 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/lineupphone/lineup/api"
+	"github.com/lineupphone/lineup/internal/journalcsv"
 	"github.com/lineupphone/lineup/line"
-	"github.com/lineupphone/lineup/store"
 )
 
 const (
@@ -567,7 +567,7 @@ func exportJournal(ctx context.Context, s api.Session, q api.JournalQuery, match
 	if s == nil {
 		return 0, fmt.Errorf("export journal: %w", api.ErrLoggedOff)
 	}
-	cw := store.NewJournalCSV(w)
+	cw := journalcsv.New(w)
 	n := 0
 	q.Limit, q.Before = exportPage, 0
 	for {

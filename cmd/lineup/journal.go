@@ -13,6 +13,7 @@ import (
 	"unicode"
 
 	"github.com/lineupphone/lineup/api"
+	"github.com/lineupphone/lineup/internal/journalcsv"
 	"github.com/lineupphone/lineup/line"
 	"github.com/lineupphone/lineup/store"
 )
@@ -206,7 +207,7 @@ func cell(s string, max int) string {
 // writeJournalCSV writes entries as the store's ExportCSV does, so that the CSV is the same
 // whether it comes through the API or from the data file.
 func writeJournalCSV(w io.Writer, entries []line.JournalEntry) error {
-	cw := store.NewJournalCSV(w)
+	cw := journalcsv.New(w)
 	if err := cw.Write(entries); err != nil {
 		return err
 	}
