@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -181,11 +182,7 @@ func (s *Server) Calls() []line.Call {
 }
 
 func sortCalls(cs []line.Call) {
-	for i := 1; i < len(cs); i++ {
-		for j := i; j > 0 && cs[j].Started.Before(cs[j-1].Started); j-- {
-			cs[j], cs[j-1] = cs[j-1], cs[j]
-		}
-	}
+	slices.SortStableFunc(cs, func(a, b line.Call) int { return a.Started.Compare(b.Started) })
 }
 
 // Call returns one call's snapshot.

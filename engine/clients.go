@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"unicode"
@@ -202,12 +203,9 @@ func regReason(r line.Registration) string {
 	return text
 }
 
+// sortCallPtrs orders calls oldest first (Started is set when a call is made and never changes).
 func sortCallPtrs(cs []*call) {
-	for i := 1; i < len(cs); i++ {
-		for j := i; j > 0 && cs[j].info.Started.Before(cs[j-1].info.Started); j-- {
-			cs[j], cs[j-1] = cs[j-1], cs[j]
-		}
-	}
+	slices.SortStableFunc(cs, func(a, b *call) int { return a.info.Started.Compare(b.info.Started) })
 }
 
 // view is a call as the clients see it, with the functions offered on it now.

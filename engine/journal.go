@@ -37,7 +37,7 @@ func outcomeOf(info line.Call, pickedUp bool) (line.Outcome, int) {
 		return line.OutcomePickedUpLocally, 0
 	case !info.Answered.IsZero():
 		return line.OutcomeAnswered, 0
-	case info.Direction == line.Incoming && (code == 487 || code == 0 && info.EndReason == "the caller hung up before answer"):
+	case info.Direction == line.Incoming && code == 487:
 		return line.OutcomeMissed, 0
 	case info.Direction == line.Outgoing && code == 487:
 		return line.OutcomeCancelled, 0

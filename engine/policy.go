@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -309,19 +310,15 @@ func (s *Server) heldRingingAt(number string) *call {
 		}
 	}
 	var oldest *call
+	var oldestStarted time.Time
 	s.callMu.Lock()
 	for _, c := range s.calls {
 		c.mu.Lock()
 		ok := c.serverHeld && c.info.State == line.CallRinging && !c.accepting
 		started, ln := c.info.Started, c.info.Line
 		c.mu.Unlock()
-		if !ok {
-			continue
-		}
-		for _, n := range names {
-			if n == ln && (oldest == nil || started.Before(oldest.info.Started)) {
-				oldest = c
-			}
+		if ok && slices.Contains(names, ln) && (oldest == nil || started.Before(oldestStarted)) {
+			oldest, oldestStarted = c, started
 		}
 	}
 	s.callMu.Unlock()
