@@ -26,6 +26,8 @@ type settingsEditor struct {
 	cfg line.Config // the edited copy
 	// errs are the copy's violations as of the last change.
 	errs []*line.FieldError
+	// typed are the number fields of the form shown whose text is not a number.
+	typed map[typedKey]*line.FieldError
 	// msgs are the message labels of the fields shown now.
 	msgs    []fieldMsg
 	summary *widget.Label
@@ -117,6 +119,7 @@ func newSettingsEditor(u *UI, cfg line.Config) *settingsEditor {
 // rebuild lays out the selected tab's form anew and validates.
 func (s *settingsEditor) rebuild() {
 	s.msgs = nil
+	clear(s.typed) // the new form shows the numbers the copy holds
 	switch s.tabs.SelectedIndex() {
 	case 0:
 		s.buildGroup()
@@ -130,7 +133,7 @@ func (s *settingsEditor) rebuild() {
 
 // changed validates the edited copy and shows the messages.
 func (s *settingsEditor) changed() {
-	s.errs = line.FieldErrors(s.cfg.Validate())
+	s.errs = append(line.FieldErrors(s.cfg.Validate()), s.typedErrs()...)
 	s.showErrs()
 	s.showSummary(nil)
 }

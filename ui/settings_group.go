@@ -32,6 +32,7 @@ type settingsGroup struct {
 	pickup       *widget.Entry
 	pickupMsg    *widget.Label
 	addCode      *widget.Button
+	registerRate *widget.Entry
 }
 
 type featureCodeRow struct {
@@ -174,6 +175,13 @@ func (s *settingsEditor) buildGroup() {
 		form(widget.NewLabel("Pickup feature code"), container.NewVBox(g.pickup, g.pickupMsg)),
 	)))
 	s.buildCodes()
+
+	g.registerRate = s.floatField(numberField{kind: line.KindGroup, index: at, name: func() string { return grp().Name },
+		key: "register_rate", field: "register rate", rule: "must be a number of requests per second, e.g. 5 or 0.5"},
+		func() float64 { return grp().RegisterRate }, func(v float64) { grp().RegisterRate = v })
+	g.registerRate.SetPlaceHolder("unpaced")
+	g.box.Add(widget.NewCard("Registration", "How fast the group's lines register, so that a small phone system is not flooded at start",
+		form(widget.NewLabel("REGISTER requests per second"), container.NewVBox(g.registerRate, msg("register_rate")))))
 	g.box.Refresh()
 }
 

@@ -5,6 +5,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/lineupphone/lineup/line"
@@ -24,6 +25,8 @@ type settingsLine struct {
 	authUser  *widget.Entry
 	password  *widget.Entry
 	transport *widget.Select
+	caFile    *widget.Entry // nil unless the transport is tls or a CA file is set
+	expires   *widget.Entry
 	display   *widget.Entry
 	domain    *widget.Entry
 	number    *widget.Entry
@@ -112,17 +115,34 @@ func (s *settingsEditor) buildLine() {
 			tat = i
 		}
 	}
-	f.transport = s.pick(topts, tat, func(i int) { acc().Transport = transports[i] })
-	f.box.Add(widget.NewCard("SIP account", "", form(
+	// TLS adds the CA file to the form: build it anew.
+	f.transport = s.pick(topts, tat, func(i int) { acc().Transport = transports[i]; s.rebuild() })
+	f.expires = s.intField(numberField{kind: line.KindLine, index: at, name: func() string { return ln().Name },
+		key: "account.expires", field: "registration lifetime", rule: "must be a whole number of seconds"},
+		func() int { return acc().Expires }, func(v int) { acc().Expires = v })
+	f.expires.SetPlaceHolder(fmt.Sprintf("%d seconds (default)", line.DefaultExpires))
+	account := []fyne.CanvasObject{
 		widget.NewLabel("Registrar"), container.NewVBox(f.registrar, msg("account.registrar")),
 		widget.NewLabel("Proxy"), container.NewVBox(f.proxy, msg("account.proxy")),
 		widget.NewLabel("User"), container.NewVBox(f.user, msg("account.user")),
 		widget.NewLabel("Authentication user"), container.NewVBox(f.authUser, msg("account.auth_user")),
 		widget.NewLabel("Password"), container.NewVBox(f.password, msg("account.password")),
 		widget.NewLabel("Transport"), container.NewVBox(f.transport, msg("account.transport")),
+	}
+	f.caFile = nil
+	if acc().Transport == line.TransportTLS || acc().CAFile != "" {
+		f.caFile = s.entryField(widget.NewEntry(), func() string { return acc().CAFile }, func(v string) { acc().CAFile = v })
+		f.caFile.SetPlaceHolder("optional PEM file of extra certificate authorities")
+		choose := widget.NewButtonWithIcon("", theme.FolderOpenIcon(), func() { s.chooseFile(f.caFile) })
+		account = append(account, widget.NewLabel("CA file"),
+			container.NewVBox(container.NewBorder(nil, nil, nil, choose, f.caFile), msg("account.ca_file")))
+	}
+	account = append(account,
+		widget.NewLabel("Registration lifetime"), container.NewVBox(f.expires, msg("account.expires")),
 		widget.NewLabel("Display name"), container.NewVBox(f.display, msg("account.display_name")),
 		widget.NewLabel("Domain"), container.NewVBox(f.domain, msg("account.domain")),
-	)))
+	)
+	f.box.Add(widget.NewCard("SIP account", "", form(account...)))
 
 	f.number = s.entryField(widget.NewEntry(), func() string { return ln().Number }, func(v string) { ln().Number = v })
 	numberNote := widget.NewLabel("")

@@ -193,6 +193,24 @@ func TestSettingsInvalidEditsShowMessageAndSaveNothing(t *testing.T) {
 			s.l.registrar.SetText("")
 			return s.l.msgOf["account.registrar"]
 		}, []string{"registrar", "must not be empty"}},
+		{"registration lifetime that is not a number", func(s *settingsEditor) *widget.Label {
+			s.tabs.SelectIndex(1)
+			test.Type(s.l.expires, "1h")
+			return s.l.msgOf["account.expires"]
+		}, []string{`line "Alice": registration lifetime "1h"`, "whole number of seconds"}},
+		{"registration lifetime out of range", func(s *settingsEditor) *widget.Label {
+			s.tabs.SelectIndex(1)
+			test.Type(s.l.expires, "5")
+			return s.l.msgOf["account.expires"]
+		}, []string{"registration lifetime", "must be 10 to 86400 seconds"}},
+		{"register rate that is not a number", func(s *settingsEditor) *widget.Label {
+			test.Type(s.g.registerRate, "fast")
+			return s.msgFor(line.KindGroup, "register_rate")
+		}, []string{`group "Sales": register rate "fast"`, "requests per second"}},
+		{"negative register rate", func(s *settingsEditor) *widget.Label {
+			test.Type(s.g.registerRate, "-2")
+			return s.msgFor(line.KindGroup, "register_rate")
+		}, []string{"register rate", "0 or more"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h, s := openEditor(t)
@@ -342,6 +360,39 @@ func TestSettingsLineDetails(t *testing.T) {
 	})
 }
 
+// TestSettingsRegistrationFields: the group's register rate, and the line's registration lifetime
+// and CA file (offered with transport tls), are saved; a corrected number clears its message.
+func TestSettingsRegistrationFields(t *testing.T) {
+	h, s := openEditor(t)
+	test.Type(s.g.registerRate, "2.x")
+	if !s.summary.Visible() {
+		t.Fatal("a register rate of 2.x shows no message")
+	}
+	s.g.registerRate.SetText("2.5")
+	if s.summary.Visible() {
+		t.Fatalf("the corrected register rate still shows %q", s.summary.Text)
+	}
+	s.tabs.SelectIndex(1)
+	f := &s.l
+	if f.caFile != nil {
+		t.Error("a CA file is offered for a udp line")
+	}
+	f.transport.SetSelected("tls")
+	if f.caFile == nil {
+		t.Fatal("no CA file offered for a tls line")
+	}
+	test.Type(f.caFile, "/etc/lineup/pbx-ca.pem")
+	test.Type(f.expires, "600")
+	h.saved(s)
+	cfg := h.serverConfig()
+	g, _ := cfg.Group("Sales")
+	a, _ := cfg.Line("Alice")
+	if g.RegisterRate != 2.5 || a.Account.Transport != line.TransportTLS ||
+		a.Account.CAFile != "/etc/lineup/pbx-ca.pem" || a.Account.Expires != 600 {
+		t.Errorf("saved register rate %v, Alice's account %+v", g.RegisterRate, a.Account)
+	}
+}
+
 func TestSettingsLineRemoveAndCancel(t *testing.T) {
 	h, s := openEditor(t)
 	s.tabs.SelectIndex(1)
@@ -423,4 +474,14 @@ func TestSettingsSaveRefused(t *testing.T) {
 	if got := h.serverConfig().Groups[0].PickupCode; got != "*59<NUMBER>" {
 		t.Errorf("the server's pickup code is %q", got)
 	}
+}
+
+// msgFor is the message label shown for the field key of the item of kind edited now.
+func (s *settingsEditor) msgFor(kind line.Kind, key string) *widget.Label {
+	for _, m := range s.msgs {
+		if m.kind == kind && m.prefix == key {
+			return m.lbl
+		}
+	}
+	return widget.NewLabel("(no message label for " + key + ")")
 }
