@@ -29,6 +29,7 @@ type lineRow struct {
 	name     *widget.Label
 	number   *widget.Label
 	reg      *widget.Label
+	now      *widget.Label // what a call arriving now would get
 	dnd      *widget.Label
 	menuBtn  *widget.Button
 	callBox  *fyne.Container
@@ -48,6 +49,10 @@ func newLineRow(u *UI) *lineRow {
 	r.reg = widget.NewLabel("")
 	r.reg.SizeName = theme.SizeNameCaptionText
 	r.reg.Wrapping = fyne.TextWrapWord
+	r.now = widget.NewLabel("")
+	r.now.SizeName = theme.SizeNameCaptionText
+	r.now.Wrapping = fyne.TextWrapWord
+	r.now.TextStyle = fyne.TextStyle{Italic: true}
 	r.dnd = widget.NewLabel("Do Not Disturb")
 	r.dnd.Importance = widget.WarningImportance
 	r.dnd.TextStyle = fyne.TextStyle{Bold: true}
@@ -57,7 +62,7 @@ func newLineRow(u *UI) *lineRow {
 	r.callBox = container.NewVBox()
 
 	title := container.New(&tightRow{}, r.name, r.number)
-	info := container.New(&tightColumn{}, title, r.reg)
+	info := container.New(&tightColumn{}, title, r.reg, r.now)
 	right := container.NewHBox(container.NewCenter(r.dnd), container.NewCenter(r.menuBtn))
 	head := container.NewBorder(nil, nil, container.NewCenter(r.lamp), right, info)
 	r.content = container.NewVBox(head, r.callBox)
@@ -88,6 +93,8 @@ func (r *lineRow) setLine(l api.Line, calls []api.Call) {
 		r.reg.Importance = widget.MediumImportance
 	}
 	r.reg.Refresh()
+	r.now.SetText(l.NowRule)
+	show(r.now, l.NowRule != "")
 	show(r.dnd, l.DND)
 	r.setCalls(calls)
 }
@@ -240,9 +247,6 @@ func (l *lamp) set(ln api.Line) {
 	l.text = regText(ln)
 	if d := regDetail(ln); d != "" {
 		l.text += ": " + d
-	}
-	if ln.NowRule != "" && ln.Registration == line.RegRegistered {
-		l.text += ". " + ln.NowRule // what a call arriving now would get
 	}
 	l.Refresh()
 }

@@ -36,12 +36,17 @@ func TestMainWindowShowsLinesByGroup(t *testing.T) {
 		t.Errorf("status control shows %q", h.u.mv.status.Selected)
 	}
 
-	// A registered line's lamp says what a call arriving now would get.
+	// Each line says under its name what a call arriving now would get, and follows a change.
+	for _, name := range []string{"Alice", "Ben", "Carol"} {
+		if l, _ := h.phone.Line(name); l.NowRule == "" || !strings.Contains(texts(h.u.mv.rows[name]), l.NowRule) {
+			t.Errorf("%s's row does not say what happens now (%q):\n%s", name, l.NowRule, texts(h.u.mv.rows[name]))
+		}
+	}
 	al, _ := h.phone.Line("Alice")
 	al.NowRule = "No client logged on: callers hear busy (486)."
 	h.phone.Publish(api.Event{Type: api.EventLine, Line: &al})
-	h.until("Alice's lamp tells what happens now", func() bool {
-		return strings.Contains(h.u.mv.rows["Alice"].lamp.Text(), "callers hear busy (486)")
+	h.until("Alice's row tells what happens now", func() bool {
+		return strings.Contains(texts(h.u.mv.rows["Alice"]), "callers hear busy (486)")
 	})
 
 	// A failed registration: red lamp, and the reason beside the line and on the lamp.
