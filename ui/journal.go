@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -92,6 +93,22 @@ func (m *mainView) openJournal() {
 	m.journal.win.Show()
 }
 
+// allLines is the line filter's choice that filters no line.
+const allLines = "All lines"
+
+// setLines offers the lines in the line filter, keeping the one chosen (a line removed from the
+// set-up stays offered while it is chosen: its calls are still in the journal).
+func (j *journalView) setLines(lines []api.Line) {
+	opts := []string{allLines}
+	for _, l := range lines {
+		opts = append(opts, l.Name)
+	}
+	if sel := j.lineSel.Selected; sel != "" && !slices.Contains(opts, sel) {
+		opts = append(opts, sel)
+	}
+	j.lineSel.SetOptions(opts)
+}
+
 func newJournalView(u *UI) *journalView {
 	j := &journalView{u: u, selected: -1, match: func(line.JournalEntry) bool { return true }}
 	j.win = u.app.NewWindow("Lineup journal")
@@ -107,12 +124,9 @@ func newJournalView(u *UI) *journalView {
 			}
 		})
 	}
-	lines := []string{"All lines"}
-	for _, l := range u.lines {
-		lines = append(lines, l.Name)
-	}
-	j.lineSel = widget.NewSelect(lines, func(string) { j.applyFilters() })
-	j.lineSel.Selected = lines[0]
+	j.lineSel = widget.NewSelect(nil, func(string) { j.applyFilters() })
+	j.setLines(u.lines)
+	j.lineSel.Selected = allLines
 	outs := []string{"All outcomes"}
 	for _, o := range line.Outcomes() {
 		outs = append(outs, outcomeText(o))
@@ -192,7 +206,7 @@ func outcomeText(o line.Outcome) string {
 func journalFilter(text, lineName, outcome, from, to string) (api.JournalQuery, func(line.JournalEntry) bool, error) {
 	var q api.JournalQuery
 	match := func(line.JournalEntry) bool { return true }
-	if lineName != "" && lineName != "All lines" {
+	if lineName != "" && lineName != allLines {
 		q.Line = lineName
 	}
 	for _, o := range line.Outcomes() {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -163,6 +164,14 @@ func TestJournalFiltersNarrowTheQuery(t *testing.T) {
 	}
 	if len(j.rows) != 2 || j.rows[0].Line != "Alice" || j.rows[1].Line != "Alice" {
 		t.Errorf("the line filter shows %+v, want Alice's two calls", j.rows)
+	}
+
+	// A line added while the journal is open is offered in the line filter at once.
+	dora := api.Line{Name: "Dora", Group: "Desk", Enabled: true}
+	h.phone.Publish(api.Event{Type: api.EventLine, Line: &dora})
+	h.until("the line filter offers the new line", func() bool { return slices.Contains(j.lineSel.Options, "Dora") })
+	if j.lineSel.Selected != "Alice" {
+		t.Errorf("a new line changed the chosen filter to %q", j.lineSel.Selected)
 	}
 
 	j.lineSel.SetSelected("All lines")

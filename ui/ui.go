@@ -282,6 +282,9 @@ func (u *UI) loggedOff() {
 func (u *UI) setLines(lines []api.Line) {
 	u.lines = lines
 	u.mv.setLines(lines)
+	if j := u.mv.journal; j != nil && !j.closed {
+		j.setLines(lines)
+	}
 	u.deriveStatus()
 }
 
