@@ -38,6 +38,8 @@ bench: deps build
 	./scripts/bench-median.sh $(GO) test -run '^$$' -bench 'Calls50' -benchtime 500x -count 5 ./media/
 	@echo "50 PCMU calls from baresip through Kamailio: goal lineup_cpu_%_per_call <= 0.35; baresip_cpu_%_per_endpoint is about 0.7 here."
 	./scripts/bench-median.sh $(GO) test -run '^$$' -bench 'FiftyG711Calls' -benchtime 1x -count 5 -timeout 30m ./engine/
+	@echo "Journal window on the line server's journal of 100,000 calls: goal ms-to-first-rows <= 300; scrolling reads a page at a time."
+	./scripts/bench-median.sh $(GO) test -run '^$$' -bench 'JournalViewOpen' -benchtime 3x -count 5 ./ui/
 	@echo "Desktop app under Xvfb: goals first frame <= 1 s, idle CPU <= 1 % of a core, idle RSS <= 150 MB, RSS growth over 500 calls <= 10 MB."
 	./scripts/bench-median.sh $(GO) test -run '^$$' -bench 'GUI' -benchtime 1x -count 5 -timeout 30m ./cmd/lineup/
 
