@@ -36,30 +36,7 @@ func TestUIOnTheLineServer(t *testing.T) {
 		Lines: []line.Line{{Name: "line 451", Group: "Sales",
 			Account: line.Account{Registrar: pbx.UDPAddr(), User: "451", Password: "pw-451"}}},
 	}
-	st, err := store.Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := st.SaveConfig(cfg); err != nil {
-		t.Fatal(err)
-	}
-	srv, err := engine.New(cfg, engine.WithEndpoint(sip.EndpointConfig{ListenIP: "127.0.0.1"}),
-		engine.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))), engine.WithStore(st))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("line server: %v", err)
-		}
-		if err := st.Close(); err != nil {
-			t.Errorf("store: %v", err)
-		}
-	})
+	srv, st := lineServer(t, t.TempDir(), cfg)
 	h := newHarnessOn(t, srv, 1)
 	row := h.u.mv.rows["line 451"]
 	h.until("the line is registered", func() bool { return row.line.Registration == line.RegRegistered })
@@ -161,5 +138,84 @@ func TestUIOnTheLineServer(t *testing.T) {
 	h.settle()
 	if len(h.u.wins) != 0 {
 		t.Error("a conversation window opened while logged off")
+	}
+}
+
+// lineServer runs a line server on cfg with its data file in dir, listening on loopback, until
+// the test ends.
+func lineServer(t *testing.T, dir string, cfg line.Config) (*engine.Server, *store.Store) {
+	t.Helper()
+	st, err := store.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.SaveConfig(cfg); err != nil {
+		t.Fatal(err)
+	}
+	srv, err := engine.New(cfg, engine.WithEndpoint(sip.EndpointConfig{ListenIP: "127.0.0.1"}),
+		engine.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))), engine.WithStore(st))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("line server: %v", err)
+		}
+		if err := st.Close(); err != nil {
+			t.Errorf("store: %v", err)
+		}
+	})
+	return srv, st
+}
+
+// TestNewcomerSetsUpALineInTheApp starts the line server on an empty data directory. In the
+// settings window alone a group and a line with its SIP account are added and saved: the line
+// registers at the test Kamailio without a restart, and the data file holds the set-up.
+func TestNewcomerSetsUpALineInTheApp(t *testing.T) {
+	pbx := testpbx.Start(t, testpbx.Config{Users: []testpbx.User{{Name: "461", Password: "pw-461"}}})
+	srv, st := lineServer(t, t.TempDir(), line.Config{})
+	h := newHarnessOn(t, srv, 0)
+	var s *settingsEditor
+	h.u.openSettings(func(e *settingsEditor) { s = e })
+	h.until("the settings window opens", func() bool { return s != nil })
+
+	test.Tap(button(t, s.win.Content(), "Add group"))
+	s.g.name.SetText("")
+	test.Type(s.g.name, "Front desk")
+	s.g.notLoggedOn.SetSelected(line.ResponseTemporarilyUnavailable.String())
+	s.tabs.SelectIndex(1)
+	test.Tap(button(t, s.win.Content(), "Add line"))
+	s.l.name.SetText("")
+	test.Type(s.l.name, "Desk 461")
+	test.Type(s.l.registrar, pbx.UDPAddr())
+	test.Type(s.l.user, "461")
+	test.Type(s.l.password, "pw-461")
+	test.Type(s.l.number, "461")
+	if len(s.errs) != 0 {
+		t.Fatalf("the newcomer's set-up has messages: %v", s.errs)
+	}
+	h.saved(s)
+	if s.summary.Visible() {
+		t.Fatalf("saving says: %s", s.summary.Text)
+	}
+
+	h.until("the new line shows", func() bool { return h.u.mv.rows["Desk 461"] != nil })
+	row := h.u.mv.rows["Desk 461"]
+	h.until("the new line registers", func() bool { return row.line.Registration == line.RegRegistered })
+	if !strings.Contains(texts(row), "Registered") {
+		t.Errorf("the row does not say the line is registered:\n%s", texts(row))
+	}
+	cfg, err := st.Config()
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, ok := cfg.Line("Desk 461")
+	g, _ := cfg.Group("Front desk")
+	if !ok || l.Group != "Front desk" || l.Account.User != "461" || g.NotLoggedOn != line.ResponseTemporarilyUnavailable {
+		t.Errorf("the data file holds %+v", cfg)
 	}
 }
