@@ -143,7 +143,7 @@ func TestUIOnTheLineServer(t *testing.T) {
 
 // lineServer runs a line server on cfg with its data file in dir, listening on loopback, until
 // the test ends.
-func lineServer(t *testing.T, dir string, cfg line.Config) (*engine.Server, *store.Store) {
+func lineServer(t testing.TB, dir string, cfg line.Config) (*engine.Server, *store.Store) {
 	t.Helper()
 	st, err := store.Open(dir)
 	if err != nil {

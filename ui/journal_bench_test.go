@@ -2,7 +2,6 @@ package ui
 
 import (
 	"context"
-	"errors"
 	"io"
 	"log/slog"
 	"testing"
@@ -11,10 +10,7 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"github.com/lineupphone/lineup/api"
-	"github.com/lineupphone/lineup/engine"
 	"github.com/lineupphone/lineup/line"
-	"github.com/lineupphone/lineup/sip"
-	"github.com/lineupphone/lineup/store"
 )
 
 // BenchmarkJournalViewOpen opens the journal window of the line server (engine and its bbolt
@@ -102,14 +98,8 @@ func journalServer(b *testing.B, entries []line.JournalEntry) api.Phone {
 		cfg.Lines[i].Disabled = true
 		cfg.Lines[i].Account = line.Account{Registrar: "127.0.0.1:9", User: "u"}
 	}
-	st, err := store.Open(b.TempDir())
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := st.SaveConfig(cfg); err != nil {
-		b.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
+	srv, st := lineServer(b, b.TempDir(), cfg)
+	ctx := context.Background()
 	for i, e := range entries {
 		if _, err := st.Journal().Record(ctx, e); err != nil {
 			b.Fatal(err)
@@ -120,21 +110,5 @@ func journalServer(b *testing.B, entries []line.JournalEntry) api.Phone {
 			}
 		}
 	}
-	srv, err := engine.New(cfg, engine.WithEndpoint(sip.EndpointConfig{ListenIP: "127.0.0.1"}),
-		engine.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))), engine.WithStore(st))
-	if err != nil {
-		b.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx) }()
-	b.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
-			b.Errorf("line server: %v", err)
-		}
-		if err := st.Close(); err != nil {
-			b.Errorf("store: %v", err)
-		}
-	})
 	return srv
 }
