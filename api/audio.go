@@ -23,10 +23,10 @@ type Audio interface {
 	// first. A device that is not attached is refused with an error wrapping ErrBadInput.
 	TestTone(ctx context.Context, playbackID string) error
 	// InputLevel opens the capture device with this ID (empty: the system default) and calls
-	// level with its level in dBFS (media.Level: a full-scale sine is 0, silence about -100)
-	// about 20 times a second until ctx ends; then it closes the device and returns nil. level
-	// runs on InputLevel's goroutine and must not block. A device that is not attached is
-	// refused with an error wrapping ErrBadInput.
+	// level with its level in dBFS (media.Level: a full-scale sine is 0, silence -120) about 20
+	// times a second until ctx ends; then it closes the device and returns nil. level runs on
+	// InputLevel's goroutine and must not block. A device that is not attached is refused with
+	// an error wrapping ErrBadInput.
 	InputLevel(ctx context.Context, captureID string, level func(dbfs float64)) error
 }
 
