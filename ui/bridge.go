@@ -108,6 +108,18 @@ func (b *bridge) tick(interval time.Duration, f func(now time.Time)) (stop func(
 	return cancel
 }
 
+// until runs work on a goroutine the bridge owns, with a context that ends when stop is called
+// (on any goroutine, any number of times) or the bridge stops. stop does not wait for work to
+// return; the bridge's stop does. work hands what it finds to the UI with post.
+func (b *bridge) until(work func(ctx context.Context)) (stop func()) {
+	ctx, cancel := context.WithCancel(b.ctx)
+	b.spawn(func(context.Context) {
+		defer cancel()
+		work(ctx)
+	})
+	return cancel
+}
+
 // after calls f on Fyne's goroutine once d has passed, unless the bridge stops first.
 func (b *bridge) after(d time.Duration, f func()) {
 	b.spawn(func(ctx context.Context) {

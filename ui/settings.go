@@ -18,8 +18,9 @@ import (
 )
 
 // settingsEditor is the settings window: line groups, lines and locations, edited on a copy of
-// the server's set-up. Every change validates the copy at once and shows each message next to the
-// field it names; Save sends the copy in one SaveConfig, Cancel forgets it.
+// the server's set-up, and the sound devices (settings_audio.go). Every change validates the copy
+// at once and shows each message next to the field it names; Save sends the copy in one
+// SaveConfig (after choosing the sound devices when they changed), Cancel forgets it.
 type settingsEditor struct {
 	u   *UI
 	win fyne.Window
@@ -39,6 +40,7 @@ type settingsEditor struct {
 	g settingsGroup
 	l settingsLine
 	o settingsLocation
+	a settingsAudio
 }
 
 // fieldMsg is a label that shows the violations of one field (or fields whose key starts with
@@ -104,6 +106,7 @@ func newSettingsEditor(u *UI, cfg line.Config) *settingsEditor {
 		container.NewTabItem("Line groups", s.groupTab()),
 		container.NewTabItem("Lines", s.lineTab()),
 		container.NewTabItem("Locations", s.locationTab()),
+		container.NewTabItem("Audio", s.audioTab()),
 	)
 	// Other tabs show names that may have changed: build the selected one afresh.
 	s.tabs.OnSelected = func(*container.TabItem) { s.rebuild() }
@@ -127,7 +130,10 @@ func (s *settingsEditor) rebuild() {
 		s.buildLine()
 	case 2:
 		s.buildLocation()
+	case audioTabIndex:
+		s.buildAudio()
 	}
+	s.syncMeter()
 	s.changed()
 }
 
@@ -199,9 +205,15 @@ func (s *settingsEditor) doSave() {
 		return
 	}
 	cfg := s.cfg.Clone()
+	chooseAudio := s.audioToSave()
 	s.saving = true
 	s.save.Disable()
 	s.u.b.run(func(ctx context.Context) error {
+		if chooseAudio != nil {
+			if err := chooseAudio(ctx); err != nil {
+				return err
+			}
+		}
 		return sess.SaveConfig(ctx, cfg)
 	}, func(err error) {
 		s.saving = false

@@ -30,6 +30,11 @@ type Options struct {
 	// until the next call ended. The desktop app returns the memory freed to the system with it.
 	Idle func()
 
+	// Audio lists, chooses and tests the sound devices on the settings window's Audio tab; nil
+	// when the app runs without sound devices, and then NoAudio says why.
+	Audio   api.Audio
+	NoAudio string
+
 	// do replaces fyne.Do in tests, which run the UI's updates on the test goroutine.
 	do func(func())
 }
@@ -61,9 +66,12 @@ func (s Status) String() string {
 type UI struct {
 	app    fyne.App
 	phone  api.Phone
+	audio  api.Audio // nil without sound devices; then noAudio says why
 	client string
 	log    *slog.Logger
 	b      *bridge
+
+	noAudio string
 
 	sess   api.Session // nil while logged off
 	status Status
@@ -100,7 +108,7 @@ const logOnWait = 5 * time.Second
 // Close; when ctx ends the app quits.
 func Create(ctx context.Context, a fyne.App, phone api.Phone, opts Options) (*UI, error) {
 	u := &UI{
-		app: a, phone: phone, client: opts.Client, log: opts.Logger,
+		app: a, phone: phone, client: opts.Client, log: opts.Logger, audio: opts.Audio, noAudio: opts.NoAudio,
 		calls: map[string]api.Call{}, wins: map[string]*callWindow{}, ended: map[string]time.Time{},
 		phoneIcon: theme.NewThemedResource(fyne.NewStaticResource("phone.svg", assets.Phone)),
 		appIcon:   fyne.NewStaticResource("icon.png", assets.Icon),

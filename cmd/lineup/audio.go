@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -10,7 +11,9 @@ import (
 	"strings"
 	"sync"
 	"text/tabwriter"
+	"time"
 
+	"github.com/lineupphone/lineup/api"
 	"github.com/lineupphone/lineup/engine"
 	"github.com/lineupphone/lineup/media"
 	"github.com/lineupphone/lineup/media/device"
@@ -64,15 +67,15 @@ func openAudioSystem(mode string, log *slog.Logger) (*device.System, error) {
 // every fallback to a default device (or failure to open one) is reported to the server's audio
 // status.
 type deviceAudio struct {
-	sys    *device.System
-	choice audioChoice
-	log    *slog.Logger
+	sys *device.System
+	log *slog.Logger
 
 	// ringtone makes the ringer's sound at a rate; tests replace it to watch what the ringer
 	// plays.
 	ringtone func(rate int) media.FrameSource
 
 	mu       sync.Mutex
+	choice   audioChoice       // changed by the settings window while the server runs
 	problems map[string]string // device role ("call", "ringer") -> why it is not as chosen
 	failed   map[string]bool   // the role's devices could not be opened at all
 	notify   func(engine.AudioStatus)
@@ -94,8 +97,24 @@ func (a *deviceAudio) OnAudioStatus(f func(engine.AudioStatus)) {
 	a.preflight()
 }
 
+// chosen is the choice in use now.
+func (a *deviceAudio) chosen() audioChoice {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.choice
+}
+
+// use makes c the choice of the next call and the next ring, and checks it at once.
+func (a *deviceAudio) use(c audioChoice) {
+	a.mu.Lock()
+	a.choice = c
+	a.mu.Unlock()
+	a.preflight()
+}
+
 // preflight checks that the chosen devices are attached, before anything opens them.
 func (a *deviceAudio) preflight() {
+	c := a.chosen()
 	missing := func(list func() ([]device.Info, error), what, id string) string {
 		if id == "" {
 			return ""
@@ -113,15 +132,15 @@ func (a *deviceAudio) preflight() {
 	}
 	var call []string
 	for _, r := range []string{
-		missing(a.sys.Capture, "call capture", a.choice.CallCapture),
-		missing(a.sys.Playback, "call playback", a.choice.CallPlayback),
+		missing(a.sys.Capture, "call capture", c.CallCapture),
+		missing(a.sys.Playback, "call playback", c.CallPlayback),
 	} {
 		if r != "" {
 			call = append(call, r)
 		}
 	}
 	a.set("call", strings.Join(call, "; "), false)
-	a.set("ringer", missing(a.sys.Playback, "ringer", a.choice.Ringer), false)
+	a.set("ringer", missing(a.sys.Playback, "ringer", c.Ringer), false)
 }
 
 // set records a role's state and reports the new status.
@@ -164,7 +183,8 @@ func (a *deviceAudio) check(role string, fallback func() (bool, string)) {
 
 // OpenCall opens the chosen call devices at rate.
 func (a *deviceAudio) OpenCall(rate int) (engine.CallAudio, error) {
-	d, err := a.sys.OpenCall(a.choice.CallCapture, a.choice.CallPlayback, rate)
+	c := a.chosen()
+	d, err := a.sys.OpenCall(c.CallCapture, c.CallPlayback, rate)
 	if err != nil {
 		a.set("call", "call sound devices cannot be opened: "+err.Error(), true)
 		return nil, fmt.Errorf("open call sound devices: %w", err)
@@ -175,7 +195,7 @@ func (a *deviceAudio) OpenCall(rate int) (engine.CallAudio, error) {
 
 // Ring plays the ringtone on the chosen ringer device until stop.
 func (a *deviceAudio) Ring() (func(), error) {
-	p, err := a.sys.OpenRinger(a.choice.Ringer, ringerRate, a.ringtone(ringerRate))
+	p, err := a.sys.OpenRinger(a.chosen().Ringer, ringerRate, a.ringtone(ringerRate))
 	if err != nil {
 		a.set("ringer", "ringer device cannot be opened: "+err.Error(), true)
 		return nil, fmt.Errorf("open ringer device: %w", err)
@@ -204,6 +224,247 @@ func (c *deviceCall) Close() error {
 		c.Duplex.Close()
 	})
 	return nil
+}
+
+// desktopAudio is the sound devices as the desktop app's settings window works them (api.Audio):
+// it lists them, saves the choice and applies it to the running line server at once, plays a
+// test tone and measures a microphone's level.
+type desktopAudio struct {
+	a  *deviceAudio
+	st *store.Store
+	// tone makes the test tone at a rate (newChime unless a test watches what is played); it
+	// must last chimeLength.
+	tone func(rate int) media.FrameSource
+
+	choosing sync.Mutex // one Choose at a time: what is saved is what is used
+}
+
+var _ api.Audio = (*desktopAudio)(nil)
+
+// levelRate is the sample rate the level meter records at; meterHz how often it reports.
+const (
+	levelRate = 16000
+	meterHz   = 20
+)
+
+// Devices implements api.Audio.
+func (d *desktopAudio) Devices(context.Context) (api.AudioDevices, error) {
+	capture, playback, err := d.list()
+	if err != nil {
+		return api.AudioDevices{}, err
+	}
+	c := d.a.chosen()
+	out := api.AudioDevices{
+		Capture: apiDevices(capture), Playback: apiDevices(playback),
+		Choice: api.AudioChoice{CallCapture: c.CallCapture, CallPlayback: c.CallPlayback, Ringer: c.Ringer},
+	}
+	for _, r := range audioRoles(c, capture, playback) {
+		if r.id != "" && !hasDevice(r.list, r.id) {
+			out.Problems = append(out.Problems,
+				fmt.Sprintf("%s device %q is not attached: the system default is used", r.what, r.id))
+		}
+	}
+	return out, nil
+}
+
+// Choose implements api.Audio: it checks that the chosen devices are attached, saves the three
+// settings in one go and uses them from the next call and ring on.
+func (d *desktopAudio) Choose(ctx context.Context, choice api.AudioChoice) error {
+	d.choosing.Lock()
+	defer d.choosing.Unlock()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	capture, playback, err := d.list()
+	if err != nil {
+		return err
+	}
+	c := audioChoice{CallCapture: strings.TrimSpace(choice.CallCapture),
+		CallPlayback: strings.TrimSpace(choice.CallPlayback), Ringer: strings.TrimSpace(choice.Ringer)}
+	settings := map[string]string{}
+	for _, r := range audioRoles(c, capture, playback) {
+		if r.id != "" && !hasDevice(r.list, r.id) {
+			return fmt.Errorf("%s: no device with ID %q is attached: %w", r.what, r.id, api.ErrBadInput)
+		}
+		settings[r.key] = r.id // empty removes the setting: the system default
+	}
+	if err := d.st.SetSettings(settings); err != nil {
+		return fmt.Errorf("save the sound devices: %w", err)
+	}
+	d.a.use(c)
+	d.a.log.Info("sound devices chosen", "call_capture", idOrDefault(c.CallCapture),
+		"call_playback", idOrDefault(c.CallPlayback), "ringer", idOrDefault(c.Ringer))
+	return nil
+}
+
+// TestTone implements api.Audio: it plays testChime on the device and waits until the device
+// has taken all of it.
+func (d *desktopAudio) TestTone(ctx context.Context, playbackID string) error {
+	if err := d.attached("playback", d.a.sys.Playback, playbackID); err != nil {
+		return err
+	}
+	var src media.FrameSource
+	if d.tone != nil {
+		src = d.tone(ringerRate)
+	} else {
+		src = newChime(ringerRate)
+	}
+	p, err := d.a.sys.OpenRinger(playbackID, ringerRate, src)
+	if err != nil {
+		return fmt.Errorf("test tone: %w", err)
+	}
+	defer p.Close()
+	// The player pulls a few frames ahead of the device: once it has pulled toneTail frames of
+	// silence after the chime, the device has played the chime.
+	frames := uint64((chimeLength+media.FrameDuration-1)/media.FrameDuration + toneTail)
+	deadline := time.NewTimer(2*chimeLength + time.Second)
+	defer deadline.Stop()
+	tick := time.NewTicker(media.FrameDuration)
+	defer tick.Stop()
+	for p.Frames() < frames {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-deadline.C:
+			return fmt.Errorf("test tone: the playback device took %d of %d frames", p.Frames(), frames)
+		case <-tick.C:
+		}
+	}
+	return nil
+}
+
+// InputLevel implements api.Audio: it records from the device and reports the level of what
+// came in since the last report, meterHz times a second.
+func (d *desktopAudio) InputLevel(ctx context.Context, captureID string, level func(dbfs float64)) error {
+	if err := d.attached("capture", d.a.sys.Capture, captureID); err != nil {
+		return err
+	}
+	r, err := d.a.sys.OpenCapture(captureID, levelRate)
+	if err != nil {
+		return fmt.Errorf("input level: %w", err)
+	}
+	defer r.Close()
+	buf := make([]int16, levelRate/meterHz)
+	tick := time.NewTicker(time.Second / meterHz)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+			n := r.Latest(buf)
+			level(media.Level(buf[:n]))
+		}
+	}
+}
+
+// list lists the capture and playback devices.
+func (d *desktopAudio) list() (capture, playback []device.Info, err error) {
+	if capture, err = d.a.sys.Capture(); err != nil {
+		return nil, nil, err
+	}
+	if playback, err = d.a.sys.Playback(); err != nil {
+		return nil, nil, err
+	}
+	return capture, playback, nil
+}
+
+// attached refuses an ID (empty: the system default, always there) that no device of the list
+// has; what names the argument.
+func (d *desktopAudio) attached(what string, list func() ([]device.Info, error), id string) error {
+	if id == "" {
+		return nil
+	}
+	devs, err := list()
+	if err != nil {
+		return err
+	}
+	if !hasDevice(devs, id) {
+		return fmt.Errorf("%s: no device with ID %q is attached: %w", what, id, api.ErrBadInput)
+	}
+	return nil
+}
+
+// audioRole is one of the three chosen devices: its words, setting, ID and the devices it is
+// chosen from.
+type audioRole struct {
+	what, key, id string
+	list          []device.Info
+}
+
+func audioRoles(c audioChoice, capture, playback []device.Info) []audioRole {
+	return []audioRole{
+		{"call capture", settingCallCapture, c.CallCapture, capture},
+		{"call playback", settingCallPlayback, c.CallPlayback, playback},
+		{"ringer", settingRinger, c.Ringer, playback},
+	}
+}
+
+func apiDevices(list []device.Info) []api.AudioDevice {
+	out := make([]api.AudioDevice, len(list))
+	for i, d := range list {
+		out[i] = api.AudioDevice{ID: d.ID, Name: d.Name, Default: d.Default}
+	}
+	return out
+}
+
+// The test tone: two soft notes a fourth apart, E5 then A5, that fade in and out so they start
+// and stop without a click.
+// Their durations add up to chimeLength.
+var chimeNotes = []struct {
+	freq float64
+	d    time.Duration
+}{{659.25, 600 * time.Millisecond}, {880, 900 * time.Millisecond}}
+
+const (
+	chimeLength = 1500 * time.Millisecond // the notes' durations together
+	chimeLevel  = -12                     // dBFS
+	chimeFadeIn = 10 * time.Millisecond
+	// chimeFadeOut is how long each note dies away at its end.
+	chimeFadeOut = 250 * time.Millisecond
+	// toneTail is how many frames of silence TestTone lets the player pull after the chime: more
+	// than the player queues ahead of the device.
+	toneTail = 6
+)
+
+// chime is the test tone as a media.FrameSource; after the notes it gives silence. It is not
+// safe for concurrent use.
+type chime struct {
+	tones           []*media.Tone
+	length          []int // samples per note
+	fadeIn, fadeOut int
+	note, pos       int // the note playing and the sample position in it
+}
+
+func newChime(rate int) *chime {
+	c := &chime{fadeIn: int(chimeFadeIn.Seconds() * float64(rate)), fadeOut: int(chimeFadeOut.Seconds() * float64(rate))}
+	for _, n := range chimeNotes {
+		c.tones = append(c.tones, media.NewTone(rate, media.ToneSpec{Freqs: []float64{n.freq}, Level: chimeLevel}))
+		c.length = append(c.length, int(n.d.Seconds()*float64(rate)))
+	}
+	return c
+}
+
+// ReadFrame implements media.FrameSource.
+func (c *chime) ReadFrame(pcm []int16) {
+	for i := range pcm {
+		if c.note >= len(c.tones) {
+			clear(pcm[i:])
+			return
+		}
+		c.tones[c.note].ReadFrame(pcm[i : i+1])
+		gain := 1.0
+		if c.pos < c.fadeIn {
+			gain = float64(c.pos) / float64(c.fadeIn)
+		} else if left := c.length[c.note] - c.pos; left < c.fadeOut {
+			gain = float64(left) / float64(c.fadeOut)
+			gain *= gain // dies away rather than stops
+		}
+		pcm[i] = int16(float64(pcm[i]) * gain)
+		if c.pos++; c.pos == c.length[c.note] {
+			c.note, c.pos = c.note+1, 0
+		}
+	}
 }
 
 // cmdAudio lists the sound devices and sets which ones Lineup uses.
@@ -373,33 +634,48 @@ func printDevices(w io.Writer, capture, playback []device.Info, c audioChoice) {
 	}
 }
 
+// lineAudio is the line server's sound as serveAudio sets it up.
+type lineAudio struct {
+	// opts give the engine its sound.
+	opts []engine.Option
+	// close releases the devices after the server stopped.
+	close func()
+	// dev is the sound devices; nil without, and then off says why.
+	dev *deviceAudio
+	off string
+}
+
 // serveAudio sets up the line server's sound for `serve --audio MODE`: the devices with the
 // remembered choice, or none. When the sound system cannot be opened the server runs without
-// sound and says so. The returned close function releases the devices after the server stopped.
-func serveAudio(mode string, st *store.Store, log *slog.Logger) ([]engine.Option, func(), error) {
+// sound and says so.
+func serveAudio(mode string, st *store.Store, log *slog.Logger) (lineAudio, error) {
+	without := func(why string) lineAudio {
+		return lineAudio{
+			opts:  []engine.Option{engine.WithAudioStatus(engine.AudioStatus{Reasons: []string{why}})},
+			close: func() {},
+			off:   why,
+		}
+	}
 	if mode == "none" {
 		log.Info("running without sound devices (--audio=none)")
-		return []engine.Option{engine.WithAudioStatus(engine.AudioStatus{
-			Reasons: []string{"running without sound devices (--audio=none)"},
-		})}, func() {}, nil
+		return without("running without sound devices (--audio=none)"), nil
 	}
 	choice, err := loadAudioChoice(st)
 	if err != nil {
-		return nil, nil, err
+		return lineAudio{}, err
 	}
 	sys, err := openAudioSystem(mode, log)
 	if errors.Is(err, errUsage) {
-		return nil, nil, err
+		return lineAudio{}, err
 	}
 	if err != nil {
 		log.Error("sound devices cannot be opened: running without sound", "err", err)
-		return []engine.Option{engine.WithAudioStatus(engine.AudioStatus{
-			Reasons: []string{"sound devices cannot be opened: " + err.Error()},
-		})}, func() {}, nil
+		return without("sound devices cannot be opened: " + err.Error()), nil
 	}
 	log.Info("sound devices", "backend", mode, "call_capture", idOrDefault(choice.CallCapture),
 		"call_playback", idOrDefault(choice.CallPlayback), "ringer", idOrDefault(choice.Ringer))
-	return []engine.Option{engine.WithAudio(newDeviceAudio(sys, choice, log))}, sys.Close, nil
+	dev := newDeviceAudio(sys, choice, log)
+	return lineAudio{opts: []engine.Option{engine.WithAudio(dev)}, close: sys.Close, dev: dev}, nil
 }
 
 func idOrDefault(id string) string {

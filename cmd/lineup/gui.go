@@ -125,7 +125,11 @@ func runGUIWith(ctx context.Context, g *globalFlags, o guiOptions, stderr io.Wri
 	go func() { runErr <- srv.Run(ctx) }()
 
 	a := app.NewWithID("com.github.lineupphone.lineup")
-	u, err := ui.Create(ctx, a, srv, ui.Options{Client: "desktop", Logger: log, Idle: releaseMemory(log)})
+	opts := ui.Options{Client: "desktop", Logger: log, Idle: releaseMemory(log), NoAudio: ls.noAudio}
+	if ls.audio != nil {
+		opts.Audio = &desktopAudio{a: ls.audio, st: ls.st}
+	}
+	u, err := ui.Create(ctx, a, srv, opts)
 	if err != nil {
 		cancel()
 		<-runErr

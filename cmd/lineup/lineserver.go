@@ -18,6 +18,9 @@ type lineServer struct {
 	st         *store.Store
 	srv        *engine.Server
 	closeAudio func()
+	// audio is the sound devices; nil without, and then noAudio says why.
+	audio   *deviceAudio
+	noAudio string
 }
 
 // openLineServer opens the data directory, the sound devices (audioMode as serve's --audio) and
@@ -41,7 +44,7 @@ func openLineServer(g *globalFlags, stderr io.Writer, listen string, port int, a
 		st.Close()
 		return nil, err
 	}
-	audioOpts, closeAudio, err := serveAudio(audioMode, st, log)
+	audio, err := serveAudio(audioMode, st, log)
 	if err != nil {
 		st.Close()
 		return nil, err
@@ -50,16 +53,16 @@ func openLineServer(g *globalFlags, stderr io.Writer, listen string, port int, a
 		engine.WithLogger(log),
 		engine.WithStore(st),
 		engine.WithEndpoint(sip.EndpointConfig{ListenIP: listen, UDPPort: port, TCPPort: port}),
-	}, audioOpts...)
+	}, audio.opts...)
 	srv, err := engine.New(cfg, opts...)
 	if err != nil {
-		closeAudio()
+		audio.close()
 		st.Close()
 		return nil, err
 	}
 	log.Info("line server started", "data", st.Path(), "lines", len(cfg.Lines),
 		"udp", srv.SIPAddr(line.TransportUDP), "tcp", srv.SIPAddr(line.TransportTCP))
-	return &lineServer{log: log, dir: dir, st: st, srv: srv, closeAudio: closeAudio}, nil
+	return &lineServer{log: log, dir: dir, st: st, srv: srv, closeAudio: audio.close, audio: audio.dev, noAudio: audio.off}, nil
 }
 
 // close releases the sound devices and the store.
