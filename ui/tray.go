@@ -21,13 +21,13 @@ var (
 	shortcutHangUp = &desktop.CustomShortcut{KeyName: fyne.KeyE, Modifier: fyne.KeyModifierShortcutDefault | fyne.KeyModifierShift}
 	// shortcutSettings opens the settings window (Ctrl+, as many desktop programs' preferences).
 	shortcutSettings = &desktop.CustomShortcut{KeyName: fyne.KeyComma, Modifier: fyne.KeyModifierShortcutDefault}
-	// shortcutJournal opens the journal window (Ctrl+J, as a browser's downloads and history).
+	// shortcutJournal opens the journal window (Ctrl+J: J for journal).
 	shortcutJournal = &desktop.CustomShortcut{KeyName: fyne.KeyJ, Modifier: fyne.KeyModifierShortcutDefault}
 )
 
 // The shortcuts of a window with tabs (the settings window): the next and the previous tab, as
 // in browsers and editors, wrapping around at the ends. They are Ctrl+PageDown and Ctrl+PageUp on
-// every system (on macOS too, where browsers take them as well).
+// every system (on macOS too, where browsers know them as well).
 var (
 	shortcutNextTab = &desktop.CustomShortcut{KeyName: fyne.KeyPageDown, Modifier: fyne.KeyModifierControl}
 	shortcutPrevTab = &desktop.CustomShortcut{KeyName: fyne.KeyPageUp, Modifier: fyne.KeyModifierControl}
