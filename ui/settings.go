@@ -110,6 +110,7 @@ func newSettingsEditor(u *UI, cfg line.Config) *settingsEditor {
 	)
 	// Other tabs show names that may have changed: build the selected one afresh.
 	s.tabs.OnSelected = func(*container.TabItem) { s.rebuild() }
+	addTabShortcuts(s.win, s.tabs)
 	buttons := container.NewHBox(layout.NewSpacer(), cancel, s.save)
 	s.sumBox = container.NewVScroll(s.summary)
 	s.sumBox.SetMinSize(fyne.NewSize(0, 72))

@@ -5,10 +5,13 @@ import (
 	"runtime"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/driver/desktop"
 )
 
-// The keyboard shortcuts, in the main window and in every conversation window.
+// The keyboard shortcuts, in the main window and in every conversation window. Like every
+// shortcut of Fyne's canvas, they do not reach the window while a text field has the keyboard
+// focus (the field takes them).
 var (
 	// shortcutDial puts the cursor in the dial field (Ctrl+L, as a browser's address bar).
 	shortcutDial = &desktop.CustomShortcut{KeyName: fyne.KeyL, Modifier: fyne.KeyModifierShortcutDefault}
@@ -16,6 +19,18 @@ var (
 	shortcutAnswer = &desktop.CustomShortcut{KeyName: fyne.KeyA, Modifier: fyne.KeyModifierShortcutDefault | fyne.KeyModifierShift}
 	// shortcutHangUp ends the call of the focused conversation window, else the newest call.
 	shortcutHangUp = &desktop.CustomShortcut{KeyName: fyne.KeyE, Modifier: fyne.KeyModifierShortcutDefault | fyne.KeyModifierShift}
+	// shortcutSettings opens the settings window (Ctrl+, as many desktop programs' preferences).
+	shortcutSettings = &desktop.CustomShortcut{KeyName: fyne.KeyComma, Modifier: fyne.KeyModifierShortcutDefault}
+	// shortcutJournal opens the journal window (Ctrl+J: J for journal).
+	shortcutJournal = &desktop.CustomShortcut{KeyName: fyne.KeyJ, Modifier: fyne.KeyModifierShortcutDefault}
+)
+
+// The shortcuts of a window with tabs (the settings window): the next and the previous tab, as
+// in browsers and editors, wrapping around at the ends. They are Ctrl+PageDown and Ctrl+PageUp on
+// every system (on macOS too, where browsers know them as well).
+var (
+	shortcutNextTab = &desktop.CustomShortcut{KeyName: fyne.KeyPageDown, Modifier: fyne.KeyModifierControl}
+	shortcutPrevTab = &desktop.CustomShortcut{KeyName: fyne.KeyPageUp, Modifier: fyne.KeyModifierControl}
 )
 
 func (u *UI) addShortcuts(w fyne.Window) {
@@ -23,6 +38,28 @@ func (u *UI) addShortcuts(w fyne.Window) {
 	c.AddShortcut(shortcutDial, func(fyne.Shortcut) { u.mv.focusDial() })
 	c.AddShortcut(shortcutAnswer, func(fyne.Shortcut) { u.answerRinging() })
 	c.AddShortcut(shortcutHangUp, func(fyne.Shortcut) { u.hangUpCurrent(w) })
+	c.AddShortcut(shortcutSettings, func(fyne.Shortcut) { u.openSettings(nil) })
+	c.AddShortcut(shortcutJournal, func(fyne.Shortcut) { u.mv.openJournal() })
+}
+
+// addTabShortcuts lets Ctrl+PageDown and Ctrl+PageUp in w select the next and the previous of
+// tabs, wrapping around.
+func addTabShortcuts(w fyne.Window, tabs *container.AppTabs) {
+	step := func(by int) {
+		n := len(tabs.Items)
+		if n == 0 {
+			return
+		}
+		i := tabs.SelectedIndex()
+		if i < 0 { // none selected: start at the first
+			tabs.SelectIndex(0)
+			return
+		}
+		tabs.SelectIndex(((i+by)%n + n) % n)
+	}
+	c := w.Canvas()
+	c.AddShortcut(shortcutNextTab, func(fyne.Shortcut) { step(1) })
+	c.AddShortcut(shortcutPrevTab, func(fyne.Shortcut) { step(-1) })
 }
 
 // answerRinging answers the call ringing longest, if any.

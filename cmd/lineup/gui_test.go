@@ -26,13 +26,15 @@ import (
 // Kamailio, in the light and in the dark theme, while baresip calls one of its lines. It checks
 // that the call rings at the logged-on app (baresip hears 180, not the "not logged on" 486) and
 // opens a conversation window; another client answers through the app's local API and then
-// baresip hangs up. It saves screenshots of the main window and of the conversation window
-// (ringing, connected, ended): in the test's temporary directory, and in $LINEUP_ARTEFACTS when
-// that is set.
+// baresip hangs up. Then it opens the settings window with Ctrl+, and goes through its tabs with
+// Ctrl+PageDown, closes it with the keyboard and opens the journal with Ctrl+J. It saves
+// screenshots of the main window, of the conversation window (ringing, connected, ended), of each
+// settings tab and of the journal: in the test's temporary directory, and in $LINEUP_ARTEFACTS
+// when that is set.
 func TestGUISmoke(t *testing.T) {
-	for _, tool := range []string{"Xvfb", "import", "xwininfo"} {
+	for _, tool := range []string{"Xvfb", "import", "xwininfo", "xdotool"} {
 		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s is not installed (scripts/install-deps.sh installs xvfb, imagemagick and x11-utils): %v", tool, err)
+			t.Skipf("%s is not installed (scripts/install-deps.sh installs xvfb, imagemagick, x11-utils and xdotool): %v", tool, err)
 		}
 	}
 	pbx := testpbx.Start(t, testpbx.Config{Users: []testpbx.User{
@@ -228,6 +230,8 @@ func guiSmoke(t *testing.T, display, th, data string, pbx *testpbx.PBX, caller *
 	}
 	time.Sleep(time.Second)
 	save(t, dirs, "conversation-ended-"+th+".png", stablePicture(t, display, windowArea(t, display, "203 - Lineup")))
+
+	editorsAndJournal(t, display, th, dirs, log.String)
 	if err := stop(); err != nil {
 		t.Errorf("lineup exited with %v after SIGTERM", err)
 	}
@@ -240,6 +244,11 @@ type subImager interface {
 	SubImage(image.Rectangle) image.Image
 }
 
+// The size of the Xvfb screen. The app centres the first conversation window; with no window
+// manager the other windows come up at the top left, so at this size the conversation window
+// covers the right edge of the main window.
+const screenW, screenH = 1280, 800
+
 // startXvfb starts Xvfb on a display it picks itself (-displayfd) and returns ":N".
 func startXvfb(t testing.TB) string {
 	t.Helper()
@@ -247,7 +256,7 @@ func startXvfb(t testing.TB) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command("Xvfb", "-displayfd", "3", "-screen", "0", "1280x800x24", "-nolisten", "tcp")
+	cmd := exec.Command("Xvfb", "-displayfd", "3", "-screen", "0", fmt.Sprintf("%dx%dx24", screenW, screenH), "-nolisten", "tcp")
 	cmd.ExtraFiles = []*os.File{w}
 	var xlog harness.LogBuffer
 	cmd.Stderr = &xlog
@@ -280,8 +289,23 @@ func startXvfb(t testing.TB) string {
 // grab takes a screenshot of the whole screen.
 func grab(t testing.TB, display string) image.Image {
 	t.Helper()
+	return shoot(t, display)
+}
+
+// grabArea takes a screenshot of the area of the screen. Cutting it out in import keeps the
+// picture small and quick to read, so that a steady window shows as such between the ticks of a
+// call's clock.
+func grabArea(t testing.TB, display string, area image.Rectangle) image.Image {
+	t.Helper()
+	return shoot(t, display, "-crop", fmt.Sprintf("%dx%d%+d%+d", area.Dx(), area.Dy(), area.Min.X, area.Min.Y), "+repage")
+}
+
+// shoot runs import on the screen with more options and reads the picture.
+func shoot(t testing.TB, display string, opts ...string) image.Image {
+	t.Helper()
 	f := filepath.Join(t.TempDir(), "shot.png")
-	if out, err := exec.Command("import", "-display", display, "-window", "root", f).CombinedOutput(); err != nil {
+	args := append(append([]string{"-display", display, "-window", "root"}, opts...), f)
+	if out, err := exec.Command("import", args...).CombinedOutput(); err != nil {
 		t.Fatalf("import: %v\n%s", err, out)
 	}
 	fh, err := os.Open(f)
@@ -347,7 +371,7 @@ func stablePicture(t testing.TB, display string, area image.Rectangle) image.Ima
 	deadline := time.Now().Add(20 * time.Second)
 	var last image.Image
 	for {
-		img := grab(t, display).(subImager).SubImage(area)
+		img := grabArea(t, display, area)
 		if colours(img) > 8 && last != nil && same(img, last) {
 			return img
 		}
