@@ -35,6 +35,8 @@ type lineRow struct {
 	callBox  *fyne.Container
 	callBtn  map[string]*widget.Button
 	callPool []*widget.Button // call buttons made so far, reused
+	// relayout lays out the list of lines anew, after the row's height changed.
+	relayout func()
 
 	content fyne.CanvasObject
 }
@@ -104,6 +106,7 @@ func (r *lineRow) setLine(l api.Line, calls []api.Call) {
 // renderer cache).
 func (r *lineRow) setCalls(calls []api.Call) {
 	r.calls = calls
+	before := len(r.callBox.Objects)
 	r.callBox.RemoveAll()
 	r.callBtn = map[string]*widget.Button{}
 	now := time.Now()
@@ -138,6 +141,12 @@ func (r *lineRow) setCalls(calls []api.Call) {
 		r.callBox.Add(container.NewBorder(nil, nil, nil, container.NewHBox(acts...), lbl))
 	}
 	show(r.callBox, len(r.callBox.Objects) > 0)
+	if len(r.callBox.Objects) != before && r.relayout != nil {
+		// The row grew or shrank: the list around it must lay out (and draw) anew. Refreshing
+		// the call box alone does not reach the window when the box was hidden before.
+		r.relayout()
+		return
+	}
 	r.callBox.Refresh() // the line's head is unchanged: its labels refresh themselves in setLine
 }
 

@@ -169,6 +169,7 @@ func (m *mainView) rebuild(lines []api.Line) {
 		}
 		r := newLineRow(m.u)
 		r.setLine(l, m.u.callsOf(l.Name))
+		r.relayout = m.groups.Refresh // from now on; the rows are laid out together below
 		m.rows[l.Name] = r
 		section.Add(r)
 	}

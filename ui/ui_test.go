@@ -132,6 +132,22 @@ func TestDialFieldShowsDialableThenDials(t *testing.T) {
 	}
 }
 
+// TestLineRowGrowsForItsCalls: a call arriving on a line without calls makes its row taller in
+// the main window, and the row below moves down to make room.
+func TestLineRowGrowsForItsCalls(t *testing.T) {
+	h := newHarness(t)
+	h.u.Window().Resize(fyne.NewSize(480, 640))
+	alice, carol := h.u.mv.rows["Alice"], h.u.mv.rows["Carol"]
+	height, carolY := alice.Size().Height, carol.Position().Y
+	h.ring("Alice", "+493012345", "Anna Berg")
+	if alice.Size().Height < alice.MinSize().Height || alice.Size().Height <= height {
+		t.Errorf("Alice's row is %v high with a call (%v before), it needs %v", alice.Size().Height, height, alice.MinSize().Height)
+	}
+	if carol.Position().Y <= carolY {
+		t.Errorf("Carol's row stayed at y=%v below Alice's taller row", carol.Position().Y)
+	}
+}
+
 func TestIncomingCallNotifiesAnswerHangUpMemo(t *testing.T) {
 	h := newHarness(t)
 	var cw *callWindow

@@ -245,9 +245,9 @@ type subImager interface {
 }
 
 // The size of the Xvfb screen. The app centres the first conversation window; with no window
-// manager the other windows come up at the top left, so at this size the conversation window
-// covers the right edge of the main window.
-const screenW, screenH = 1280, 800
+// manager the other windows come up at the top left. At this size the conversation window does
+// not cover the main window, so the main window's screenshots show what it draws by itself.
+const screenW, screenH = 1920, 1080
 
 // startXvfb starts Xvfb on a display it picks itself (-displayfd) and returns ":N".
 func startXvfb(t testing.TB) string {
