@@ -41,7 +41,7 @@ var journalColumns = []struct {
 	title string
 	width float32
 }{
-	{"Date", 140}, {"Line", 90}, {"Direction", 80}, {"Party", 230}, {"Duration", 70},
+	{"Date", 140}, {"Line", 90}, {"Direction", 80}, {"Party", 230}, {"Duration", 84},
 	{"Outcome", 130}, {"Memo", 200},
 }
 
@@ -353,7 +353,7 @@ func (j *journalView) loadMore() {
 		j.showCount()
 		if len(j.rows) == 0 && !j.done {
 			// No row to scroll to yet: a text filter that matches nothing so far reads on.
-			j.showStatus(fmt.Sprintf("Searching… %d calls read", j.fetched))
+			j.showStatus("Searching… " + nCalls(j.fetched) + " read")
 			j.loadMore()
 		}
 	})
@@ -408,9 +408,9 @@ func (j *journalView) showCount() {
 	case len(j.rows) == 0 && j.done:
 		j.showStatus("No call matches")
 	case j.done:
-		j.showStatus(fmt.Sprintf("%d calls", len(j.rows)))
+		j.showStatus(nCalls(len(j.rows)))
 	default:
-		j.showStatus(fmt.Sprintf("%d calls shown; scroll for older ones", len(j.rows)))
+		j.showStatus(nCalls(len(j.rows)) + " shown; scroll for older ones")
 	}
 }
 
@@ -567,7 +567,7 @@ func (j *journalView) exportTo(w io.WriteCloser, done func(n int, err error)) {
 		if err != nil {
 			j.u.showError(j.win, "Export", err)
 		} else {
-			j.showStatus(fmt.Sprintf("Exported %d calls", n))
+			j.showStatus("Exported " + nCalls(n))
 		}
 		if done != nil {
 			done(n, err)
@@ -639,4 +639,12 @@ func (c *journalCell) Tapped(*fyne.PointEvent) {
 func (c *journalCell) DoubleTapped(*fyne.PointEvent) {
 	c.j.table.Select(c.id)
 	c.j.callBack()
+}
+
+// nCalls is "1 call", "2 calls".
+func nCalls(n int) string {
+	if n == 1 {
+		return "1 call"
+	}
+	return fmt.Sprintf("%d calls", n)
 }

@@ -171,24 +171,24 @@ func (r *chartRenderer) rebuild() {
 		l.TextSize = small
 		l.Alignment = fyne.TextAlignCenter
 		r.labels = append(r.labels, l)
-		n := canvas.NewText(fmt.Sprintf("%d/%d", d.answered, d.missed), fg)
+		n := canvas.NewText(dayCounts(d), fg)
 		n.TextSize = small
 		n.Alignment = fyne.TextAlignCenter
 		r.counts = append(r.counts, n)
 	}
-	title := "Calls per day: answered / missed"
-	if r.c.note != "" {
-		title += " (" + r.c.note + ")"
-	}
+	title := "Calls per day:"
 	if len(r.c.days) == 0 {
 		title = "Calls per day: no calls"
-		if r.c.note != "" {
-			title = r.c.note
-		}
 	}
-	t := canvas.NewText(title, fg)
-	t.TextSize = small
-	r.legend = []*canvas.Text{t}
+	r.legend = nil
+	for _, text := range []string{title, "answered", "missed", r.c.note} {
+		t := canvas.NewText(text, fg)
+		t.TextSize = small
+		r.legend = append(r.legend, t)
+	}
+	if r.c.note != "" {
+		r.legend[3].Text = "(" + r.c.note + ")"
+	}
 	r.swatch = []*canvas.Rectangle{canvas.NewRectangle(answeredColor), canvas.NewRectangle(missedColor)}
 	r.objects = r.objects[:0]
 	for _, b := range r.bars {
@@ -203,7 +203,18 @@ func (r *chartRenderer) rebuild() {
 	for _, s := range r.swatch {
 		r.objects = append(r.objects, s)
 	}
-	r.objects = append(r.objects, t)
+	for _, t := range r.legend {
+		r.objects = append(r.objects, t)
+	}
+}
+
+// dayCounts is what stands over a day's bars: answered and missed calls, nothing on a day
+// without calls.
+func dayCounts(d dayCount) string {
+	if d.answered == 0 && d.missed == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%d / %d", d.answered, d.missed)
 }
 
 const chartHeight = 130
@@ -211,12 +222,19 @@ const chartHeight = 130
 func (r *chartRenderer) Layout(size fyne.Size) {
 	small := theme.CaptionTextSize()
 	line := small + 4
-	// Legend: two swatches and the title on the first line.
-	r.swatch[0].Move(fyne.NewPos(0, 3))
-	r.swatch[0].Resize(fyne.NewSize(small-2, small-2))
-	r.swatch[1].Move(fyne.NewPos(small, 3))
-	r.swatch[1].Resize(fyne.NewSize(small-2, small-2))
-	r.legend[0].Move(fyne.NewPos(2*small+4, 0))
+	// Legend on the first line: the title, a swatch before each of "answered" and "missed" (the
+	// order of the bars and of the counts over them), and the note.
+	x := float32(0)
+	for i, t := range r.legend {
+		if i == 1 || i == 2 {
+			sw := r.swatch[i-1]
+			sw.Move(fyne.NewPos(x, 3))
+			sw.Resize(fyne.NewSize(small-2, small-2))
+			x += small + 2
+		}
+		t.Move(fyne.NewPos(x, 0))
+		x += t.MinSize().Width + small
+	}
 	n := len(r.c.days)
 	if n == 0 {
 		return

@@ -185,6 +185,9 @@ func TestJournalFiltersNarrowTheQuery(t *testing.T) {
 	if len(j.rows) != 1 || j.rows[0].RemoteName != "Kurt Meier" {
 		t.Errorf("the number filter shows %+v", j.rows)
 	}
+	if j.status.Text != "1 call" {
+		t.Errorf("the status under one call reads %q", j.status.Text)
+	}
 
 	j.text.SetText("offer")
 	j.applyFilters()
@@ -404,6 +407,19 @@ func TestJournalChartCountsAnsweredAndMissedPerDay(t *testing.T) {
 	}
 	if h := r.bars[0].Size().Height; h != 0 {
 		t.Errorf("a day without calls has a bar %v high", h)
+	}
+	if got := r.counts[chartDays-1].Text; got != "1 / 1" {
+		t.Errorf("over the last day's bars stands %q, want 1 / 1", got)
+	}
+	if got := r.counts[0].Text; got != "" {
+		t.Errorf("over a day without calls stands %q", got)
+	}
+	var legend []string
+	for _, l := range r.legend {
+		legend = append(legend, l.Text)
+	}
+	if got := strings.Join(legend, " "); !strings.Contains(got, "answered missed") {
+		t.Errorf("the legend reads %q, want the words beside their colours", got)
 	}
 }
 
