@@ -112,6 +112,7 @@ func (j *journalView) setLines(lines []api.Line) {
 func newJournalView(u *UI) *journalView {
 	j := &journalView{u: u, selected: -1, match: func(line.JournalEntry) bool { return true }}
 	j.win = u.app.NewWindow("Lineup journal")
+	addCloseShortcut(j.win)
 
 	j.text = widget.NewEntry()
 	j.text.SetPlaceHolder("Name, number or memo")

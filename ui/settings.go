@@ -112,10 +112,12 @@ func newSettingsEditor(u *UI, cfg line.Config) *settingsEditor {
 	s.tabs.OnSelected = func(*container.TabItem) { s.rebuild() }
 	addTabShortcuts(s.win, s.tabs)
 	buttons := container.NewHBox(layout.NewSpacer(), cancel, s.save)
+	addCloseShortcut(s.win)
 	s.sumBox = container.NewVScroll(s.summary)
 	s.sumBox.SetMinSize(fyne.NewSize(0, 72))
-	s.win.SetContent(container.NewBorder(nil, container.NewVBox(s.sumBox, buttons), nil, nil, s.tabs))
-	s.win.Resize(fyne.NewSize(640, 720))
+	// A line between the tab's own buttons (add, remove) and the window's (cancel, save).
+	s.win.SetContent(container.NewBorder(nil, container.NewVBox(s.sumBox, widget.NewSeparator(), buttons), nil, nil, s.tabs))
+	s.win.Resize(fyne.NewSize(640, 600)) // fits a 1366x768 screen with a panel and a title bar
 	s.rebuild()
 	return s
 }
@@ -297,7 +299,9 @@ func listTab[T any](s *settingsEditor, items *[]T, at *int, box *fyne.Container,
 			s.rebuild()
 		}
 	})
-	return container.NewBorder(nil, container.NewHBox(add, remove), nil, nil, container.NewVScroll(box))
+	// The form keeps clear of the scroll bar, which is drawn over the right edge.
+	padded := container.New(layout.NewCustomPaddedLayout(0, 0, 0, 2*theme.Padding()), box)
+	return container.NewBorder(nil, container.NewHBox(add, remove), nil, nil, container.NewVScroll(padded))
 }
 
 func itemPicker(names []string, selected int, choose func(int)) *widget.Select {

@@ -149,7 +149,7 @@ func (s *settingsEditor) layoutAudio() {
 	withButton := func(sel *widget.Select, b *widget.Button) fyne.CanvasObject {
 		return container.NewBorder(nil, nil, nil, b, sel)
 	}
-	a.box.Add(widget.NewCard("Sound devices", "", form(
+	a.box.Add(section("Sound devices", "", form(
 		widget.NewLabel("Call microphone"), a.capture,
 		widget.NewLabel("Input level"), container.NewVBox(a.meter, a.meterMsg),
 		widget.NewLabel("Call speaker or headset"), withButton(a.playback, a.testCall),

@@ -8,7 +8,9 @@ import (
 	"strings"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/lineupphone/lineup/line"
@@ -105,4 +107,19 @@ func (s *settingsEditor) chooseFile(e *widget.Entry) {
 		e.SetText(path)
 	}, s.win)
 	d.Show()
+}
+
+// section is one part of a settings form: a heading in bold body text (a card's own title is a
+// large heading, which crowded the window), an optional line that says more, and the content.
+func section(title, subtitle string, content fyne.CanvasObject) fyne.CanvasObject {
+	head := widget.NewLabel(title)
+	head.TextStyle = fyne.TextStyle{Bold: true}
+	items := []fyne.CanvasObject{head}
+	if subtitle != "" {
+		sub := widget.NewLabel(subtitle)
+		sub.SizeName = theme.SizeNameCaptionText
+		sub.Wrapping = fyne.TextWrapWord
+		items = append(items, sub)
+	}
+	return widget.NewCard("", "", container.NewVBox(append(items, content)...))
 }

@@ -104,7 +104,7 @@ func (s *settingsEditor) buildGroup() {
 	g.hideDecline = widget.NewCheck("Hide Decline button in client", nil)
 	g.hideDecline.SetChecked(grp().HideDecline)
 	g.hideDecline.OnChanged = func(b bool) { grp().HideDecline = b; s.changed() }
-	g.box.Add(widget.NewCard("Settings for declining calls", "", container.NewVBox(
+	g.box.Add(section("Settings for declining calls", "", container.NewVBox(
 		form(
 			widget.NewLabel("Client not logged on or on Call Protection"), container.NewVBox(g.notLoggedOn, msg("not_logged_on")),
 			widget.NewLabel("Reject calls by clients"), container.NewVBox(g.clientReject, msg("client_reject")),
@@ -119,8 +119,8 @@ func (s *settingsEditor) buildGroup() {
 	g.autoNumbers = widget.NewCheck("Set phone numbers automatically", nil)
 	g.autoNumbers.SetChecked(grp().AutoNumbers)
 	g.autoNumbers.OnChanged = func(b bool) { grp().AutoNumbers = b; s.changed() }
-	g.box.Add(widget.NewCard("Journal", "", g.journalAll))
-	g.box.Add(widget.NewCard("Line phone numbers and names", "", g.autoNumbers))
+	g.box.Add(section("Journal", "", g.journalAll))
+	g.box.Add(section("Line phone numbers and names", "", g.autoNumbers))
 
 	lopts, lat := s.locationOptions(grp().Location)
 	g.location = s.pick(lopts, lat, func(i int) {
@@ -132,7 +132,7 @@ func (s *settingsEditor) buildGroup() {
 	g.perLine = widget.NewCheck("Permit a location per line", nil)
 	g.perLine.SetChecked(grp().PerLineLocation)
 	g.perLine.OnChanged = func(b bool) { grp().PerLineLocation = b; s.changed() }
-	g.box.Add(widget.NewCard("Location settings", "", container.NewVBox(
+	g.box.Add(section("Location settings", "", container.NewVBox(
 		form(widget.NewLabel("Group location"), container.NewVBox(g.location, msg("location"))),
 		g.perLine,
 	)))
@@ -158,7 +158,7 @@ func (s *settingsEditor) buildGroup() {
 		fbox.Add(c)
 	}
 	fbox.Add(msg("disabled_functions"))
-	g.box.Add(widget.NewCard("Functions", "", fbox))
+	g.box.Add(section("Functions", "", fbox))
 
 	g.codes = container.NewVBox()
 
@@ -170,7 +170,7 @@ func (s *settingsEditor) buildGroup() {
 	g.pickup = s.entryField(widget.NewEntry(), func() string { return grp().PickupCode }, func(v string) { grp().PickupCode = v })
 	g.pickup.SetPlaceHolder("e.g. *59<NUMBER>")
 	g.pickupMsg = msg("pickup_code")
-	g.box.Add(widget.NewCard("Feature codes", "Offered in the line menu while the line has no call, in this order", container.NewVBox(
+	g.box.Add(section("Feature codes", "Offered in the line menu while the line has no call, in this order", container.NewVBox(
 		g.codes, container.NewHBox(g.addCode),
 		form(widget.NewLabel("Pickup feature code"), container.NewVBox(g.pickup, g.pickupMsg)),
 	)))
@@ -180,7 +180,7 @@ func (s *settingsEditor) buildGroup() {
 		key: "register_rate", field: "register rate", rule: "must be a number of requests per second, e.g. 5 or 0.5"},
 		func() float64 { return grp().RegisterRate }, func(v float64) { grp().RegisterRate = v })
 	g.registerRate.SetPlaceHolder("unpaced")
-	g.box.Add(widget.NewCard("Registration", "How fast the group's lines register, so that a small phone system is not flooded at start",
+	g.box.Add(section("Registration", "How fast the group's lines register, so that a small phone system is not flooded at start",
 		form(widget.NewLabel("REGISTER requests per second"), container.NewVBox(g.registerRate, msg("register_rate")))))
 	g.box.Refresh()
 }

@@ -142,7 +142,7 @@ func (s *settingsEditor) buildLine() {
 		widget.NewLabel("Display name"), container.NewVBox(f.display, msg("account.display_name")),
 		widget.NewLabel("Domain"), container.NewVBox(f.domain, msg("account.domain")),
 	)
-	f.box.Add(widget.NewCard("SIP account", "", form(account...)))
+	f.box.Add(section("SIP account", "", form(account...)))
 
 	f.number = s.entryField(widget.NewEntry(), func() string { return ln().Number }, func(v string) { ln().Number = v })
 	numberNote := widget.NewLabel("")
@@ -174,11 +174,11 @@ func (s *settingsEditor) buildLine() {
 	f.enabled = widget.NewCheck("Use line", nil)
 	f.enabled.SetChecked(ln().Enabled())
 	f.enabled.OnChanged = func(b bool) { ln().Disabled = !b; s.changed() }
-	f.box.Add(widget.NewCard("Line", "", container.NewVBox(form(rows...), f.journal, f.enabled)))
+	f.box.Add(section("Number and use", "", container.NewVBox(form(rows...), f.journal, f.enabled)))
 
 	f.now = widget.NewLabel(s.nowRule(ln().Name))
 	f.now.Wrapping = fyne.TextWrapWord
-	f.box.Add(widget.NewCard("What happens now", "A call arriving now, as last saved", f.now))
+	f.box.Add(section("What happens now", "A call arriving now, as last saved", f.now))
 	f.box.Refresh()
 }
 

@@ -79,7 +79,7 @@ func (s *settingsEditor) buildLocation() {
 	text("base_number", "PBX base number", "e.g. 1234", func(l *line.Location) *string { return &l.BaseNumber })
 	number("internal_min", "Internal numbers from (digits)", func(l *line.Location) *int { return &l.InternalMin })
 	number("internal_max", "Internal numbers to (digits)", func(l *line.Location) *int { return &l.InternalMax })
-	f.box.Add(widget.NewCard("Dialing rules", "", form(rows...)))
+	f.box.Add(section("Dialing rules", "", form(rows...)))
 
 	f.test = widget.NewEntry()
 	f.test.SetPlaceHolder("Type a number to see how this location reads it")
@@ -87,7 +87,7 @@ func (s *settingsEditor) buildLocation() {
 	f.result = widget.NewLabel("")
 	f.result.Wrapping = fyne.TextWrapWord
 	f.result.TextStyle = fyne.TextStyle{Monospace: true}
-	f.box.Add(widget.NewCard("Rule tester", "", container.NewVBox(f.test, f.result)))
+	f.box.Add(section("Rule tester", "", container.NewVBox(f.test, f.result)))
 	s.runTester()
 	f.box.Refresh()
 }
@@ -100,6 +100,7 @@ func (s *settingsEditor) runTester() {
 		return
 	}
 	f.result.SetText(testNumber(s.cfg.Locations[f.at], f.test.Text))
+	show(f.result, f.result.Text != "") // no empty line under the field before a number is typed
 }
 
 // testNumber is the rule tester's answer for input.

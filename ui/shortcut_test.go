@@ -100,3 +100,19 @@ func TestSettingsTabShortcutsCycle(t *testing.T) {
 		t.Errorf("the Lines tab chosen by key does not show the first line:\n%s", tabText(s))
 	}
 }
+
+// TestCloseShortcutClosesSettingsAndJournal: Ctrl+W closes the settings window as Cancel does
+// (nothing saved) and the journal window.
+func TestCloseShortcutClosesSettingsAndJournal(t *testing.T) {
+	h, s := openEditor(t)
+	s.g.name.SetText("Renamed")
+	press(s.win, shortcutClose)
+	h.until("Ctrl+W closes the settings window", func() bool { return settingsWindows(h) == 0 })
+	if n := h.count("SaveConfig"); n != 0 {
+		t.Errorf("closing the settings window with Ctrl+W saved %d times", n)
+	}
+	h.u.mv.openJournal()
+	j := h.u.mv.journal
+	press(j.win, shortcutClose)
+	h.until("Ctrl+W closes the journal", func() bool { return j.closed })
+}

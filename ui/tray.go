@@ -42,6 +42,15 @@ func (u *UI) addShortcuts(w fyne.Window) {
 	c.AddShortcut(shortcutJournal, func(fyne.Shortcut) { u.mv.openJournal() })
 }
 
+// shortcutClose closes a settings or journal window (Ctrl+W, as a browser's tab or an editor's
+// document).
+var shortcutClose = &desktop.CustomShortcut{KeyName: fyne.KeyW, Modifier: fyne.KeyModifierShortcutDefault}
+
+// addCloseShortcut lets Ctrl+W close w. The settings window closes as with Cancel.
+func addCloseShortcut(w fyne.Window) {
+	w.Canvas().AddShortcut(shortcutClose, func(fyne.Shortcut) { w.Close() })
+}
+
 // addTabShortcuts lets Ctrl+PageDown and Ctrl+PageUp in w select the next and the previous of
 // tabs, wrapping around.
 func addTabShortcuts(w fyne.Window, tabs *container.AppTabs) {
