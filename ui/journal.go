@@ -126,8 +126,8 @@ func newJournalView(u *UI) *journalView {
 		})
 	}
 	j.lineSel = widget.NewSelect(nil, func(string) { j.applyFilters() })
+	j.lineSel.Selected = allLines // before setLines draws it
 	j.setLines(u.lines)
-	j.lineSel.Selected = allLines
 	outs := []string{"All outcomes"}
 	for _, o := range line.Outcomes() {
 		outs = append(outs, outcomeText(o))

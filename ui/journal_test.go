@@ -90,6 +90,9 @@ func openJournalOn(t *testing.T, entries []line.JournalEntry) (*harness, *spyPho
 		t.Fatal("the Journal button opened no journal window")
 	}
 	h.until("the journal shows entries", func() bool { return len(j.rows) > 0 || j.done })
+	if l, o := selectShows(j.lineSel), selectShows(j.outSel); l != "All lines" || o != "All outcomes" {
+		t.Errorf("the filters show %q and %q, want all lines and all outcomes", l, o)
+	}
 	return h, p, j
 }
 
@@ -461,4 +464,17 @@ func TestJournalWindowClosedStopsReadingAndOpensAnew(t *testing.T) {
 	}
 	j2 := h.u.mv.journal
 	h.until("the new window shows the calls", func() bool { return len(j2.rows) == 4 })
+}
+
+// selectShows is the text a select box draws: its choice, or its placeholder.
+func selectShows(sel *widget.Select) string {
+	var out []string
+	for _, o := range test.WidgetRenderer(sel).Objects() {
+		visible(o, func(c fyne.CanvasObject) {
+			if rt, ok := c.(*widget.RichText); ok {
+				out = append(out, rt.String())
+			}
+		})
+	}
+	return strings.Join(out, " ")
 }
