@@ -232,8 +232,8 @@ func (c *deviceCall) Close() error {
 type desktopAudio struct {
 	a  *deviceAudio
 	st *store.Store
-	// tone makes the test tone at a rate (newChime unless a test watches what is played); it
-	// must last chimeLength.
+	// tone makes the test tone at a rate (media.NewChime unless a test watches what is played); it
+	// must last media.ChimeLength.
 	tone func(rate int) media.FrameSource
 
 	choosing sync.Mutex // one Choose at a time: what is saved is what is used
@@ -307,7 +307,7 @@ func (d *desktopAudio) TestTone(ctx context.Context, playbackID string) error {
 	if d.tone != nil {
 		src = d.tone(ringerRate)
 	} else {
-		src = newChime(ringerRate)
+		src = media.NewChime(ringerRate)
 	}
 	p, err := d.a.sys.OpenRinger(playbackID, ringerRate, src)
 	if err != nil {
@@ -316,8 +316,8 @@ func (d *desktopAudio) TestTone(ctx context.Context, playbackID string) error {
 	defer p.Close()
 	// The player pulls a few frames ahead of the device: once it has pulled toneTail frames of
 	// silence after the chime, the device has played the chime.
-	frames := uint64((chimeLength+media.FrameDuration-1)/media.FrameDuration + toneTail)
-	deadline := time.NewTimer(2*chimeLength + time.Second)
+	frames := uint64((media.ChimeLength+media.FrameDuration-1)/media.FrameDuration + toneTail)
+	deadline := time.NewTimer(2*media.ChimeLength + time.Second)
 	defer deadline.Stop()
 	tick := time.NewTicker(media.FrameDuration)
 	defer tick.Stop()
@@ -408,64 +408,9 @@ func apiDevices(list []device.Info) []api.AudioDevice {
 	return out
 }
 
-// The test tone: two soft notes a fourth apart, E5 then A5, that fade in and out so they start
-// and stop without a click.
-// Their durations add up to chimeLength.
-var chimeNotes = []struct {
-	freq float64
-	d    time.Duration
-}{{659.25, 600 * time.Millisecond}, {880, 900 * time.Millisecond}}
-
-const (
-	chimeLength = 1500 * time.Millisecond // the notes' durations together
-	chimeLevel  = -12                     // dBFS
-	chimeFadeIn = 10 * time.Millisecond
-	// chimeFadeOut is how long each note dies away at its end.
-	chimeFadeOut = 250 * time.Millisecond
-	// toneTail is how many frames of silence TestTone lets the player pull after the chime: more
-	// than the player queues ahead of the device.
-	toneTail = 6
-)
-
-// chime is the test tone as a media.FrameSource; after the notes it gives silence. It is not
-// safe for concurrent use.
-type chime struct {
-	tones           []*media.Tone
-	length          []int // samples per note
-	fadeIn, fadeOut int
-	note, pos       int // the note playing and the sample position in it
-}
-
-func newChime(rate int) *chime {
-	c := &chime{fadeIn: int(chimeFadeIn.Seconds() * float64(rate)), fadeOut: int(chimeFadeOut.Seconds() * float64(rate))}
-	for _, n := range chimeNotes {
-		c.tones = append(c.tones, media.NewTone(rate, media.ToneSpec{Freqs: []float64{n.freq}, Level: chimeLevel}))
-		c.length = append(c.length, int(n.d.Seconds()*float64(rate)))
-	}
-	return c
-}
-
-// ReadFrame implements media.FrameSource.
-func (c *chime) ReadFrame(pcm []int16) {
-	for i := range pcm {
-		if c.note >= len(c.tones) {
-			clear(pcm[i:])
-			return
-		}
-		c.tones[c.note].ReadFrame(pcm[i : i+1])
-		gain := 1.0
-		if c.pos < c.fadeIn {
-			gain = float64(c.pos) / float64(c.fadeIn)
-		} else if left := c.length[c.note] - c.pos; left < c.fadeOut {
-			gain = float64(left) / float64(c.fadeOut)
-			gain *= gain // dies away rather than stops
-		}
-		pcm[i] = int16(float64(pcm[i]) * gain)
-		if c.pos++; c.pos == c.length[c.note] {
-			c.note, c.pos = c.note+1, 0
-		}
-	}
-}
+// toneTail is how many frames of silence TestTone lets the player pull after the chime: more
+// than the player queues ahead of the device.
+const toneTail = 6
 
 // cmdAudio lists the sound devices and sets which ones Lineup uses.
 func cmdAudio(g *globalFlags, args []string, stdout, stderr io.Writer) error {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"math"
 	"strings"
 	"sync"
 	"testing"
@@ -112,7 +111,7 @@ func TestDesktopAudioTestTonePlaysOnTheDevice(t *testing.T) {
 	d, _, _ := desktopOnNull(t, audioChoice{})
 	var src *pulledSource
 	d.tone = func(rate int) media.FrameSource {
-		src = &pulledSource{src: newChime(rate)}
+		src = &pulledSource{src: media.NewChime(rate)}
 		return src
 	}
 	devs, err := d.Devices(context.Background())
@@ -126,20 +125,20 @@ func TestDesktopAudioTestTonePlaysOnTheDevice(t *testing.T) {
 		}
 		el := time.Since(t0)
 		// The device pulls in real time: the tone takes its length to play, and a little more.
-		if el < chimeLength || el > chimeLength+time.Second {
-			t.Errorf("test tone on %q took %v, want about %v", id, el, chimeLength)
+		if el < media.ChimeLength || el > media.ChimeLength+time.Second {
+			t.Errorf("test tone on %q took %v, want about %v", id, el, media.ChimeLength)
 		}
 		pcm := src.taken()
-		sound := int(chimeLength.Seconds() * ringerRate)
+		sound := int(media.ChimeLength.Seconds() * ringerRate)
 		if len(pcm) < sound {
 			t.Fatalf("the device pulled %d samples, want the tone's %d", len(pcm), sound)
 		}
 		// Each note sounds in its own time.
 		at := 0
-		for _, n := range chimeNotes {
-			end := at + int(n.d.Seconds()*ringerRate)
-			if r := media.ToneRatio(pcm[at:end], ringerRate, n.freq); r < 0.5 {
-				t.Errorf("%.2f Hz makes up %.2f of its note's time in the test tone", n.freq, r)
+		for _, n := range media.ChimeNotes {
+			end := at + int(n.Duration.Seconds()*ringerRate)
+			if r := media.ToneRatio(pcm[at:end], ringerRate, n.Freq); r < 0.5 {
+				t.Errorf("%.2f Hz makes up %.2f of its note's time in the test tone", n.Freq, r)
 			}
 			at = end
 		}
@@ -167,33 +166,6 @@ func TestDesktopAudioTestTonePlaysOnTheDevice(t *testing.T) {
 	err = d.TestTone(context.Background(), "not-a-device")
 	if !errors.Is(err, api.ErrBadInput) || !strings.Contains(err.Error(), `playback: no device with ID "not-a-device" is attached`) {
 		t.Errorf("test tone on an unknown device: %v", err)
-	}
-}
-
-func TestChimeFadesInAndOut(t *testing.T) {
-	c := newChime(ringerRate)
-	pcm := make([]int16, int(chimeLength.Seconds()*ringerRate)+ringerRate/50)
-	for off := 0; off < len(pcm); off += ringerRate / 50 {
-		c.ReadFrame(pcm[off : off+ringerRate/50])
-	}
-	sound := int(chimeLength.Seconds() * ringerRate)
-	if pcm[0] != 0 || math.Abs(float64(pcm[sound-1])) > 50 {
-		t.Errorf("the chime starts at %d and ends at %d: want both near 0 (no click)", pcm[0], pcm[sound-1])
-	}
-	for i, v := range pcm[sound:] {
-		if v != 0 {
-			t.Fatalf("sample %d after the chime is %d, want silence", sound+i, v)
-		}
-	}
-	if l := media.Level(pcm[:sound]); l < chimeLevel-4 || l > chimeLevel {
-		t.Errorf("the chime plays at %.1f dBFS, want a little below its notes' %d dBFS", l, chimeLevel)
-	}
-	var total time.Duration
-	for _, n := range chimeNotes {
-		total += n.d
-	}
-	if total != chimeLength {
-		t.Errorf("the notes last %v, chimeLength says %v", total, chimeLength)
 	}
 }
 
