@@ -134,8 +134,12 @@ func (s *settingsEditor) buildLine() {
 		f.caFile = s.entryField(widget.NewEntry(), func() string { return acc().CAFile }, func(v string) { acc().CAFile = v })
 		f.caFile.SetPlaceHolder("optional PEM file of extra certificate authorities")
 		choose := widget.NewButtonWithIcon("", theme.FolderOpenIcon(), func() { s.chooseFile(f.caFile) })
+		// The line server reads CA files when it starts: say so.
+		caNote := widget.NewLabel("Read when Lineup starts: restart Lineup after choosing a new one.")
+		caNote.SizeName = theme.SizeNameCaptionText
+		caNote.Wrapping = fyne.TextWrapWord
 		account = append(account, widget.NewLabel("CA file"),
-			container.NewVBox(container.NewBorder(nil, nil, nil, choose, f.caFile), msg("account.ca_file")))
+			container.NewVBox(container.NewBorder(nil, nil, nil, choose, f.caFile), caNote, msg("account.ca_file")))
 	}
 	account = append(account,
 		widget.NewLabel("Registration lifetime"), container.NewVBox(f.expires, msg("account.expires")),

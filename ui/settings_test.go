@@ -381,6 +381,9 @@ func TestSettingsRegistrationFields(t *testing.T) {
 	if f.caFile == nil {
 		t.Fatal("no CA file offered for a tls line")
 	}
+	if !strings.Contains(texts(s.win.Content()), "restart Lineup") {
+		t.Error("the CA file row does not say it is read at start")
+	}
 	test.Type(f.caFile, "/etc/lineup/pbx-ca.pem")
 	test.Type(f.expires, "600")
 	h.saved(s)
