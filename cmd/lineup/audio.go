@@ -114,33 +114,15 @@ func (a *deviceAudio) use(c audioChoice) {
 
 // preflight checks that the chosen devices are attached, before anything opens them.
 func (a *deviceAudio) preflight() {
-	c := a.chosen()
-	missing := func(list func() ([]device.Info, error), what, id string) string {
-		if id == "" {
-			return ""
-		}
-		infos, err := list()
-		if err != nil {
-			return fmt.Sprintf("%s devices cannot be listed: %v", what, err)
-		}
-		for _, d := range infos {
-			if d.ID == id {
-				return ""
-			}
-		}
-		return fmt.Sprintf("%s device %q not found: the system default will be used", what, id)
-	}
-	var call []string
-	for _, r := range []string{
-		missing(a.sys.Capture, "call capture", c.CallCapture),
-		missing(a.sys.Playback, "call playback", c.CallPlayback),
-	} {
-		if r != "" {
-			call = append(call, r)
+	capture, playback, err := listDevices(a.sys)
+	problems := map[string][]string{}
+	for _, r := range audioRoles(a.chosen(), capture, playback) {
+		if p := r.problem(err); p != "" {
+			problems[r.role] = append(problems[r.role], p)
 		}
 	}
-	a.set("call", strings.Join(call, "; "), false)
-	a.set("ringer", missing(a.sys.Playback, "ringer", c.Ringer), false)
+	a.set("call", strings.Join(problems["call"], "; "), false)
+	a.set("ringer", strings.Join(problems["ringer"], "; "), false)
 }
 
 // set records a role's state and reports the new status.
@@ -249,7 +231,7 @@ const (
 
 // Devices implements api.Audio.
 func (d *desktopAudio) Devices(context.Context) (api.AudioDevices, error) {
-	capture, playback, err := d.list()
+	capture, playback, err := listDevices(d.a.sys)
 	if err != nil {
 		return api.AudioDevices{}, err
 	}
@@ -259,9 +241,8 @@ func (d *desktopAudio) Devices(context.Context) (api.AudioDevices, error) {
 		Choice: api.AudioChoice{CallCapture: c.CallCapture, CallPlayback: c.CallPlayback, Ringer: c.Ringer},
 	}
 	for _, r := range audioRoles(c, capture, playback) {
-		if r.id != "" && !hasDevice(r.list, r.id) {
-			out.Problems = append(out.Problems,
-				fmt.Sprintf("%s device %q is not attached: the system default is used", r.what, r.id))
+		if p := r.problem(nil); p != "" {
+			out.Problems = append(out.Problems, p)
 		}
 	}
 	return out, nil
@@ -275,7 +256,7 @@ func (d *desktopAudio) Choose(ctx context.Context, choice api.AudioChoice) error
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	capture, playback, err := d.list()
+	capture, playback, err := listDevices(d.a.sys)
 	if err != nil {
 		return err
 	}
@@ -284,7 +265,7 @@ func (d *desktopAudio) Choose(ctx context.Context, choice api.AudioChoice) error
 	settings := map[string]string{}
 	for _, r := range audioRoles(c, capture, playback) {
 		if r.id != "" && !hasDevice(r.list, r.id) {
-			return fmt.Errorf("%s: no device with ID %q is attached: %w", r.what, r.id, api.ErrBadInput)
+			return errNotAttached(r.what, r.id)
 		}
 		settings[r.key] = r.id // empty removes the setting: the system default
 	}
@@ -303,11 +284,9 @@ func (d *desktopAudio) TestTone(ctx context.Context, playbackID string) error {
 	if err := d.attached("playback", d.a.sys.Playback, playbackID); err != nil {
 		return err
 	}
-	var src media.FrameSource
+	var src media.FrameSource = media.NewChime(ringerRate)
 	if d.tone != nil {
 		src = d.tone(ringerRate)
-	} else {
-		src = media.NewChime(ringerRate)
 	}
 	p, err := d.a.sys.OpenRinger(playbackID, ringerRate, src)
 	if err != nil {
@@ -358,12 +337,12 @@ func (d *desktopAudio) InputLevel(ctx context.Context, captureID string, level f
 	}
 }
 
-// list lists the capture and playback devices.
-func (d *desktopAudio) list() (capture, playback []device.Info, err error) {
-	if capture, err = d.a.sys.Capture(); err != nil {
+// listDevices lists the capture and playback devices.
+func listDevices(sys *device.System) (capture, playback []device.Info, err error) {
+	if capture, err = sys.Capture(); err != nil {
 		return nil, nil, err
 	}
-	if playback, err = d.a.sys.Playback(); err != nil {
+	if playback, err = sys.Playback(); err != nil {
 		return nil, nil, err
 	}
 	return capture, playback, nil
@@ -380,24 +359,44 @@ func (d *desktopAudio) attached(what string, list func() ([]device.Info, error),
 		return err
 	}
 	if !hasDevice(devs, id) {
-		return fmt.Errorf("%s: no device with ID %q is attached: %w", what, id, api.ErrBadInput)
+		return errNotAttached(what, id)
 	}
 	return nil
 }
 
-// audioRole is one of the three chosen devices: its words, setting, ID and the devices it is
-// chosen from.
+// errNotAttached refuses a device ID for the field what.
+func errNotAttached(what, id string) error {
+	return fmt.Errorf("%s: no device with ID %q is attached: %w", what, id, api.ErrBadInput)
+}
+
+// audioRole is one of the three chosen devices: its words, setting, ID, the devices it is
+// chosen from, and what uses it ("call" or "ringer", as the audio status names them).
 type audioRole struct {
 	what, key, id string
 	list          []device.Info
+	role          string
 }
 
 func audioRoles(c audioChoice, capture, playback []device.Info) []audioRole {
 	return []audioRole{
-		{"call capture", settingCallCapture, c.CallCapture, capture},
-		{"call playback", settingCallPlayback, c.CallPlayback, playback},
-		{"ringer", settingRinger, c.Ringer, playback},
+		{"call capture", settingCallCapture, c.CallCapture, capture, "call"},
+		{"call playback", settingCallPlayback, c.CallPlayback, playback, "call"},
+		{"ringer", settingRinger, c.Ringer, playback, "ringer"},
 	}
+}
+
+// problem is why the chosen device will not be used, or "" when it will (or none is chosen);
+// listErr is why the devices could not be listed.
+func (r audioRole) problem(listErr error) string {
+	switch {
+	case r.id == "":
+		return ""
+	case listErr != nil:
+		return fmt.Sprintf("%s devices cannot be listed: %v", r.what, listErr)
+	case !hasDevice(r.list, r.id):
+		return fmt.Sprintf("%s device %q is not attached: the system default is used", r.what, r.id)
+	}
+	return ""
 }
 
 func apiDevices(list []device.Info) []api.AudioDevice {
