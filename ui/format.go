@@ -26,7 +26,12 @@ func partyName(c api.Call) string {
 	case c.Dialled != "":
 		return c.Dialled
 	}
-	if c.Direction == line.Incoming {
+	return unknownParty(c.Direction)
+}
+
+// unknownParty names a far end of which nothing is known.
+func unknownParty(d line.CallDirection) string {
+	if d == line.Incoming {
 		return "Unknown caller"
 	}
 	return "Unknown number"

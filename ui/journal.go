@@ -469,10 +469,8 @@ func journalParty(e line.JournalEntry) string {
 		return e.RemoteNumber
 	case e.FeatureCode != "":
 		return e.FeatureCode
-	case e.Direction == line.Incoming:
-		return "Unknown caller"
 	}
-	return "Unknown number"
+	return unknownParty(e.Direction)
 }
 
 // selectedEntry is the entry of the selected row.

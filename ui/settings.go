@@ -92,9 +92,8 @@ func (u *UI) openSettings(then func(*settingsEditor)) {
 func newSettingsEditor(u *UI, cfg line.Config) *settingsEditor {
 	s := &settingsEditor{u: u, cfg: cfg.Clone()}
 	s.win = u.app.NewWindow(settingsTitle)
-	s.summary = widget.NewLabel("")
-	s.summary.Wrapping = fyne.TextWrapWord
-	s.summary.Importance = widget.DangerImportance
+	s.summary = dangerLabel("")
+	s.win.SetOnClosed(s.audioClosed) // the level meter stops with the window
 	s.save = widget.NewButtonWithIcon("Save", theme.DocumentSaveIcon(), s.doSave)
 	s.save.Importance = widget.HighImportance
 	cancel := widget.NewButton("Cancel", s.win.Close)
@@ -236,9 +235,7 @@ func (s *settingsEditor) doSave() {
 // msg returns a new message label for the fields of the item index() of kind whose key starts
 // with prefix.
 func (s *settingsEditor) msg(kind line.Kind, index func() int, prefix string) *widget.Label {
-	l := widget.NewLabel("")
-	l.Wrapping = fyne.TextWrapWord
-	l.Importance = widget.DangerImportance
+	l := dangerLabel("")
 	l.Hide()
 	s.msgs = append(s.msgs, fieldMsg{kind: kind, index: index, prefix: prefix, lbl: l})
 	return l

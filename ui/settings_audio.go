@@ -58,7 +58,6 @@ type settingsAudio struct {
 
 func (s *settingsEditor) audioTab() fyne.CanvasObject {
 	s.a.box = container.NewVBox()
-	s.win.SetOnClosed(s.audioClosed)
 	return container.NewVScroll(s.a.box)
 }
 
@@ -200,6 +199,7 @@ func deviceSelect(list []api.AudioDevice, id *string, changed func()) *widget.Se
 	return sel
 }
 
+// dangerLabel is a wrapping label in the colour of errors.
 func dangerLabel(text string) *widget.Label {
 	l := widget.NewLabel(text)
 	l.Wrapping = fyne.TextWrapWord
