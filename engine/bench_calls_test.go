@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/lineupphone/lineup/internal/baresiptest"
+	"github.com/lineupphone/lineup/internal/bench/benchkit"
 	"github.com/lineupphone/lineup/internal/testpbx"
 	"github.com/lineupphone/lineup/line"
 	"github.com/lineupphone/lineup/media"
@@ -164,7 +165,7 @@ func benchSumCPU(b *testing.B, pids []int) time.Duration {
 	b.Helper()
 	var sum time.Duration
 	for _, pid := range pids {
-		d, err := benchProcCPU(pid)
+		d, err := benchkit.ProcCPU(pid)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/lineupphone/lineup/internal/bench/benchkit"
 )
 
 // benchSelfCPU is the CPU time (user and system, all threads) this process used so far.
@@ -22,40 +24,6 @@ func benchSelfCPU() (time.Duration, error) {
 		return 0, fmt.Errorf("getrusage: %w", err)
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()), nil
-}
-
-// benchClockTick is the unit of utime and stime in /proc/PID/stat (USER_HZ). It is 100 on every
-// Linux architecture Go supports; sysconf(_SC_CLK_TCK) would need cgo to ask.
-const benchClockTick = 10 * time.Millisecond
-
-// benchProcCPU is the CPU time (utime+stime of all threads) of process pid so far.
-func benchProcCPU(pid int) (time.Duration, error) {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return 0, fmt.Errorf("cpu time of process %d: %w", pid, err)
-	}
-	return parseProcStatCPU(b)
-}
-
-// parseProcStatCPU takes utime and stime (fields 14 and 15) from a /proc/PID/stat line. The
-// command name (field 2) is in parentheses and may contain spaces, so fields are counted after
-// its closing parenthesis.
-func parseProcStatCPU(b []byte) (time.Duration, error) {
-	i := bytes.LastIndexByte(b, ')')
-	if i < 0 {
-		return 0, fmt.Errorf("proc stat %q: no command name", b)
-	}
-	f := strings.Fields(string(b[i+1:]))
-	// f[0] is field 3 (state), so field n is f[n-3].
-	if len(f) < 13 {
-		return 0, fmt.Errorf("proc stat: %d fields after the command name, want at least 13", len(f))
-	}
-	utime, err1 := strconv.ParseUint(f[11], 10, 64)
-	stime, err2 := strconv.ParseUint(f[12], 10, 64)
-	if err1 != nil || err2 != nil {
-		return 0, fmt.Errorf("proc stat: utime %q stime %q: not numbers", f[11], f[12])
-	}
-	return time.Duration(utime+stime) * benchClockTick, nil
 }
 
 // benchFindProcess returns the pid of the process named name whose command line holds the
@@ -80,23 +48,8 @@ func benchFindProcess(name string, args ...string) (int, error) {
 	return 0, fmt.Errorf("no %s process with arguments %q", name, args)
 }
 
-func TestParseProcStatCPU(t *testing.T) {
-	// A command name with a space and a parenthesis; utime 250 and stime 50 ticks.
-	line := "4242 (bare sip) (x) S 1 4242 4242 0 -1 4194560 900 0 0 0 250 50 0 0 20 0 4 0 12345 0\n"
-	got, err := parseProcStatCPU([]byte(line))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got != 3*time.Second {
-		t.Errorf("cpu %v, want 3s (300 ticks)", got)
-	}
-	if _, err := parseProcStatCPU([]byte("4242 (x) S 1 2")); err == nil {
-		t.Error("a short stat line parsed without error")
-	}
-}
-
-func TestBenchProcCPUAgreesWithGetrusage(t *testing.T) {
-	stat0, err := benchProcCPU(os.Getpid())
+func TestProcCPUAgreesWithGetrusage(t *testing.T) {
+	stat0, err := benchkit.ProcCPU(os.Getpid())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,7 +73,7 @@ func TestBenchProcCPUAgreesWithGetrusage(t *testing.T) {
 		for start := time.Now(); time.Since(start) < 10*time.Millisecond; {
 		}
 	}
-	stat1, err := benchProcCPU(os.Getpid())
+	stat1, err := benchkit.ProcCPU(os.Getpid())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,5 +10,4 @@ import (
 var errBenchNoProc = errors.New("process CPU times are only read on Linux")
 
 func benchSelfCPU() (time.Duration, error)            { return 0, errBenchNoProc }
-func benchProcCPU(int) (time.Duration, error)         { return 0, errBenchNoProc }
 func benchFindProcess(string, ...string) (int, error) { return 0, errBenchNoProc }

@@ -26,12 +26,15 @@ func TestLogFieldsReadsTheServerAddress(t *testing.T) {
 	}
 }
 
-func TestVmHWMInBytes(t *testing.T) {
+func TestStatusBytes(t *testing.T) {
 	status := "Name:\tlineup\nVmPeak:\t  900000 kB\nVmHWM:\t   35740 kB\nVmRSS:\t   30000 kB\n"
-	if got := VmHWM(strings.NewReader(status)); got != 35740*1024 {
+	if got := StatusBytes(strings.NewReader(status), "VmHWM"); got != 35740*1024 {
 		t.Errorf("VmHWM = %d, want %d", got, 35740*1024)
 	}
-	if got := VmHWM(strings.NewReader("Name:\tx\n")); got != 0 {
+	if got := StatusBytes(strings.NewReader(status), "VmRSS"); got != 30000*1024 {
+		t.Errorf("VmRSS = %d, want %d", got, 30000*1024)
+	}
+	if got := StatusBytes(strings.NewReader("Name:\tx\n"), "VmHWM"); got != 0 {
 		t.Errorf("VmHWM without the line = %d, want 0", got)
 	}
 }
@@ -39,11 +42,13 @@ func TestVmHWMInBytes(t *testing.T) {
 func TestParseStatCPU(t *testing.T) {
 	// utime 250 and stime 50 ticks = 3 s; the name holds a space and a parenthesis.
 	stat := "1234 (lineup (x) y) S 1 1234 1234 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 8 0 100 0 0"
-	if got := ParseStatCPU(stat); got != 3*time.Second {
-		t.Errorf("cpu %v, want 3s", got)
+	if got, err := ParseStatCPU(stat); err != nil || got != 3*time.Second {
+		t.Errorf("cpu %v, %v; want 3s", got, err)
 	}
-	if got := ParseStatCPU("garbage"); got != 0 {
-		t.Errorf("cpu of garbage %v, want 0", got)
+	for _, bad := range []string{"garbage", "4242 (x) S 1 2"} {
+		if got, err := ParseStatCPU(bad); err == nil {
+			t.Errorf("cpu of %q: %v without an error", bad, got)
+		}
 	}
 }
 
