@@ -22,11 +22,19 @@ import (
 type CallError struct {
 	Code   int
 	Reason string
+	// Err is why Lineup itself ended the attempt at that response, e.g. ErrForeignChallenge;
+	// nil when the response alone ended it.
+	Err error
 }
 
 func (e *CallError) Error() string {
+	if e.Err != nil {
+		return fmt.Sprintf("call failed: %d %s: %v", e.Code, e.Reason, e.Err)
+	}
 	return fmt.Sprintf("call failed: %d %s", e.Code, e.Reason)
 }
+
+func (e *CallError) Unwrap() error { return e.Err }
 
 // EndReason says how an established call ended.
 type EndReason struct {
@@ -94,11 +102,11 @@ func requestDialogKey(req *gosip.Request) (string, bool) {
 func (e *Endpoint) initCalls() {
 	e.calls.dialogs = map[string]*Dialog{}
 	e.calls.ctx, e.calls.cancel = context.WithCancelCause(context.Background())
-	e.srv.OnInvite(e.handleInvite)
-	e.srv.OnAck(e.handleAck)
-	e.srv.OnBye(e.handleBye)
-	e.srv.OnCancel(e.handleCancel)
-	e.srv.OnRequest(gosip.INFO, e.handleInfo)
+	e.srv.OnInvite(e.guard(e.handleInvite))
+	e.srv.OnAck(e.guard(e.handleAck))
+	e.srv.OnBye(e.guard(e.handleBye))
+	e.srv.OnCancel(e.guard(e.handleCancel))
+	e.srv.OnRequest(gosip.INFO, e.guard(e.handleInfo))
 }
 
 // closeCalls stops outgoing call attempts (without sending CANCEL), ends every dialog without

@@ -223,7 +223,7 @@ func (c *IncomingCall) Answer(ctx context.Context, local MediaDesc) (*Dialog, er
 	// Known before the 200 goes out: the ACK may come back at once.
 	c.ep.addDialog(d)
 	res := gosip.NewSDPResponseFromRequest(c.sess.InviteRequest, BuildSDP(d.sessionID, d.version, local))
-	res.AppendHeader(gosip.NewHeader("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO"))
+	res.AppendHeader(gosip.NewHeader("Allow", allowedMethods))
 	if err := c.sess.WriteResponse(res); err != nil {
 		d.end(EndReason{Text: "answer failed: " + err.Error()})
 		return nil, fmt.Errorf("answer: %w", err)

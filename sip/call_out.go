@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
-	"strconv"
 	"strings"
 	"time"
 
@@ -64,8 +62,9 @@ func (c *OutgoingCall) Wait(ctx context.Context) (*Dialog, error) {
 }
 
 // Dial calls target from a line: INVITE from the line's AOR with our offer local, sent to the
-// line's proxy, else its registrar when target is in the line's domain (or a bare number), else
-// to target's own host. local.Host empty means the address we signal from. Dial returns once the
+// line's proxy, else its registrar, whatever host target names: the phone system routes the
+// call, and a host that is not the line's never sees the line's requests (nor gets to challenge
+// them for its credentials). local.Host empty means the address we signal from. Dial returns once the
 // INVITE is on its way; Wait gives the outcome and Progress the ringing.
 func (e *Endpoint) Dial(ctx context.Context, acct line.Account, target string, local MediaDesc) (*OutgoingCall, error) {
 	// Count the attempt before anything goes out, under the lock closeCalls cancels under: a Dial
@@ -89,17 +88,9 @@ func (e *Endpoint) Dial(ctx context.Context, acct line.Account, target string, l
 		return nil, fmt.Errorf("dial: %w", err)
 	}
 	transport := transportName(acct.Transport)
-	var dest string
-	if acct.Proxy != "" || strings.EqualFold(ruri.Host, domain) {
-		if dest, err = lineDest(acct); err != nil {
-			return nil, fmt.Errorf("dial: %w", err)
-		}
-	} else {
-		port := ruri.Port
-		if port == 0 {
-			port = acct.Transport.DefaultPort()
-		}
-		dest = net.JoinHostPort(ruri.Host, strconv.Itoa(port))
+	dest, err := lineDest(acct)
+	if err != nil {
+		return nil, fmt.Errorf("dial: %w", err)
 	}
 	if acct.Transport != line.TransportUDP {
 		ruri.UriParams = gosip.NewParams()
@@ -152,7 +143,7 @@ func (e *Endpoint) Dial(ctx context.Context, acct line.Account, target string, l
 	req.AppendHeader(&maxFwd)
 	req.AppendHeader(gosip.HeaderClone(&contact))
 	req.AppendHeader(gosip.NewHeader("User-Agent", UserAgentName))
-	req.AppendHeader(gosip.NewHeader("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO"))
+	req.AppendHeader(gosip.NewHeader("Allow", allowedMethods))
 	req.AppendHeader(gosip.NewHeader("Content-Type", "application/sdp"))
 	req.SetBody(body)
 
@@ -265,6 +256,13 @@ func (a *attempt) run(ctx context.Context) {
 		res := de.Res
 		if (res.StatusCode == gosip.StatusUnauthorized || res.StatusCode == gosip.StatusProxyAuthRequired) && a.acct.Password != "" {
 			chal, proxy, cerr := challengeOf(res)
+			if cerr == nil {
+				if err := a.ep.checkChallenge(ctx, a.acct, res, chal); err != nil {
+					a.ep.log.Warn("call challenge refused", "call", a.call.callID, "source", res.Source(), "realm", chal.Realm, "error", err)
+					a.finish(nil, &CallError{Code: res.StatusCode, Reason: res.Reason, Err: err})
+					return
+				}
+			}
 			if cerr == nil && (challenges == 0 || chal.Stale) && challenges < 3 {
 				challenges++
 				if err := a.retryWithAuth(ctx, chal, proxy); err != nil {

@@ -20,9 +20,10 @@ func newCallEndpoint(t *testing.T) *Endpoint {
 	return e
 }
 
-// lineAcct is a line whose registrar is elsewhere: calls to 127.0.0.1 go there directly.
-func lineAcct(user string) line.Account {
-	return line.Account{Registrar: "pbx.example", User: user, DisplayName: "Line " + user, Transport: line.TransportUDP}
+// lineAcct is a line whose registrar is the endpoint pbx: its calls go there, and pbx stands
+// for the phone system that would route them on.
+func lineAcct(user string, pbx *Endpoint) line.Account {
+	return line.Account{Registrar: pbx.Addr(line.TransportUDP), User: user, DisplayName: "Line " + user, Transport: line.TransportUDP}
 }
 
 type callPair struct {
@@ -35,7 +36,7 @@ func connect(ctx context.Context, t *testing.T, a, b *Endpoint) callPair {
 	t.Helper()
 	incoming := make(chan *IncomingCall, 1)
 	b.OnCall(func(c *IncomingCall) { incoming <- c })
-	oc, err := a.Dial(ctx, lineAcct("201"), "sip:202@"+b.Addr(line.TransportUDP), OfferDesc("127.0.0.1", 40000))
+	oc, err := a.Dial(ctx, lineAcct("201", b), "sip:202@"+b.Addr(line.TransportUDP), OfferDesc("127.0.0.1", 40000))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -233,7 +234,7 @@ func TestCallCancelBeforeAnswer(t *testing.T) {
 		}
 		incoming <- c
 	})
-	oc, err := a.Dial(ctx, lineAcct("201"), "sip:202@"+b.Addr(line.TransportUDP), MediaDesc{Port: 40000})
+	oc, err := a.Dial(ctx, lineAcct("201", b), "sip:202@"+b.Addr(line.TransportUDP), MediaDesc{Port: 40000})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -269,7 +270,7 @@ func TestCallRejected(t *testing.T) {
 					t.Error(err)
 				}
 			})
-			oc, err := a.Dial(ctx, lineAcct("201"), "sip:202@"+b.Addr(line.TransportUDP), MediaDesc{Port: 40000})
+			oc, err := a.Dial(ctx, lineAcct("201", b), "sip:202@"+b.Addr(line.TransportUDP), MediaDesc{Port: 40000})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -286,7 +287,7 @@ func TestCallWithoutHandlerIs480(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	a, b := newCallEndpoint(t), newCallEndpoint(t)
-	oc, err := a.Dial(ctx, lineAcct("201"), "sip:202@"+b.Addr(line.TransportUDP), MediaDesc{Port: 40000})
+	oc, err := a.Dial(ctx, lineAcct("201", b), "sip:202@"+b.Addr(line.TransportUDP), MediaDesc{Port: 40000})
 	if err != nil {
 		t.Fatal(err)
 	}

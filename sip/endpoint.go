@@ -85,19 +85,29 @@ func NewEndpoint(cfg EndpointConfig) (*Endpoint, error) {
 	if tlsConf == nil {
 		tlsConf = &tls.Config{MinVersion: tls.VersionTLS12}
 	}
+	sipgoLog := useSipgoLogger(log)
 	ua, err := sipgo.NewUA(
 		sipgo.WithUserAgent(UserAgentName),
 		sipgo.WithUserAgenTLSConfig(tlsConf),
+		sipgo.WithUserAgentTransportLayerOptions(gosip.WithTransportLayerLogger(sipgoLog)),
+		sipgo.WithUserAgentTransactionLayerOptions(
+			gosip.WithTransactionLayerLogger(sipgoLog),
+			// A response that matches no transaction (a retransmission, or one nobody asked
+			// for) is dropped, as RFC 3261 section 17.1.1.2 allows a UA to.
+			gosip.WithTransactionLayerUnhandledResponseHandler(func(r *gosip.Response) {
+				sipgoLog.Debug("response matches no transaction", "response", r.StartLine(), "source", r.Source())
+			}),
+		),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("sip endpoint: %w", err)
 	}
-	srv, err := sipgo.NewServer(ua, sipgo.WithServerLogger(log))
+	srv, err := sipgo.NewServer(ua, sipgo.WithServerLogger(sipgoLog))
 	if err != nil {
 		ua.Close()
 		return nil, fmt.Errorf("sip endpoint: %w", err)
 	}
-	client, err := sipgo.NewClient(ua, sipgo.WithClientLogger(log))
+	client, err := sipgo.NewClient(ua, sipgo.WithClientLogger(sipgoLog))
 	if err != nil {
 		ua.Close()
 		return nil, fmt.Errorf("sip endpoint: %w", err)
@@ -121,7 +131,8 @@ func NewEndpoint(cfg EndpointConfig) (*Endpoint, error) {
 		ua.Close()
 		return nil, fmt.Errorf("sip endpoint: listen tcp: %w", err)
 	}
-	srv.OnOptions(e.handleOptions)
+	srv.OnOptions(e.guard(e.handleOptions))
+	srv.OnNoRoute(e.guard(e.handleUnknown))
 	e.initCalls()
 
 	e.wg.Add(2)
@@ -185,7 +196,7 @@ func (e *Endpoint) Close() error {
 // reachable (RFC 3261 section 11.2).
 func (e *Endpoint) handleOptions(req *gosip.Request, tx gosip.ServerTransaction) {
 	res := gosip.NewResponseFromRequest(req, gosip.StatusOK, "OK", nil)
-	res.AppendHeader(gosip.NewHeader("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO"))
+	res.AppendHeader(gosip.NewHeader("Allow", allowedMethods))
 	res.AppendHeader(gosip.NewHeader("Accept", "application/sdp"))
 	if err := tx.Respond(res); err != nil {
 		e.log.Debug("sip options response failed", "error", err)

@@ -10,3 +10,8 @@ var (
 	// ErrBadResponse is returned for a response the registrar should not have sent.
 	ErrBadResponse = errors.New("malformed response")
 )
+
+// ErrForeignChallenge is returned when a host other than the line's registrar or outbound
+// proxy, or a realm other than the one the registrar uses, asks for the line's credentials:
+// they are not sent, so that a rogue host cannot collect a digest to crack offline.
+var ErrForeignChallenge = errors.New("challenge not from the line's registrar: credentials not sent")

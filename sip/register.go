@@ -316,6 +316,9 @@ func (r *Registrar) register(ctx context.Context, expires time.Duration) (*gosip
 		if err != nil {
 			return nil, fmt.Errorf("%d %s: %w", res.StatusCode, res.Reason, err)
 		}
+		if !fromHost(ctx, res.Source(), r.dest) {
+			return nil, fmt.Errorf("%d %s: %w: %s asked, not %s", res.StatusCode, res.Reason, ErrForeignChallenge, res.Source(), r.dest)
+		}
 		// A challenge to credentials computed for a fresh challenge of this attempt (not just a
 		// stale nonce) means they are wrong. Preemptive credentials, from our last challenge or
 		// one another line drew, get one fresh challenge first.
@@ -473,7 +476,7 @@ func (r *Registrar) buildRegister(expires time.Duration) *gosip.Request {
 	}
 	req.AppendHeader(gosip.NewHeader("Expires", strconv.Itoa(int(expires/time.Second))))
 	req.AppendHeader(gosip.NewHeader("User-Agent", UserAgentName))
-	req.AppendHeader(gosip.NewHeader("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO"))
+	req.AppendHeader(gosip.NewHeader("Allow", allowedMethods))
 	req.SetBody(nil)
 	return req
 }
