@@ -98,15 +98,15 @@ func requestDialogKey(req *gosip.Request) (string, bool) {
 	return dialogKey(cid.Value(), local, remote), true
 }
 
-// initCalls sets up call state and registers the handlers of call requests. NewEndpoint calls it.
+// initCalls sets up call state and adds the handlers of call requests. NewEndpoint calls it.
 func (e *Endpoint) initCalls() {
 	e.calls.dialogs = map[string]*Dialog{}
 	e.calls.ctx, e.calls.cancel = context.WithCancelCause(context.Background())
-	e.srv.OnInvite(e.guard(e.handleInvite))
-	e.srv.OnAck(e.guard(e.handleAck))
-	e.srv.OnBye(e.guard(e.handleBye))
-	e.srv.OnCancel(e.guard(e.handleCancel))
-	e.srv.OnRequest(gosip.INFO, e.guard(e.handleInfo))
+	e.handlers[gosip.INVITE] = e.guard(e.handleInvite)
+	e.handlers[gosip.ACK] = e.guard(e.handleAck)
+	e.handlers[gosip.BYE] = e.guard(e.handleBye)
+	e.handlers[gosip.CANCEL] = e.guard(e.handleCancel)
+	e.handlers[gosip.INFO] = e.guard(e.handleInfo)
 }
 
 // closeCalls stops outgoing call attempts (without sending CANCEL), ends every dialog without

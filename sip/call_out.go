@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"strings"
 	"time"
 
@@ -184,10 +185,31 @@ func targetURI(target, domain string) (gosip.Uri, error) {
 	if err := gosip.ParseUri(t, &u); err != nil {
 		return gosip.Uri{}, fmt.Errorf("target %q: %w", target, err)
 	}
-	if u.Host == "" {
-		return gosip.Uri{}, fmt.Errorf("target %q has no host", target)
+	if !validHost(u.Host) {
+		return gosip.Uri{}, fmt.Errorf("target %q has no valid host", target)
+	}
+	if u.Password != "" || strings.Contains(u.User, ":") {
+		// RFC 3261 section 19.1.1 advises against passwords in SIP URIs; in a dialled target
+		// it is a typing slip, not something to send.
+		return gosip.Uri{}, fmt.Errorf("target %q has a password part", target)
 	}
 	return u, nil
+}
+
+// validHost reports whether h is a DNS name or an IP address (RFC 3261 section 25.1's host).
+func validHost(h string) bool {
+	if h == "" {
+		return false
+	}
+	if net.ParseIP(strings.Trim(h, "[]")) != nil {
+		return true
+	}
+	for _, r := range h {
+		if !(r == '.' || r == '-' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+			return false
+		}
+	}
+	return true
 }
 
 // attempt drives one outgoing call until the answer or failure. Its goroutine is owned by the

@@ -408,15 +408,43 @@ func isDTMFDigit(r rune) bool {
 func (d *Dialog) readInfo(req *gosip.Request, tx gosip.ServerTransaction) {
 	ct := ""
 	if h := req.ContentType(); h != nil {
-		ct = strings.ToLower(strings.TrimSpace(h.Value()))
-		if i := strings.IndexByte(ct, ';'); i >= 0 {
-			ct = strings.TrimSpace(ct[:i])
-		}
+		ct = h.Value()
+	}
+	digit, code := dtmfInfoDigit(ct, req.Body())
+	switch code {
+	case gosip.StatusOK:
+	case gosip.StatusUnsupportedMediaType:
+		d.ep.respond(tx, req, code, "Unsupported Media Type",
+			gosip.NewHeader("Accept", "application/dtmf-relay, application/dtmf"))
+		return
+	default:
+		d.ep.respond(tx, req, code, "Bad DTMF Info Body")
+		return
+	}
+	d.ep.respond(tx, req, gosip.StatusOK, "OK")
+	if digit == 0 {
+		return
+	}
+	d.mu.Lock()
+	f := d.onDTMF
+	d.mu.Unlock()
+	if f != nil {
+		f(digit)
+	}
+}
+
+// dtmfInfoDigit reads the digit of an INFO body of content type ct and the status to answer:
+// 200 with the digit, 200 with none for an empty INFO (a keep-alive probe, RFC 6086 section
+// 4.2), 415 for another content type, 400 for a body without one digit.
+func dtmfInfoDigit(ct string, body []byte) (rune, int) {
+	ct = strings.ToLower(strings.TrimSpace(ct))
+	if i := strings.IndexByte(ct, ';'); i >= 0 {
+		ct = strings.TrimSpace(ct[:i])
 	}
 	var digit rune
 	switch ct {
 	case "application/dtmf-relay":
-		for _, l := range strings.Split(string(req.Body()), "\n") {
+		for _, l := range strings.Split(string(body), "\n") {
 			k, v, ok := strings.Cut(l, "=")
 			if ok && strings.EqualFold(strings.TrimSpace(k), "signal") {
 				v = strings.ToUpper(strings.TrimSpace(v))
@@ -426,28 +454,17 @@ func (d *Dialog) readInfo(req *gosip.Request, tx gosip.ServerTransaction) {
 			}
 		}
 	case "application/dtmf":
-		v := strings.ToUpper(strings.TrimSpace(string(req.Body())))
+		v := strings.ToUpper(strings.TrimSpace(string(body)))
 		if len(v) == 1 {
 			digit = rune(v[0])
 		}
 	case "":
-		// An empty INFO is a keep-alive probe (RFC 6086 section 4.2).
-		d.ep.respond(tx, req, gosip.StatusOK, "OK")
-		return
+		return 0, gosip.StatusOK
 	default:
-		d.ep.respond(tx, req, gosip.StatusUnsupportedMediaType, "Unsupported Media Type",
-			gosip.NewHeader("Accept", "application/dtmf-relay, application/dtmf"))
-		return
+		return 0, gosip.StatusUnsupportedMediaType
 	}
 	if !isDTMFDigit(digit) {
-		d.ep.respond(tx, req, gosip.StatusBadRequest, "Bad DTMF Info Body")
-		return
+		return 0, gosip.StatusBadRequest
 	}
-	d.ep.respond(tx, req, gosip.StatusOK, "OK")
-	d.mu.Lock()
-	f := d.onDTMF
-	d.mu.Unlock()
-	if f != nil {
-		f(digit)
-	}
+	return digit, gosip.StatusOK
 }

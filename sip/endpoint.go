@@ -59,6 +59,19 @@ type Endpoint struct {
 	closeOnce sync.Once
 
 	calls calls // call state and handlers, in call.go
+
+	// handlers are the request handlers by method, each behind guard; sipgo dispatches to them
+	// and the fuzz tests call them with recorded transactions.
+	handlers map[gosip.RequestMethod]sipgo.RequestHandler
+	unknown  sipgo.RequestHandler
+}
+
+// handlerFor is the handler of a request method; a method without one gets 405.
+func (e *Endpoint) handlerFor(m gosip.RequestMethod) sipgo.RequestHandler {
+	if h, ok := e.handlers[m]; ok {
+		return h
+	}
+	return e.unknown
 }
 
 // maxInflightRegisters is how many REGISTER transactions an endpoint runs at once.
@@ -131,9 +144,13 @@ func NewEndpoint(cfg EndpointConfig) (*Endpoint, error) {
 		ua.Close()
 		return nil, fmt.Errorf("sip endpoint: listen tcp: %w", err)
 	}
-	srv.OnOptions(e.guard(e.handleOptions))
-	srv.OnNoRoute(e.guard(e.handleUnknown))
+	e.handlers = map[gosip.RequestMethod]sipgo.RequestHandler{gosip.OPTIONS: e.guard(e.handleOptions)}
+	e.unknown = e.guard(e.handleUnknown)
 	e.initCalls()
+	for m, h := range e.handlers {
+		srv.OnRequest(m, h)
+	}
+	srv.OnNoRoute(e.unknown)
 
 	e.wg.Add(2)
 	go func() {

@@ -302,8 +302,8 @@ func (r *Registrar) register(ctx context.Context, expires time.Duration) (*gosip
 		if res.StatusCode == 423 && expires > 0 {
 			// RFC 3261 10.2.8: ask again for at least Min-Expires.
 			if h := res.GetHeader("Min-Expires"); h != nil {
-				if n, err := strconv.Atoi(strings.TrimSpace(h.Value())); err == nil && n > 0 && time.Duration(n)*time.Second > expires {
-					expires = time.Duration(n) * time.Second
+				if d, ok := parseSeconds(h.Value()); ok && d > expires && d <= 24*time.Hour {
+					expires = d
 					continue
 				}
 			}
@@ -512,10 +512,10 @@ func (r *Registrar) fixContact(res *gosip.Response) bool {
 // grantedExpiry finds our binding among the 200 OK's contacts and returns its lifetime: the
 // contact's expires parameter, else the Expires header (RFC 3261 section 10.2.4).
 func (r *Registrar) grantedExpiry(res *gosip.Response) (time.Duration, bool) {
-	header := -1
+	header := time.Duration(-1)
 	if h := res.GetHeader("Expires"); h != nil {
-		if n, err := strconv.Atoi(strings.TrimSpace(h.Value())); err == nil {
-			header = n
+		if d, ok := parseSeconds(h.Value()); ok {
+			header = d
 		}
 	}
 	contacts := res.GetHeaders("Contact")
@@ -525,18 +525,18 @@ func (r *Registrar) grantedExpiry(res *gosip.Response) (time.Duration, bool) {
 			continue
 		}
 		if v, ok := c.Params.Get("expires"); ok {
-			if n, err := strconv.Atoi(v); err == nil {
-				return time.Duration(n) * time.Second, true
+			if d, ok := parseSeconds(v); ok {
+				return d, true
 			}
 		}
 		if header >= 0 {
-			return time.Duration(header) * time.Second, true
+			return header, true
 		}
 		return r.acct.ExpiresOrDefault(), true
 	}
 	if len(contacts) == 0 && header >= 0 {
 		// A registrar that lists no contacts still grants what its Expires header says.
-		return time.Duration(header) * time.Second, true
+		return header, true
 	}
 	return 0, false
 }
@@ -602,9 +602,27 @@ func retryAfter(res *gosip.Response) time.Duration {
 	if i := strings.IndexAny(v, " ;("); i >= 0 {
 		v = v[:i]
 	}
-	n, err := strconv.Atoi(strings.TrimSpace(v))
-	if err != nil || n < 0 {
+	d, ok := parseSeconds(v)
+	if !ok {
 		return 0
 	}
-	return min(time.Duration(n)*time.Second, 24*time.Hour)
+	return min(d, 24*time.Hour)
+}
+
+// maxSeconds bounds the delta-seconds a peer sends (RFC 3261 section 25.1 allows any number of
+// digits; values past 2^32-1 seconds, some 136 years, are taken as that).
+const maxSeconds = 1<<32 - 1
+
+// parseSeconds reads delta-seconds (Expires, Min-Expires, Retry-After, an expires parameter):
+// digits only, capped at maxSeconds so that the Duration cannot overflow.
+func parseSeconds(v string) (time.Duration, bool) {
+	v = strings.TrimSpace(v)
+	if v == "" || len(v) > 20 || strings.Trim(v, "0123456789") != "" {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(v, 10, 64)
+	if err != nil || n > maxSeconds {
+		n = maxSeconds
+	}
+	return time.Duration(n) * time.Second, true
 }

@@ -24,7 +24,8 @@ type scriptedRegistrar struct {
 	answer func(n int, req *gosip.Request) *gosip.Response
 }
 
-func startScripted(t *testing.T, answer func(n int, req *gosip.Request) *gosip.Response) *scriptedRegistrar {
+// more adds handlers for other methods to the server before it serves.
+func startScripted(t *testing.T, answer func(n int, req *gosip.Request) *gosip.Response, more ...func(*sipgo.Server)) *scriptedRegistrar {
 	t.Helper()
 	ua, err := sipgo.NewUA()
 	if err != nil {
@@ -48,6 +49,9 @@ func startScripted(t *testing.T, answer func(n int, req *gosip.Request) *gosip.R
 			_ = tx.Respond(res)
 		}
 	})
+	for _, m := range more {
+		m(srv)
+	}
 	done := make(chan struct{})
 	go func() { defer close(done); _ = srv.ServeUDP(conn) }()
 	t.Cleanup(func() {

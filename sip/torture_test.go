@@ -89,7 +89,7 @@ func checkOptions(t *testing.T, transport, server string, n int) {
 		t.Fatalf("after the message, %s connect: %v", transport, err)
 	}
 	defer p.Close()
-	if err := p.Send(sipcorpus.Options(p, transport, server, "201", n)); err != nil {
+	if err := p.Send(sipcorpus.Options(p.Addr(), transport, server, "201", n)); err != nil {
 		t.Fatal(err)
 	}
 	res, err := p.Final(2 * time.Second)

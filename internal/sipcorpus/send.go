@@ -165,11 +165,12 @@ func parse(rd *bufio.Reader) (Response, error) {
 	return Response{Code: code, Reason: reason, Version: version, Header: h, Raw: line}, nil
 }
 
-// Options is a well-formed OPTIONS to user at server from the peer, numbered n.
-func Options(p *Peer, transport, server, user string, n int) []byte {
-	host, _, _ := strings.Cut(p.Addr(), ":")
+// Options is a well-formed OPTIONS to user at server from the address from ("ip:port", e.g. a
+// Peer's Addr), numbered n.
+func Options(from, transport, server, user string, n int) []byte {
+	host, _, _ := strings.Cut(from, ":")
 	return msg(fmt.Sprintf("OPTIONS sip:%s@%s SIP/2.0", user, server), []string{
-		fmt.Sprintf("Via: SIP/2.0/%s %s;branch=z9hG4bKopt%d;rport", transport, p.Addr(), n),
+		fmt.Sprintf("Via: SIP/2.0/%s %s;branch=z9hG4bKopt%d;rport", transport, from, n),
 		"Max-Forwards: 70",
 		fmt.Sprintf("From: <sip:probe@%s>;tag=o%d", host, n),
 		fmt.Sprintf("To: <sip:%s@%s>", user, server),
