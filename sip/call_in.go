@@ -276,18 +276,6 @@ func (e *Endpoint) handleInvite(req *gosip.Request, tx gosip.ServerTransaction) 
 		e.respond(tx, req, gosip.StatusBadRequest, "Missing Contact Header")
 		return
 	}
-	if screen != nil {
-		f := req.From()
-		inv := ScreenedInvite{ToUser: req.Recipient.User, CallID: req.CallID().Value(),
-			From: partyOf(f.DisplayName, f.Address)}
-		if inv.ToUser == "" {
-			inv.ToUser = req.To().Address.User
-		}
-		if code, reason := screen(inv); code >= 300 {
-			e.respond(tx, req, code, reasonPhrase(reason))
-			return
-		}
-	}
 	if len(req.Body()) == 0 {
 		// A late offer (RFC 3261 section 13.2.1: offer in our 2xx, answer in the ACK) is not
 		// supported yet.
@@ -311,6 +299,19 @@ func (e *Endpoint) handleInvite(req *gosip.Request, tx gosip.ServerTransaction) 
 	if err != nil {
 		e.respond(tx, req, gosip.StatusBadRequest, reasonPhrase("Bad SDP: "+strings.TrimPrefix(err.Error(), ErrBadSDP.Error()+": ")))
 		return
+	}
+
+	if screen != nil {
+		f := req.From()
+		inv := ScreenedInvite{ToUser: req.Recipient.User, CallID: req.CallID().Value(),
+			From: partyOf(f.DisplayName, f.Address)}
+		if inv.ToUser == "" {
+			inv.ToUser = req.To().Address.User
+		}
+		if code, reason := screen(inv); code >= 300 {
+			e.respond(tx, req, code, reasonPhrase(reason))
+			return
+		}
 	}
 
 	c, err := e.newIncomingCall(req, tx, offer)
