@@ -96,7 +96,9 @@ func run() error {
 	ctx := context.Background()
 	j := st.Journal()
 	base := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
-	at := func(min, sec int) time.Time { return base.Add(time.Duration(min)*time.Minute + time.Duration(sec)*time.Second + 123456789) }
+	at := func(min, sec int) time.Time {
+		return base.Add(time.Duration(min)*time.Minute + time.Duration(sec)*time.Second + 123456789)
+	}
 	entries := []line.JournalEntry{
 		{Line: "Sales 201", Group: "Sales", Direction: line.Incoming, LocalNumber: "+49891234201",
 			RemoteNumber: "+4930123456", RemoteName: "Anna Schäfer", Start: at(0, 0), Answer: at(0, 7),
