@@ -39,13 +39,13 @@ func Decode(name string, data []byte) (line.Config, error) {
 		blank(doc, s)
 	}
 	probs := w.probs
-	var cfg line.Config
+	var file fileConfig
 	decoded := false
 	for round := 0; round < maxRounds && !decoded; round++ {
-		cfg = line.Config{}
+		file = fileConfig{}
 		dec := toml.NewDecoder(bytes.NewReader(doc))
 		dec.DisallowUnknownFields()
-		err := dec.Decode(&cfg)
+		err := dec.Decode(&file)
 		var strict *toml.StrictMissingError
 		var de *toml.DecodeError
 		switch {
@@ -89,7 +89,7 @@ func Decode(name string, data []byte) (line.Config, error) {
 		return line.Config{}, w.errors(name, probs)
 	}
 
-	cfg = cfg.WithDefaults()
+	cfg := file.config().WithDefaults()
 	for _, err := range unwrapAll(cfg.Validate()) {
 		fe, ok := err.(*line.FieldError)
 		if !ok {
