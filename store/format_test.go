@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -377,4 +378,54 @@ func lineDiff(a, b string) string {
 		}
 	}
 	return out.String()
+}
+
+// A record naming a value no enumeration has is corrupt, and the error says where; a record
+// without its responses reads them as unset, as records of line's JSON did.
+func TestRecordEnumerations(t *testing.T) {
+	dir := t.TempDir()
+	rawUpdate(t, dir, func(tx *bolt.Tx) error {
+		b, err := tx.CreateBucket([]byte("groups"))
+		if err != nil {
+			return err
+		}
+		if err := b.Put(seqKey(0), []byte(`{"name":"Old","disabled_functions":["hangup"]}`)); err != nil {
+			return err
+		}
+		return writeVersion(tx, 1)
+	})
+	s := openT(t, dir)
+	cfg, err := s.Config()
+	want := []line.Group{{Name: "Old", DisabledFunctions: []line.Function{line.FuncHangUp}}}
+	if err != nil || !reflect.DeepEqual(cfg.Groups, want) {
+		t.Fatalf("Config = %+v, %v; want groups %+v", cfg, err, want)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ bucket, record, text string }{
+		{"groups", `{"name":"G","not_logged_on":"999","client_reject":"486"}`, `response "999"`},
+		{"groups", `{"name":"G","not_logged_on":"486","client_reject":"486/603","disabled_functions":["teleport"]}`, `function "teleport"`},
+		{"lines", `{"name":"L","group":"G","account":{"registrar":"pbx","user":"1","transport":"sctp"}}`, `transport "sctp"`},
+	} {
+		rawUpdate(t, dir, func(tx *bolt.Tx) error {
+			b, err := tx.CreateBucketIfNotExists([]byte(tc.bucket))
+			if err != nil {
+				return err
+			}
+			return b.Put(seqKey(0), []byte(tc.record))
+		})
+		s := openT(t, dir)
+		_, err := s.Config()
+		if !errors.Is(err, ErrCorrupt) || !errors.Is(err, line.ErrUnknownValue) ||
+			!strings.Contains(err.Error(), `bucket "`+tc.bucket+`" key 0`) || !strings.Contains(err.Error(), tc.text) {
+			t.Errorf("%s: Config = %v, want ErrCorrupt naming bucket %s key 0 and %s", tc.record, err, tc.bucket, tc.text)
+		}
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+		rawUpdate(t, dir, func(tx *bolt.Tx) error {
+			return tx.Bucket([]byte(tc.bucket)).Put(seqKey(0), []byte(`{"name":"G","not_logged_on":"486","client_reject":"486"}`))
+		})
+	}
 }

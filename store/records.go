@@ -125,11 +125,16 @@ func (r groupRecord) group() (line.Group, error) {
 		Location: r.Location, PerLineLocation: r.PerLineLocation, PickupCode: r.PickupCode,
 		RegisterRate: r.RegisterRate,
 	}
-	if err := g.NotLoggedOn.UnmarshalText([]byte(r.NotLoggedOn)); err != nil {
-		return line.Group{}, fmt.Errorf("not_logged_on: %w", err)
+	// A missing response reads as unset, as it did when records were line.Group's JSON.
+	if r.NotLoggedOn != "" {
+		if err := g.NotLoggedOn.UnmarshalText([]byte(r.NotLoggedOn)); err != nil {
+			return line.Group{}, fmt.Errorf("not_logged_on: %w", err)
+		}
 	}
-	if err := g.ClientReject.UnmarshalText([]byte(r.ClientReject)); err != nil {
-		return line.Group{}, fmt.Errorf("client_reject: %w", err)
+	if r.ClientReject != "" {
+		if err := g.ClientReject.UnmarshalText([]byte(r.ClientReject)); err != nil {
+			return line.Group{}, fmt.Errorf("client_reject: %w", err)
+		}
 	}
 	for _, s := range r.DisabledFunctions {
 		var f line.Function
