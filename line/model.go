@@ -6,89 +6,93 @@ import (
 
 // Config is everything an administrator sets up: locations, line groups and lines. It is what the
 // store saves in one transaction and what provisioning files import and export.
+//
+// The json tags of Config and of the types in it, and of JournalEntry, are the HTTP API's, which
+// still encodes these types directly; the data file (package store) and provisioning files
+// (package provision) have types of their own.
 type Config struct {
-	Locations []Location `toml:"location" json:"locations"`
-	Groups    []Group    `toml:"group" json:"groups"`
-	Lines     []Line     `toml:"line" json:"lines"`
+	Locations []Location `json:"locations"`
+	Groups    []Group    `json:"groups"`
+	Lines     []Line     `json:"lines"`
 }
 
 // Location holds the dialing rules of a site. It turns numbers between their canonical (E.164),
 // display and dialable forms.
 type Location struct {
-	Name string `toml:"name" json:"name"`
+	Name string `json:"name"`
 	// CountryCode is the country calling code without prefix, e.g. "49".
-	CountryCode string `toml:"country_code" json:"country_code"`
+	CountryCode string `json:"country_code"`
 	// AreaCode is the area code without national prefix, e.g. "89"; empty where a country has none.
-	AreaCode string `toml:"area_code,omitempty" json:"area_code,omitempty"`
+	AreaCode string `json:"area_code,omitempty"`
 	// InternationalPrefix is dialled before a country code, e.g. "00" or "011".
-	InternationalPrefix string `toml:"international_prefix" json:"international_prefix"`
+	InternationalPrefix string `json:"international_prefix"`
 	// NationalPrefix is dialled before an area code, e.g. "0"; empty in countries without one.
-	NationalPrefix string `toml:"national_prefix,omitempty" json:"national_prefix,omitempty"`
+	NationalPrefix string `json:"national_prefix,omitempty"`
 	// OutsideLine is the PBX's access code for an outside line, e.g. "0"; empty for none.
-	OutsideLine string `toml:"outside_line,omitempty" json:"outside_line,omitempty"`
+	OutsideLine string `json:"outside_line,omitempty"`
 	// BaseNumber is the PBX's number without extension, e.g. "1234" for +49 89 1234-201.
-	BaseNumber string `toml:"base_number,omitempty" json:"base_number,omitempty"`
+	BaseNumber string `json:"base_number,omitempty"`
 	// InternalMin and InternalMax bound the length of internal numbers (extensions).
-	InternalMin int `toml:"internal_min" json:"internal_min"`
-	InternalMax int `toml:"internal_max" json:"internal_max"`
+	InternalMin int `json:"internal_min"`
+	InternalMax int `json:"internal_max"`
 }
 
 // FeatureCode is a PBX code offered in a line's menu while the line has no call, e.g.
 // {"Call forwarding off", "#21#"}. Clicking it dials Code verbatim.
 type FeatureCode struct {
-	Name string `toml:"name" json:"name"`
-	Code string `toml:"code" json:"code"`
+	Name string `json:"name"`
+	Code string `json:"code"`
 }
 
 // Group is a line group. Its properties apply to every line in it.
 type Group struct {
-	Name string `toml:"name" json:"name"`
+	Name string `json:"name"`
 	// NotLoggedOn is the server's answer while no client is logged on or the line is on DND.
 	// Default ResponseBusyHere; ResponseClientChoice is not allowed here.
-	NotLoggedOn Response `toml:"not_logged_on" json:"not_logged_on"`
+	NotLoggedOn Response `json:"not_logged_on"`
 	// ClientReject is how a client's rejection is sent. Default ResponseClientChoice.
-	ClientReject Response `toml:"client_reject" json:"client_reject"`
+	ClientReject Response `json:"client_reject"`
 	// HideDecline removes the Decline control from clients of this group's lines.
-	HideDecline bool `toml:"hide_decline" json:"hide_decline"`
+	HideDecline bool `json:"hide_decline"`
 	// JournalAll journals every call of every line, whatever the line's own switch says.
-	JournalAll bool `toml:"journal_all" json:"journal_all"`
+	JournalAll bool `json:"journal_all"`
 	// AutoNumbers derives each line's number from its registration.
-	AutoNumbers bool `toml:"auto_numbers" json:"auto_numbers"`
+	AutoNumbers bool `json:"auto_numbers"`
 	// Location names the group location; empty for none.
-	Location string `toml:"location,omitempty" json:"location,omitempty"`
+	Location string `json:"location,omitempty"`
 	// PerLineLocation permits a line to set a location of its own.
-	PerLineLocation bool `toml:"per_line_location" json:"per_line_location"`
+	PerLineLocation bool `json:"per_line_location"`
 	// DisabledFunctions are never offered on the group's lines.
-	DisabledFunctions []Function `toml:"disabled_functions,omitempty" json:"disabled_functions,omitempty"`
+	DisabledFunctions []Function `json:"disabled_functions,omitempty"`
 	// FeatureCodes are offered in that order.
-	FeatureCodes []FeatureCode `toml:"feature_code,omitempty" json:"feature_codes,omitempty"`
+	FeatureCodes []FeatureCode `json:"feature_codes,omitempty"`
 	// PickupCode contains <NUMBER> exactly once, e.g. "*59<NUMBER>"; empty for none.
-	PickupCode string `toml:"pickup_code,omitempty" json:"pickup_code,omitempty"`
+	PickupCode string `json:"pickup_code,omitempty"`
 	// RegisterRate paces the group's REGISTER requests, in requests per second, so that a small
 	// PBX is not flooded at start-up. 0 means unpaced.
-	RegisterRate float64 `toml:"register_rate,omitempty" json:"register_rate,omitempty"`
+	RegisterRate float64 `json:"register_rate,omitempty"`
 }
 
 // Account is the SIP account a line registers.
 type Account struct {
 	// Registrar is host or host:port of the registrar; the AOR's domain is its host unless Domain
 	// is set.
-	Registrar string `toml:"registrar" json:"registrar"`
+	Registrar string `json:"registrar"`
 	// Proxy is an optional outbound proxy, host or host:port, that requests are sent to instead.
-	Proxy string `toml:"proxy,omitempty" json:"proxy,omitempty"`
+	Proxy string `json:"proxy,omitempty"`
 	// Domain is the AOR's domain when it differs from the registrar's host.
-	Domain   string `toml:"domain,omitempty" json:"domain,omitempty"`
-	User     string `toml:"user" json:"user"`
-	AuthUser string `toml:"auth_user,omitempty" json:"auth_user,omitempty"`
-	Password string `toml:"password,omitempty" json:"password,omitempty"`
+	Domain   string `json:"domain,omitempty"`
+	User     string `json:"user"`
+	AuthUser string `json:"auth_user,omitempty"`
+	Password string `json:"password,omitempty"`
 	// Transport is udp (default), tcp or tls.
-	Transport   Transport `toml:"transport" json:"transport"`
-	DisplayName string    `toml:"display_name,omitempty" json:"display_name,omitempty"`
+	Transport   Transport `json:"transport"`
+	DisplayName string    `json:"display_name,omitempty"`
 	// Expires is the registration lifetime asked for, in seconds; 0 means DefaultExpires.
-	Expires int `toml:"expires,omitempty" json:"expires,omitempty"`
+	Expires int `json:"expires,omitempty"`
 	// CAFile names a PEM file of extra certificate authorities trusted for TLS, in addition to
 	// the system's. Verification is never switched off.
-	CAFile string `toml:"ca_file,omitempty" json:"ca_file,omitempty"`
+	CAFile string `json:"ca_file,omitempty"`
 }
 
 // DefaultExpires is the registration lifetime asked for when a line sets none.
@@ -96,20 +100,20 @@ const DefaultExpires = 3600
 
 // Line is one SIP account that Lineup registers, with its place in a group.
 type Line struct {
-	Name    string  `toml:"name" json:"name"`
-	Group   string  `toml:"group" json:"group"`
-	Account Account `toml:"account" json:"account"`
+	Name    string  `json:"name"`
+	Group   string  `json:"group"`
+	Account Account `json:"account"`
 	// Number is the manually set phone number, used while the group does not set numbers
 	// automatically.
-	Number string `toml:"number,omitempty" json:"number,omitempty"`
+	Number string `json:"number,omitempty"`
 	// Location is the line's own location; allowed only when its group permits it.
-	Location string `toml:"location,omitempty" json:"location,omitempty"`
+	Location string `json:"location,omitempty"`
 	// Journal is the line's own journal switch.
-	Journal bool `toml:"journal" json:"journal"`
+	Journal bool `json:"journal"`
 	// Disabled switches "use line" off. Stored negated so that a line is used unless told not.
-	Disabled bool `toml:"disabled,omitempty" json:"disabled,omitempty"`
+	Disabled bool `json:"disabled,omitempty"`
 	// DND is Do Not Disturb: the server answers calls as if no client were logged on.
-	DND bool `toml:"dnd,omitempty" json:"dnd,omitempty"`
+	DND bool `json:"dnd,omitempty"`
 }
 
 // Enabled reports whether the line is in use ("use line").

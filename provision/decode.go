@@ -22,8 +22,12 @@ const maxRounds = 1000
 // (line.Config.Validate). Decode reports every problem it finds, not only the first, as an
 // *Errors whose lines read "name:LINE: message"; the line of a validation error is the line of
 // the offending key, or of the item's table header when the file does not set the key. A syntax
-// error stops reading, so it is reported alone. On any error Decode returns an empty Config.
+// error stops reading, so it is reported alone. Data larger than MaxFileSize is refused with an
+// error wrapping ErrTooLarge before it is parsed. On any error Decode returns an empty Config.
 func Decode(name string, data []byte) (line.Config, error) {
+	if err := errTooLarge(name, data); err != nil {
+		return line.Config{}, err
+	}
 	w := newWalker(data)
 	w.walk()
 	if w.syntax || w.fatal {
@@ -39,13 +43,13 @@ func Decode(name string, data []byte) (line.Config, error) {
 		blank(doc, s)
 	}
 	probs := w.probs
-	var cfg line.Config
+	var file fileConfig
 	decoded := false
 	for round := 0; round < maxRounds && !decoded; round++ {
-		cfg = line.Config{}
+		file = fileConfig{}
 		dec := toml.NewDecoder(bytes.NewReader(doc))
 		dec.DisallowUnknownFields()
-		err := dec.Decode(&cfg)
+		err := dec.Decode(&file)
 		var strict *toml.StrictMissingError
 		var de *toml.DecodeError
 		switch {
@@ -89,7 +93,7 @@ func Decode(name string, data []byte) (line.Config, error) {
 		return line.Config{}, w.errors(name, probs)
 	}
 
-	cfg = cfg.WithDefaults()
+	cfg := file.config().WithDefaults()
 	for _, err := range unwrapAll(cfg.Validate()) {
 		fe, ok := err.(*line.FieldError)
 		if !ok {

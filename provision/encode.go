@@ -10,13 +10,6 @@ import (
 	"github.com/lineupphone/lineup/line"
 )
 
-// file is line.Config with empty sections left out of the output.
-type file struct {
-	Locations []line.Location `toml:"location,omitempty"`
-	Groups    []line.Group    `toml:"group,omitempty"`
-	Lines     []line.Line     `toml:"line,omitempty"`
-}
-
 const header = `# Lineup provisioning file, written by "lineup provision export".
 # It holds the SIP password of every line: keep it as safe as the passwords themselves.
 # "lineup provision import FILE" replaces the whole configuration with this file's.
@@ -33,7 +26,7 @@ func Encode(w io.Writer, cfg line.Config) error {
 		buf.WriteByte('\n')
 		enc := toml.NewEncoder(&buf)
 		enc.SetIndentTables(true)
-		if err := enc.Encode(file{Locations: cfg.Locations, Groups: cfg.Groups, Lines: cfg.Lines}); err != nil {
+		if err := enc.Encode(toFile(cfg)); err != nil {
 			return fmt.Errorf("encode provisioning file: %w", err)
 		}
 	}

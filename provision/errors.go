@@ -36,12 +36,20 @@ type Errors struct {
 }
 
 // Error prints one problem per line as "name:LINE: message", or "name:LINE:COLUMN: message" when
-// the column is known.
+// the column is known. It prints the first MaxPrinted problems, then "... and K more errors".
 func (e *Errors) Error() string {
 	var b strings.Builder
 	for i, p := range e.Problems {
 		if i > 0 {
 			b.WriteByte('\n')
+		}
+		if i == MaxPrinted {
+			more := len(e.Problems) - MaxPrinted
+			fmt.Fprintf(&b, "... and %d more error", more)
+			if more > 1 {
+				b.WriteByte('s')
+			}
+			break
 		}
 		switch {
 		case p.Line > 0 && p.Column > 0:

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
-
-	"github.com/lineupphone/lineup/line"
 )
 
 // shape is what a key of the schema holds.
@@ -45,7 +43,7 @@ func (s shape) want() string {
 }
 
 // schema is the tree of keys a provisioning file may use, derived from the toml tags of
-// line.Config so that it cannot drift from the types Decode fills.
+// fileConfig so that it cannot drift from the types Decode fills.
 type schema struct {
 	shape  shape
 	fields map[string]*schema // shapeTable
@@ -55,7 +53,7 @@ type schema struct {
 
 var textUnmarshaler = reflect.TypeOf((*encoding.TextUnmarshaler)(nil)).Elem()
 
-var rootSchema = buildSchema(reflect.TypeOf(line.Config{}))
+var rootSchema = buildSchema(reflect.TypeOf(fileConfig{}))
 
 func buildSchema(t reflect.Type) *schema {
 	if reflect.PointerTo(t).Implements(textUnmarshaler) {

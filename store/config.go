@@ -75,20 +75,21 @@ func (s *Store) Update(fn func(*line.Config) error) error {
 func readConfig(tx *bolt.Tx) (line.Config, error) {
 	var cfg line.Config
 	var err error
-	if cfg.Locations, err = readList[line.Location](tx, bucketLocations); err != nil {
+	if cfg.Locations, err = readList(tx, bucketLocations, locationRecord.location); err != nil {
 		return line.Config{}, err
 	}
-	if cfg.Groups, err = readList[line.Group](tx, bucketGroups); err != nil {
+	if cfg.Groups, err = readList(tx, bucketGroups, groupRecord.group); err != nil {
 		return line.Config{}, err
 	}
-	if cfg.Lines, err = readList[line.Line](tx, bucketLines); err != nil {
+	if cfg.Lines, err = readList(tx, bucketLines, lineRecord.line); err != nil {
 		return line.Config{}, err
 	}
 	return cfg, nil
 }
 
-// readList decodes a bucket's records in key order. A missing bucket is an empty list.
-func readList[T any](tx *bolt.Tx, name []byte) ([]T, error) {
+// readList decodes a bucket's records (R, see records.go) in key order and turns each into its
+// item. A missing bucket is an empty list.
+func readList[R, T any](tx *bolt.Tx, name []byte, item func(R) (T, error)) ([]T, error) {
 	b := tx.Bucket(name)
 	if b == nil {
 		return nil, nil
@@ -102,28 +103,32 @@ func readList[T any](tx *bolt.Tx, name []byte) ([]T, error) {
 			return fmt.Errorf("bucket %q key %d: nested bucket where a record belongs: %w",
 				name, binary.BigEndian.Uint64(k), ErrCorrupt)
 		}
-		var item T
-		if err := json.Unmarshal(v, &item); err != nil {
+		var rec R
+		if err := json.Unmarshal(v, &rec); err != nil {
 			return fmt.Errorf("bucket %q key %d: %w: %w", name, binary.BigEndian.Uint64(k), ErrCorrupt, err)
 		}
-		out = append(out, item)
+		it, err := item(rec)
+		if err != nil {
+			return fmt.Errorf("bucket %q key %d: %w: %w", name, binary.BigEndian.Uint64(k), ErrCorrupt, err)
+		}
+		out = append(out, it)
 		return nil
 	})
 	return out, err
 }
 
 func writeConfig(tx *bolt.Tx, c line.Config) error {
-	if err := writeList(tx, bucketLocations, c.Locations); err != nil {
+	if err := writeList(tx, bucketLocations, c.Locations, toLocationRecord); err != nil {
 		return err
 	}
-	if err := writeList(tx, bucketGroups, c.Groups); err != nil {
+	if err := writeList(tx, bucketGroups, c.Groups, toGroupRecord); err != nil {
 		return err
 	}
-	return writeList(tx, bucketLines, c.Lines)
+	return writeList(tx, bucketLines, c.Lines, toLineRecord)
 }
 
-// writeList replaces a bucket's contents with items, keyed by their position.
-func writeList[T any](tx *bolt.Tx, name []byte, items []T) error {
+// writeList replaces a bucket's contents with the records of items, keyed by their position.
+func writeList[T, R any](tx *bolt.Tx, name []byte, items []T, record func(T) (R, error)) error {
 	if tx.Bucket(name) != nil {
 		if err := tx.DeleteBucket(name); err != nil {
 			return fmt.Errorf("clear bucket %q: %w", name, err)
@@ -136,7 +141,11 @@ func writeList[T any](tx *bolt.Tx, name []byte, items []T) error {
 	// Keys are written in ascending order; a full fill factor keeps the pages dense.
 	b.FillPercent = 1.0
 	for i, item := range items {
-		v, err := json.Marshal(item)
+		rec, err := record(item)
+		if err != nil {
+			return fmt.Errorf("encode %s #%d: %w", name, i+1, err)
+		}
+		v, err := json.Marshal(rec)
 		if err != nil {
 			return fmt.Errorf("encode %s #%d: %w", name, i+1, err)
 		}

@@ -15,7 +15,8 @@
 //	journal_by_number  index: reversed number, 0x00, ID -> empty (made on first write)
 //	journal_by_line    index: line, 0x00, ID -> empty (made on first write)
 //
-// A record is the item encoded as JSON (the json tags of package line). Its key is its position in
+// A record is the item encoded as JSON by the record types of records.go, which fix the format
+// independently of package line and of the HTTP API. Its key is its position in
 // the configured order as an 8-byte big-endian number, starting at 0, so a cursor walks a bucket in
 // the order the administrator set; no separate order record exists. Saving the configuration
 // replaces the three configuration buckets as a whole in a single read-write transaction, so a

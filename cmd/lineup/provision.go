@@ -4,8 +4,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 
 	"github.com/lineupphone/lineup/provision"
 )
@@ -26,12 +24,7 @@ func cmdProvision(g *globalFlags, args []string, stdout, stderr io.Writer) error
 		if fs.NArg() != 1 {
 			return fmt.Errorf("provision import takes one FILE: %w", errUsage)
 		}
-		file := fs.Arg(0)
-		data, err := os.ReadFile(file)
-		if err != nil {
-			return err
-		}
-		cfg, err := provision.Decode(filepath.Base(file), data)
+		cfg, err := provision.ReadFile(fs.Arg(0))
 		if err != nil {
 			return fmt.Errorf("nothing imported:\n%w", err)
 		}
