@@ -173,18 +173,36 @@ func (s *Stream) readRTCP() error {
 	}
 }
 
+// rtcpFromPeer reports whether RTCP from from may be the peer's: from the host RTP is heard
+// from (signalled or latched), or any host while no RTP has been latched yet. s.mu held.
+func (s *Stream) rtcpFromPeer(from netip.AddrPort) bool {
+	if from.Addr() == s.signalled.Addr() || (s.remoteRTCP.IsValid() && from == s.remoteRTCP) {
+		return true
+	}
+	if s.latched {
+		return from.Addr() == s.peer.Addr()
+	}
+	return true
+}
+
 // receiveRTCP reads the peer's reports: its sender reports for our receiver reports' LSR/DLSR, its
 // report blocks about our stream for the loss and jitter it hears and the round trip. RTCP also
-// latches symmetrically to the address it comes from, once per sender.
+// latches symmetrically to the address it comes from, once per sender, and only from the peer's
+// host (rtcpFromPeer).
 func (s *Stream) receiveRTCP(b []byte, from netip.AddrPort, now time.Time) {
 	pkts, err := rtcp.Unmarshal(b)
 	if err != nil || len(pkts) == 0 {
 		s.dropped.Add(1)
 		return
 	}
-	s.rtcpReceived.Add(1)
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if from.IsValid() && !s.rtcpFromPeer(from) {
+		s.foreign.Add(1)
+		s.dropped.Add(1)
+		return
+	}
+	s.rtcpReceived.Add(1)
 	var sender uint32
 	switch p := pkts[0].(type) {
 	case *rtcp.SenderReport:

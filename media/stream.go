@@ -90,9 +90,12 @@ type StreamStats struct {
 	Jitter time.Duration
 	// RemoteAddr is where RTP goes now (after symmetric RTP latching).
 	RemoteAddr string
-	// Dropped counts packets not used: foreign payload type or SSRC, malformed, or received while
-	// the direction does not receive.
+	// Dropped counts packets not used: foreign payload type or SSRC, malformed, from a foreign
+	// address, or received while the direction does not receive.
 	Dropped uint64
+	// Foreign counts the packets among Dropped that came from an address other than the peer's
+	// (the signalled one, or the one symmetric RTP latched to): a stray or hostile sender.
+	Foreign uint64
 	// RTCPSent and RTCPReceived count RTCP compound packets.
 	RTCPSent, RTCPReceived uint64
 	// RemoteLossPercent and RemoteJitter are how the peer hears us, from its last report block
@@ -136,8 +139,13 @@ type Stream struct {
 	remote      netip.AddrPort
 	remoteRTCP  netip.AddrPort
 	rtcpDerived bool // remoteRTCP follows remote's port + 1
-	latched     bool // remote was latched for latchSSRC
-	latchSSRC   uint32
+	// signalled is the peer's address as SDP gives it (Remote, then SetRemote). The first
+	// address heard from after an SDP is the peer's (the signalled one, or another behind NAT:
+	// symmetric RTP, RFC 4961): latched then holds it, and from then on only it and the
+	// signalled address are heard, so a stray or hostile sender cannot take the audio over.
+	signalled   netip.AddrPort
+	latched     bool
+	peer        netip.AddrPort // the latched address, when latched
 	rtcpLatched bool
 	rtcpSSRC    uint32
 	jb          *JitterBuffer
@@ -156,6 +164,7 @@ type Stream struct {
 	octets       atomic.Uint64
 	received     atomic.Uint64
 	dropped      atomic.Uint64
+	foreign      atomic.Uint64
 	rtcpSent     atomic.Uint64
 	rtcpReceived atomic.Uint64
 
@@ -207,24 +216,25 @@ func NewStream(cfg StreamConfig) (*Stream, error) {
 		return nil, fmt.Errorf("media: new stream: %w: %q", ErrUnknownCodec, cfg.Codec.Name)
 	}
 	s := &Stream{
-		cfg:      cfg,
-		log:      cfg.Logger,
-		clock:    cfg.Clock,
-		timeout:  cfg.InactivityTimeout,
-		interval: cfg.RTCPInterval,
-		epoch:    time.Now(),
-		ssrc:     rand.Uint32(),
-		pcmIn:    make([]int16, cfg.Codec.FrameSamples()),
-		pcmOut:   make([]int16, cfg.Codec.FrameSamples()),
-		marker:   true,
-		rtpBuf:   make([]byte, maxPacket),
-		dir:      cfg.Direction,
-		remote:   unmap(cfg.Remote),
-		jb:       NewJitterBuffer(cfg.Codec),
-		dec:      dec,
-		plc:      NewConcealer(cfg.Codec.FrameSamples()),
-		inactive: make(chan struct{}, 1),
-		clockEnd: make(chan struct{}),
+		cfg:       cfg,
+		log:       cfg.Logger,
+		clock:     cfg.Clock,
+		timeout:   cfg.InactivityTimeout,
+		interval:  cfg.RTCPInterval,
+		epoch:     time.Now(),
+		ssrc:      rand.Uint32(),
+		pcmIn:     make([]int16, cfg.Codec.FrameSamples()),
+		pcmOut:    make([]int16, cfg.Codec.FrameSamples()),
+		marker:    true,
+		rtpBuf:    make([]byte, maxPacket),
+		dir:       cfg.Direction,
+		remote:    unmap(cfg.Remote),
+		signalled: unmap(cfg.Remote),
+		jb:        NewJitterBuffer(cfg.Codec),
+		dec:       dec,
+		plc:       NewConcealer(cfg.Codec.FrameSamples()),
+		inactive:  make(chan struct{}, 1),
+		clockEnd:  make(chan struct{}),
 	}
 	if s.log == nil {
 		s.log = slog.Default()
@@ -305,7 +315,8 @@ func (s *Stream) SetRemote(addr netip.AddrPort) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.remote = unmap(addr)
-	s.latched = false
+	s.signalled = s.remote
+	s.latched, s.peer = false, netip.AddrPort{}
 	s.rtcpLatched = false
 	if s.rtcpDerived {
 		s.setRemoteRTCP(netip.AddrPort{})
@@ -360,6 +371,7 @@ func (s *Stream) Stats() StreamStats {
 		Concealed:       js.Concealed,
 		Jitter:          js.Jitter,
 		Dropped:         s.dropped.Load(),
+		Foreign:         s.foreign.Load(),
 		RTCPSent:        s.rtcpSent.Load(),
 		RTCPReceived:    s.rtcpReceived.Load(),
 	}
@@ -555,100 +567,6 @@ func (s *Stream) write(pkt []byte, to netip.AddrPort) error {
 	}
 	_, err := s.cfg.Conn.WriteTo(pkt, net.UDPAddrFromAddrPort(to))
 	return err
-}
-
-// readFrom reads one datagram from conn, without allocating when fast is set.
-func readFrom(conn net.PacketConn, fast addrPortConn, buf []byte) (int, netip.AddrPort, error) {
-	if fast != nil {
-		n, from, err := fast.ReadFromUDPAddrPort(buf)
-		return n, unmap(from), err
-	}
-	n, addr, err := conn.ReadFrom(buf)
-	var from netip.AddrPort
-	if ua, ok := addr.(*net.UDPAddr); ok {
-		from = unmap(ua.AddrPort())
-	}
-	return n, from, err
-}
-
-// readRTP is the receive goroutine of RTP.
-func (s *Stream) readRTP() error {
-	for {
-		n, from, err := readFrom(s.cfg.Conn, s.udpConn, s.rtpBuf)
-		if err != nil {
-			if s.stopping.Load() {
-				return nil
-			}
-			return fmt.Errorf("media: read rtp: %w", err)
-		}
-		s.receiveRTP(s.rtpBuf[:n], from, time.Now())
-	}
-}
-
-// receiveRTP takes one datagram from the RTP socket.
-func (s *Stream) receiveRTP(b []byte, from netip.AddrPort, now time.Time) {
-	p := &s.pkt
-	if err := p.Unmarshal(b); err != nil || p.Version != 2 {
-		s.dropped.Add(1)
-		return
-	}
-	isEvent := s.cfg.EventPT != 0 && p.PayloadType == s.cfg.EventPT
-	if !isEvent && p.PayloadType != s.cfg.Codec.PayloadType {
-		// Not played (e.g. comfort noise, PT 13), but from the source we hear it shows the peer
-		// is alive.
-		s.mu.Lock()
-		if s.haveSrc && p.SSRC == s.srcSSRC && s.dir.Receives() {
-			s.touch(now)
-		}
-		s.mu.Unlock()
-		s.dropped.Add(1)
-		return
-	}
-	s.mu.Lock()
-	if !s.haveSrc || p.SSRC != s.srcSSRC {
-		if s.haveSrc && now.Sub(s.srcSeen) < ssrcSwitchAfter {
-			s.mu.Unlock()
-			s.dropped.Add(1)
-			return
-		}
-		if s.haveSrc {
-			s.log.Debug("rtp source changed", "from", s.srcSSRC, "to", p.SSRC)
-			s.resetReceiver()
-		}
-		s.haveSrc, s.srcSSRC = true, p.SSRC
-	}
-	s.srcSeen = now
-	if from.IsValid() && (!s.latched || s.latchSSRC != p.SSRC) {
-		s.latched, s.latchSSRC = true, p.SSRC
-		if from != s.remote {
-			s.log.Info("symmetric rtp: sending to the source of the peer's packets", "announced", s.remote, "source", from)
-			s.remote = from
-			if s.rtcpDerived && !s.rtcpLatched {
-				s.setRemoteRTCP(netip.AddrPort{})
-			}
-		}
-	}
-	if !s.dir.Receives() {
-		s.mu.Unlock()
-		s.dropped.Add(1)
-		return
-	}
-	s.touch(now)
-	s.rx.update(p.SequenceNumber)
-	var digit rune
-	var haveDigit bool
-	if isEvent {
-		if ev, err := UnmarshalTelephoneEvent(p.Payload); err == nil {
-			digit, haveDigit = s.events.Feed(p.Timestamp, ev)
-		}
-	} else {
-		s.jb.Push(p.SequenceNumber, p.Timestamp, p.Payload, now)
-	}
-	s.mu.Unlock()
-	s.received.Add(1)
-	if haveDigit && s.cfg.OnDTMF != nil {
-		s.cfg.OnDTMF(digit)
-	}
 }
 
 // sendable reports whether RTP can go to a: a known address with a port. An unspecified address

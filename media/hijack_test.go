@@ -1,0 +1,70 @@
+package media
+
+import (
+	"testing"
+	"time"
+
+	"github.com/pion/rtp"
+)
+
+// TestStraySenderCannotTakeTheCallOver: mid-call, while the far end B pauses (on hold, say), a
+// stray sender sprays A's RTP port with a 1000 Hz tone under another SSRC. A neither plays it
+// nor starts sending to it; when B sends again, A hears B's 440 Hz and B still hears A.
+func TestStraySenderCannotTakeTheCallOver(t *testing.T) {
+	p := startPair(t, PCMA, func(a, b *StreamConfig) {
+		a.Source = &sine{rate: 8000, freq: 700}
+		b.Source = &sine{rate: 8000, freq: 440}
+	})
+	time.Sleep(300 * time.Millisecond)
+	if r := ToneRatio(p.sinkA.last(10), 8000, 440); r < 0.5 {
+		t.Fatalf("A hears B's 440 Hz with ratio %.3f before the stray sender", r)
+	}
+
+	p.b.SetDirection(RecvOnly) // B pauses: more than the SSRC switch time without its packets
+	stray := listen(t)
+	enc := PCMA.NewEncoder()
+	tone := &sine{rate: 8000, freq: 1000}
+	pcm := make([]int16, 160)
+	payload := make([]byte, 160)
+	spray := func(n int, seq uint16) uint16 {
+		for range n {
+			tone.ReadFrame(pcm)
+			enc.Encode(payload, pcm)
+			pkt := rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: PCMA.PayloadType, SSRC: 0x5eed,
+				SequenceNumber: seq, Timestamp: uint32(seq) * 160}, Payload: payload}
+			raw, err := pkt.Marshal()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := stray.WriteToUDPAddrPort(raw, addrOf(p.connA)); err != nil {
+				t.Fatal(err)
+			}
+			seq++
+			time.Sleep(FrameDuration)
+		}
+		return seq
+	}
+	seq := spray(25, 1) // half a second alone
+	if got := p.a.Stats().RemoteAddr; got != addrOf(p.connB).String() {
+		t.Errorf("while the stray sender sprays, A sends to %s, want B at %s", got, addrOf(p.connB))
+	}
+	if r := ToneRatio(p.sinkA.last(10), 8000, 1000); r > 0.1 {
+		t.Errorf("A plays the stray sender's 1000 Hz (ratio %.3f)", r)
+	}
+	stray.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
+	if n, _, err := stray.ReadFrom(make([]byte, 1500)); err == nil {
+		t.Errorf("the stray sender received a %d byte packet", n)
+	}
+
+	p.b.SetDirection(SendRecv) // B is back; the stray sender goes on
+	spray(25, seq)
+	if r := ToneRatio(p.sinkA.last(10), 8000, 440); r < 0.5 {
+		t.Errorf("A hears B's 440 Hz with ratio %.3f after B came back", r)
+	}
+	if r := ToneRatio(p.sinkB.last(10), 8000, 700); r < 0.5 {
+		t.Errorf("B hears A's 700 Hz with ratio %.3f after the spray", r)
+	}
+	if st := p.a.Stats(); st.Foreign < 40 {
+		t.Errorf("A counted %d packets from a foreign address, want the 50 sprayed", st.Foreign)
+	}
+}
