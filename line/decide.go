@@ -227,17 +227,17 @@ func clientDecline(g Group) Response {
 	return ResponseClientChoice
 }
 
-// DeclineCode is the status code a client's Decline sends on the call: the fixed code, or for
-// ResponseClientChoice 486 when the client says busy and 603 otherwise. It is 180 when the call
-// is held ringing instead, and 0 when Decline is not offered.
-func (d Decision) DeclineCode(busy bool) int {
+// DeclineWith is what a client's Decline sends on the call: the fixed response, or for
+// ResponseClientChoice Busy Here when the client says busy and Decline otherwise. It is Ringing
+// when the call is held ringing instead, and ResponseUnset when Decline is not offered.
+func (d Decision) DeclineWith(busy bool) Response {
 	if d.Decline == ResponseClientChoice {
 		if busy {
-			return ResponseBusyHere.Code()
+			return ResponseBusyHere
 		}
-		return ResponseDecline.Code()
+		return ResponseDecline
 	}
-	return d.Decline.Code()
+	return d.Decline
 }
 
 // Code is the status the server answers the call with: 486, 480 or 603 with ActionAnswer, 180

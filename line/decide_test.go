@@ -55,12 +55,12 @@ func TestDecideIncomingExamples(t *testing.T) {
 			"reachable: ring; decline not offered; offers answer,deflect", 0, nil},
 		{"fixed 480", with(func(g *Group) { g.ClientReject = ResponseTemporarilyUnavailable }), registered,
 			"reachable: ring; decline 480; offers answer,decline,deflect", 0,
-			func(d Decision) bool { return d.DeclineCode(true) == 480 && d.DeclineCode(false) == 480 }},
+			func(d Decision) bool { return d.DeclineWith(true).Code() == 480 && d.DeclineWith(false).Code() == 480 }},
 		{"client choice", def, registered, "reachable: ring; decline 486/603; offers answer,decline,deflect", 0,
-			func(d Decision) bool { return d.DeclineCode(true) == 486 && d.DeclineCode(false) == 603 }},
+			func(d Decision) bool { return d.DeclineWith(true).Code() == 486 && d.DeclineWith(false).Code() == 603 }},
 		{"decline holds ringing", with(func(g *Group) { g.ClientReject = ResponseRinging }), registered,
 			"reachable: ring; decline 180; offers answer,decline,deflect", 0,
-			func(d Decision) bool { return d.DeclineCode(true) == 180 }},
+			func(d Decision) bool { return d.DeclineWith(true).Code() == 180 }},
 		{"unset settings are the defaults", Group{Name: "bare"}, state(func(l *LineView) { l.LoggedOn = false }),
 			"reachable: answer 486 (no_client); decline 486/603; offers none", 486, nil},
 		{"line off", def, LineView{LoggedOn: true},
@@ -78,7 +78,7 @@ func TestDecideIncomingExamples(t *testing.T) {
 				t.Errorf("Code() = %d, want %d", d.Code(), tc.code)
 			}
 			if tc.check != nil && !tc.check(d) {
-				t.Errorf("decline codes wrong: busy %d, decline %d", d.DeclineCode(true), d.DeclineCode(false))
+				t.Errorf("decline codes wrong: busy %d, decline %d", d.DeclineWith(true).Code(), d.DeclineWith(false).Code())
 			}
 		})
 	}
@@ -176,8 +176,8 @@ func checkDecision(t *testing.T, g Group, l LineView, reach Reach) {
 	if !declineOffered {
 		wantBusy, wantDecline = 0, 0
 	}
-	if d.DeclineCode(true) != wantBusy || d.DeclineCode(false) != wantDecline {
-		t.Errorf("%s: decline sends %d (busy) %d (decline), want %d %d", ctx, d.DeclineCode(true), d.DeclineCode(false), wantBusy, wantDecline)
+	if d.DeclineWith(true).Code() != wantBusy || d.DeclineWith(false).Code() != wantDecline {
+		t.Errorf("%s: decline sends %d (busy) %d (decline), want %d %d", ctx, d.DeclineWith(true).Code(), d.DeclineWith(false).Code(), wantBusy, wantDecline)
 	}
 
 	var offers []Function
