@@ -11,6 +11,7 @@ import (
 
 	"github.com/lineupphone/lineup/api"
 	"github.com/lineupphone/lineup/line"
+	"github.com/lineupphone/lineup/media"
 	"github.com/lineupphone/lineup/store"
 )
 
@@ -496,7 +497,7 @@ func (ss *session) SendDTMF(ctx context.Context, callID, digits string) error {
 		return fmt.Errorf("dtmf: %w", err)
 	}
 	err := ss.s.SendDTMF(ctx, callID, digits)
-	if errors.Is(err, ErrBadDTMF) {
+	if errors.Is(err, media.ErrBadDigit) {
 		err = fmt.Errorf("%w: %w", err, api.ErrBadInput)
 	}
 	return err
