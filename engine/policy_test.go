@@ -478,3 +478,50 @@ func TestSaveConfigReachesRunningLines(t *testing.T) {
 		t.Errorf("saved set-up: %d lines, line 461 DND %v", len(saved.Lines), saved.Lines[0].DND)
 	}
 }
+
+// TestLineViewCarriesTheDecision checks, without a PBX, that what the clients are told about a
+// line comes from line.DecideIncoming with the server's own state: who is logged on, DND, the
+// registration; and that a failed registration carries the registrar's code and phrase as they
+// came (the clients word the hint).
+func TestLineViewCarriesTheDecision(t *testing.T) {
+	cfg := line.Config{
+		Groups: []line.Group{{Name: "G", NotLoggedOn: line.ResponseDecline, ClientReject: line.ResponseTemporarilyUnavailable}},
+		Lines: []line.Line{{Name: "L", Group: "G", Account: line.Account{Registrar: "127.0.0.1:9", User: "501"}},
+			{Name: "Off", Group: "G", Disabled: true, Account: line.Account{Registrar: "127.0.0.1:9", User: "502"}}},
+	}
+	srv, err := New(cfg, WithEndpoint(sip.EndpointConfig{ListenIP: "127.0.0.1"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := srv.Close(); err != nil {
+			t.Errorf("close: %v", err)
+		}
+	})
+	l, off := cfg.Lines[0], cfg.Lines[1]
+	check := func(what string, got line.Decision, want string) {
+		t.Helper()
+		if got.String() != want {
+			t.Errorf("%s: %v\n want %s", what, got, want)
+		}
+	}
+	check("nobody logged on", srv.lineView(l).Incoming,
+		"not_registered: answer 603 (no_client); decline 480; offers none")
+	check("line off", srv.lineView(off).Incoming, "line_off: answer 603 (no_client); decline 480; offers none")
+
+	srv.setState(line.Registration{Line: l.Name, State: line.RegRegistered})
+	el := logOnClient(t, srv, "desk")
+	check("a client logged on", srv.lineView(l).Incoming,
+		"reachable: ring; decline 480; offers answer,decline,deflect")
+	if err := el.SetDND(context.Background(), l.Name, true); err != nil {
+		t.Fatal(err)
+	}
+	check("DND", srv.lineView(l).Incoming, "reachable: answer 603 (dnd); decline 480; offers none")
+
+	srv.setState(line.Registration{Line: l.Name, State: line.RegFailed, Code: 403, Reason: "Forbidden"})
+	v := srv.lineView(l)
+	if v.RegCode != 403 || v.RegReason != "Forbidden" {
+		t.Errorf("failed registration: %d %q, want 403 \"Forbidden\" as the registrar sent them", v.RegCode, v.RegReason)
+	}
+	check("registration failed", v.Incoming, "not_registered: answer 603 (dnd); decline 480; offers none")
+}
