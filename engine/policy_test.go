@@ -525,3 +525,51 @@ func TestLineViewCarriesTheDecision(t *testing.T) {
 	}
 	check("registration failed", v.Incoming, "not_registered: answer 603 (dnd); decline 480; offers none")
 }
+
+// TestLastLogOffGivesRingingCallsTheNotLoggedOnResponse checks on the wire that a call ringing
+// at the only client gets the group's "not logged on" response when that client logs off: 480
+// at once, or with 180 held ringing at the server (180 resent) until the caller cancels.
+func TestLastLogOffGivesRingingCallsTheNotLoggedOnResponse(t *testing.T) {
+	srv, st := policyServer(t, []policyLine{
+		{"471", line.Group{Name: "answer 480", NotLoggedOn: line.ResponseTemporarilyUnavailable}},
+		{"472", line.Group{Name: "ring on", NotLoggedOn: line.ResponseRinging}},
+	}, WithRingResend(200*time.Millisecond))
+	ringThenLogOff := func(t *testing.T, user string) {
+		t.Helper()
+		el := logOnClient(t, srv, "desk")
+		el.wait(t, "ringing at the client", 10*time.Second, func(ev api.Event) bool {
+			return ev.Type == api.EventCall && ev.Call.Line == "line "+user && ev.Call.State == line.CallRinging
+		})
+		if err := el.LogOff(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	caller := func(t *testing.T, scenario, user string, opts ...sipptest.Option) *sipptest.Proc {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		t.Cleanup(cancel)
+		return sipptest.Start(ctx, t, scenario, srv.SIPAddr(line.TransportUDP), append(opts, sipptest.Service(user))...)
+	}
+
+	t.Run("480", func(t *testing.T) {
+		p := caller(t, "policy_caller.xml", "471")
+		ringThenLogOff(t, "471")
+		res := p.Wait()
+		if res.ExitCode != 0 || res.FinalStatus() != 480 || count180(res) == 0 {
+			t.Fatalf("sipp exit %d, codes %v; want 180 (rang at the client), then 480 at its log-off", res.ExitCode, res.StatusCodes())
+		}
+		checkEntry(t, lastEntry(t, st, "line 471"), line.OutcomeDeclined, 480, "")
+	})
+
+	t.Run("180", func(t *testing.T) {
+		p := caller(t, "policy_held_cancel.xml", "472", sipptest.Key("cancel_header", plainCancel))
+		ringThenLogOff(t, "472")
+		res := p.Wait()
+		if res.ExitCode != 0 || res.FinalStatus() != 487 {
+			t.Fatalf("sipp exit %d, codes %v; want 180s, then 487 after the caller's cancel", res.ExitCode, res.StatusCodes())
+		}
+		if n := count180(res); n < 4 {
+			t.Errorf("%d 180 Ringing, want the first and at least 3 resent while the server held the call", n)
+		}
+		checkEntry(t, lastEntry(t, st, "line 472"), line.OutcomeMissed, 0, "")
+	})
+}
