@@ -143,16 +143,17 @@ func enumOf(kind string, names []string, b []byte) (int, error) {
 	return 0, fmt.Errorf("%s %q: %w", kind, s, ErrUnknownValue)
 }
 
-// Decision is what happens to a call arriving on a line now, decided by DecideIncoming.
+// Decision is what happens to a call arriving on a line now, decided by DecideIncoming. In JSON
+// the zero values are left out (a zero Decision, not yet decided, writes only "offers").
 type Decision struct {
 	// Reach says whether a call can reach the line at all. The other fields say what the line
 	// server does with an INVITE that does arrive (a proxy may still hold an old binding).
-	Reach Reach `json:"reach"`
+	Reach Reach `json:"reach,omitzero"`
 	// Action is what the server does with the call.
-	Action Action `json:"action"`
+	Action Action `json:"action,omitzero"`
 	// Cause is why the server takes the call (ActionAnswer, ActionHoldRinging); CauseNone when
 	// it rings at the clients.
-	Cause Cause `json:"cause"`
+	Cause Cause `json:"cause,omitzero"`
 	// Answer is the group's "client not logged on" response the server gives: Busy Here,
 	// Temporarily Unavailable or Decline with ActionAnswer, Ringing with ActionHoldRinging;
 	// unset with ActionRing.

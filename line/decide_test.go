@@ -283,8 +283,20 @@ func TestDecisionJSON(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := `{"reach":"reachable","action":"ring","cause":"none","offers":["answer","decline","deflect"],"decline":"486/603"}`; string(ring) != want {
+	if want := `{"reach":"reachable","action":"ring","offers":["answer","decline","deflect"],"decline":"486/603"}`; string(ring) != want {
 		t.Errorf("JSON %s\n want %s", ring, want)
+	}
+}
+
+func TestUndecidedDecisionJSON(t *testing.T) {
+	// A line view made before anything was decided must still reach API clients.
+	b, err := json.Marshal(Decision{})
+	if err != nil || string(b) != `{"offers":null}` {
+		t.Fatalf("zero Decision: %s, %v", b, err)
+	}
+	var back Decision
+	if err := json.Unmarshal(b, &back); err != nil || !back.equal(Decision{}) {
+		t.Errorf("read back %+v, %v", back, err)
 	}
 }
 
