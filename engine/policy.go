@@ -36,13 +36,6 @@ func (s *Server) effective(name string) (line.Effective, bool) {
 	return cfg.Effective(name)
 }
 
-// dndOn reports the line's Do Not Disturb switch.
-func (s *Server) dndOn(name string) bool {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return s.dnd[name]
-}
-
 // lineNow is what DecideIncoming and the function table read of a line: calls counts its calls
 // that have not ended (less the call being decided, where there is one).
 func (s *Server) lineNow(l line.Line, reg line.Registration, calls int) line.LineView {
