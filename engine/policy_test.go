@@ -13,6 +13,7 @@ import (
 	"github.com/lineupphone/lineup/internal/sipptest"
 	"github.com/lineupphone/lineup/internal/testpbx"
 	"github.com/lineupphone/lineup/line"
+	"github.com/lineupphone/lineup/media"
 	"github.com/lineupphone/lineup/sip"
 	"github.com/lineupphone/lineup/store"
 )
@@ -572,4 +573,20 @@ func TestLastLogOffGivesRingingCallsTheNotLoggedOnResponse(t *testing.T) {
 		}
 		checkEntry(t, lastEntry(t, st, "line 472"), line.OutcomeMissed, 0, "")
 	})
+}
+
+// TestSessionRefusesABadDTMFDigit checks that a digit outside 0-9 * # A-D is refused as bad input,
+// wrapping the one sentinel for it (media.ErrBadDigit), before any digit is sent.
+func TestSessionRefusesABadDTMFDigit(t *testing.T) {
+	a, b := twoParties(t)
+	aID, bID := connect(t, a, b)
+	el := logOnClient(t, a.srv, "desk")
+	err := el.SendDTMF(context.Background(), aID, "12E")
+	if !errors.Is(err, api.ErrBadInput) || !errors.Is(err, media.ErrBadDigit) {
+		t.Fatalf("digits 12E: %v; want bad input wrapping media.ErrBadDigit", err)
+	}
+	time.Sleep(500 * time.Millisecond)
+	if c, ok := b.srv.Call(bID); !ok || c.DTMFReceived != "" {
+		t.Errorf("the far end got digits %q (call found %v); want none sent", c.DTMFReceived, ok)
+	}
 }
