@@ -52,7 +52,7 @@ func (e *FunctionError) Error() string { return e.msg }
 // Unwrap returns the reason.
 func (e *FunctionError) Unwrap() error { return e.Err }
 
-// LineView is what the function table needs to know about a line.
+// LineView is what the function table and DecideIncoming need to know about a line now.
 type LineView struct {
 	// Enabled is the line's "use line" switch.
 	Enabled bool
