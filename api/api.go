@@ -113,7 +113,9 @@ type Line struct {
 	Location string `json:"location,omitempty"`
 	Enabled  bool   `json:"enabled"`
 	DND      bool   `json:"dnd"`
-	// Registration is the line's registration state; RegReason says in words why it failed.
+	// Registration is the line's registration state. After a failure RegCode is the registrar's
+	// status code and RegReason its reason phrase as it came (e.g. 403, "Forbidden"); RegCode is 0
+	// for a timeout or a transport error, whose text is in RegReason. Clients word the hint.
 	Registration line.RegState `json:"registration"`
 	RegCode      int           `json:"reg_code,omitempty"`
 	RegReason    string        `json:"reg_reason,omitempty"`
@@ -127,8 +129,10 @@ type Line struct {
 	// HeldRinging are the calls the server holds ringing on the line (decline setting 180): the
 	// clients do not ring for them; they can be deflected or picked up.
 	HeldRinging []Call `json:"held_ringing,omitempty"`
-	// NowRule says in one sentence what a call arriving now would get.
-	NowRule string `json:"now_rule"`
+	// Incoming is what a call arriving on the line now would get (line.DecideIncoming): whether
+	// it can reach the line, whether the server answers it (and with what, and why) or it rings
+	// at the clients, and what they may do with it. Clients word it.
+	Incoming line.Decision `json:"incoming"`
 }
 
 // Call is a call as a client shows it.

@@ -25,7 +25,6 @@ var (
 	ErrNoCall      = api.ErrNoCall
 	ErrCallState   = api.ErrCallState
 	ErrNotRunning  = api.ErrNotRunning
-	ErrBadDTMF     = errors.New("not a DTMF digit (0-9, *, #, A-D)")
 	errCallStopped = errors.New("line server stopping")
 )
 
@@ -596,7 +595,7 @@ func (s *Server) SendDTMF(ctx context.Context, id, digits string) error {
 	}
 	for _, d := range digits {
 		if !strings.ContainsRune("0123456789*#ABCD", d) {
-			return fmt.Errorf("dtmf: %q: %w", d, ErrBadDTMF)
+			return fmt.Errorf("dtmf: %q: %w", d, media.ErrBadDigit)
 		}
 	}
 	c.mu.Lock()

@@ -11,6 +11,7 @@ import (
 
 	"github.com/lineupphone/lineup/api"
 	"github.com/lineupphone/lineup/line"
+	"github.com/lineupphone/lineup/media"
 	"github.com/lineupphone/lineup/store"
 )
 
@@ -40,7 +41,7 @@ type session struct {
 var _ api.Phone = (*Server)(nil)
 
 // LogOn logs a client on. While any client is logged on, calls ring at the clients; with none the
-// groups' "client not logged on" response applies (SPEC 1).
+// groups' "client not logged on" response applies (README.md, "Line groups at work").
 func (s *Server) LogOn(ctx context.Context, name string) (api.Session, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -153,20 +154,22 @@ func (s *Server) lineView(l line.Line) api.Line {
 	e, _ := s.effective(l.Name)
 	reg, _ := s.Registration(l.Name)
 	n, held := s.callsOn(l.Name)
+	lv := s.lineNow(l, reg, n)
 	s.mu.RLock()
-	dnd, redial := s.dnd[l.Name], s.redial[l.Name]
+	redial := s.redial[l.Name]
 	s.mu.RUnlock()
 	num := s.lineNumber(e)
 	v := api.Line{
 		Name: l.Name, Group: l.Group, Number: num, NumberDisplay: displayNumber(e, num),
-		Enabled: l.Enabled(), DND: dnd, Registration: reg.State, RegCode: reg.Code,
-		RegReason: regReason(reg), Redial: redial, NowRule: s.nowRule(e, reg),
+		Enabled: l.Enabled(), DND: lv.DND, Registration: reg.State, RegCode: reg.Code,
+		Redial: redial, Incoming: line.DecideIncoming(e.Group, lv),
+	}
+	if reg.State == line.RegFailed {
+		v.RegReason = reg.Reason
 	}
 	if e.Location != nil {
 		v.Location = e.Location.Name
 	}
-	lv := line.LineView{Enabled: l.Enabled(), Registered: reg.State == line.RegRegistered, Calls: n,
-		DND: dnd, HasRedial: redial != ""}
 	v.Functions = line.LineFunctions(e.Group, lv)
 	if v.Functions == nil {
 		v.Functions = []line.Function{}
@@ -181,26 +184,6 @@ func (s *Server) lineView(l line.Line) api.Line {
 		v.HeldRinging = append(v.HeldRinging, c.view(c.snapshot()))
 	}
 	return v
-}
-
-// regReason says in plain words why a registration failed, with a hint where one helps.
-func regReason(r line.Registration) string {
-	if r.State != line.RegFailed {
-		return ""
-	}
-	text := r.Reason
-	if r.Code != 0 {
-		text = fmt.Sprintf("%d %s", r.Code, r.Reason)
-	}
-	switch r.Code {
-	case 401, 403, 407:
-		return text + ": check the user name and password"
-	case 404:
-		return text + ": the PBX does not know this user"
-	case 0:
-		return text + ": check the registrar address and the network"
-	}
-	return text
 }
 
 // sortCallPtrs orders calls oldest first (Started is set when a call is made and never changes).
@@ -305,11 +288,7 @@ func (ss *session) lineFor(name string, f line.Function) (line.Effective, error)
 	}
 	reg, _ := s.Registration(name)
 	n, _ := s.callsOn(name)
-	s.mu.RLock()
-	lv := line.LineView{Enabled: true, Registered: reg.State == line.RegRegistered, Calls: n,
-		DND: s.dnd[name], HasRedial: s.redial[name] != ""}
-	s.mu.RUnlock()
-	if err := line.CheckLineFunction(e.Group, lv, f); err != nil {
+	if err := line.CheckLineFunction(e.Group, s.lineNow(e.Line, reg, n), f); err != nil {
 		return e, fmt.Errorf("line %q: %w", name, err)
 	}
 	return e, nil
@@ -392,7 +371,7 @@ func (ss *session) FeatureCode(ctx context.Context, lineName, name string) (api.
 		}
 		return api.Call{}, fmt.Errorf("feature code: %w", err)
 	}
-	// Verbatim: the code is for the PBX, no location rule applies (SPEC 8).
+	// Verbatim: the code is for the PBX, no location rule applies (README.md, "Line groups at work").
 	return ss.s.dialAs(ctx, e, fc.Code, fc.Code, callExtras{client: ss.client, featureCode: fc.Name})
 }
 
@@ -518,7 +497,7 @@ func (ss *session) SendDTMF(ctx context.Context, callID, digits string) error {
 		return fmt.Errorf("dtmf: %w", err)
 	}
 	err := ss.s.SendDTMF(ctx, callID, digits)
-	if errors.Is(err, ErrBadDTMF) {
+	if errors.Is(err, media.ErrBadDigit) {
 		err = fmt.Errorf("%w: %w", err, api.ErrBadInput)
 	}
 	return err

@@ -13,7 +13,7 @@ import (
 	"github.com/lineupphone/lineup/store"
 )
 
-// This file applies the line groups' properties to calls (SPEC 1-9): who answers an incoming call
+// This file applies the line groups' properties to calls (README.md, "Line groups at work"): who answers an incoming call
 // (the clients, or the server with the group's "not logged on" response), what a client's
 // rejection sends, the calls the server holds ringing with 180, deflection, local pickup, and the
 // numbers and locations of the lines.
@@ -36,20 +36,25 @@ func (s *Server) effective(name string) (line.Effective, bool) {
 	return cfg.Effective(name)
 }
 
-// dndOn reports the line's Do Not Disturb switch.
-func (s *Server) dndOn(name string) bool {
+// lineNow is what DecideIncoming and the function table read of a line: calls counts its calls
+// that have not ended (less the call being decided, where there is one).
+func (s *Server) lineNow(l line.Line, reg line.Registration, calls int) line.LineView {
 	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return s.dnd[name]
+	dnd, redial := s.dnd[l.Name], s.redial[l.Name]
+	s.mu.RUnlock()
+	return line.LineView{Enabled: l.Enabled(), Registered: reg.State == line.RegRegistered, Calls: calls,
+		DND: dnd, HasRedial: redial != "", LoggedOn: s.loggedOn()}
 }
 
-// serverAnswers returns the response the server gives a new call on the line by itself (SPEC 1),
-// or ResponseUnset when the call rings at the clients.
-func (s *Server) serverAnswers(e line.Effective) line.Response {
-	if s.loggedOn() && !s.dndOn(e.Line.Name) {
-		return line.ResponseUnset
+// decide is line.DecideIncoming for a line of the running configuration now; ringing says the
+// call being decided is already among the line's calls and is not to be counted.
+func (s *Server) decide(e line.Effective, ringing bool) line.Decision {
+	reg, _ := s.Registration(e.Line.Name)
+	n, _ := s.callsOn(e.Line.Name)
+	if ringing && n > 0 {
+		n--
 	}
-	return e.Group.NotLoggedOn
+	return line.DecideIncoming(e.Group, s.lineNow(e.Line, reg, n))
 }
 
 // screen is the sip endpoint's first look at a new INVITE: a call the server declines by itself
@@ -63,42 +68,24 @@ func (s *Server) screen(inv sip.ScreenedInvite) (int, string) {
 	if !ok {
 		return 0, ""
 	}
-	resp := s.serverAnswers(e)
-	code := resp.Code()
-	if resp == line.ResponseUnset || resp == line.ResponseRinging || code < 300 {
+	d := s.decide(e, false)
+	if d.Action != line.ActionAnswer {
 		return 0, ""
 	}
+	code := d.Code()
 	now := time.Now()
 	info := line.Call{ID: newCallID(), Line: l.Name, Direction: line.Incoming, State: line.CallEnded,
 		RemoteNumber: s.canonicalRemote(e, inv.From.User), RemoteName: inv.From.Display,
-		Started: now, Ended: now, EndCode: code, EndReason: s.serverAnswerReason(e, code)}
+		Started: now, Ended: now, EndCode: code, EndReason: serverAnswerReason(d)}
 	s.journalCall(e, info, outcomeOfCode(code), code, callExtras{})
-	s.log.Debug("call answered by the line server", "line", l.Name, "code", code, "from", inv.From.User)
-	return code, phraseOf(code)
+	s.log.Debug("call answered by the line server", "line", l.Name, "code", code, "cause", d.Cause, "from", inv.From.User)
+	return code, d.Answer.Phrase()
 }
 
-// serverAnswerReason says why the server answered a call itself.
-func (s *Server) serverAnswerReason(e line.Effective, code int) string {
-	why := "no client logged on"
-	if s.dndOn(e.Line.Name) {
-		why = "Do Not Disturb"
-	}
-	return fmt.Sprintf("%s: answered %d %s by the line server", why, code, phraseOf(code))
-}
-
-// phraseOf is the reason phrase of the status codes the decline settings send.
-func phraseOf(code int) string {
-	switch code {
-	case 480:
-		return "Temporarily Unavailable"
-	case 486:
-		return "Busy Here"
-	case 603:
-		return "Decline"
-	case 302:
-		return "Moved Temporarily"
-	}
-	return "Request Terminated"
+// serverAnswerReason is the end reason of a call the server answered itself, for logs and the
+// call's last view; clients word it from the code (and the line's decision) themselves.
+func serverAnswerReason(d line.Decision) string {
+	return fmt.Sprintf("answered %d %s by the line server (%s)", d.Code(), d.Answer.Phrase(), d.Cause)
 }
 
 // outcomeOfCode is the journal outcome of a call refused with code: busy for 486 and 600,
@@ -131,7 +118,7 @@ func displayNumber(e line.Effective, number string) string {
 }
 
 // lineNumber is the line's own number, canonical: from its registration when the group sets
-// numbers automatically (SPEC 5), else the number entered for it.
+// numbers automatically (README.md, "Line groups at work": numbers), else the number entered for it.
 func (s *Server) lineNumber(e line.Effective) string {
 	n := e.ManualNumber
 	if e.Group.AutoNumbers {
@@ -169,7 +156,7 @@ func dialable(e line.Effective, input string) (string, error) {
 	return out, nil
 }
 
-// holdRinging keeps an incoming call ringing on the server, out of the clients' view (SPEC 1, 2):
+// holdRinging keeps an incoming call ringing on the server, out of the clients' view (README.md, "Line groups at work"):
 // 180 again every ringResend, until the caller cancels, the PBX cancels it (answered elsewhere),
 // a client deflects it or picks it up here.
 func (c *call) holdRinging() {
@@ -208,36 +195,33 @@ func (c *call) holdRinging() {
 // it rings at the clients, is held ringing, or (when clients logged off in between) is answered
 // as the group says.
 func (s *Server) decideIncoming(c *call, e line.Effective) {
-	resp := s.serverAnswers(e)
-	switch {
-	case resp == line.ResponseUnset:
-		c.startRinging()
-		c.update(func(*line.Call) {})
-	case resp == line.ResponseRinging:
+	d := s.decide(e, true)
+	switch d.Action {
+	case line.ActionHoldRinging:
 		c.holdRinging()
 		c.update(func(*line.Call) {})
-	default:
-		code := resp.Code()
+	case line.ActionAnswer:
+		code := d.Code()
 		c.setOutcome(outcomeOfCode(code), code)
-		if err := c.in.Reject(code, phraseOf(code)); err != nil {
+		if err := c.in.Reject(code, d.Answer.Phrase()); err != nil {
 			c.finish(0, "could not answer the call: "+err.Error())
 			return
 		}
-		c.finish(code, s.serverAnswerReason(e, code))
+		c.finish(code, serverAnswerReason(d))
+	default:
+		c.startRinging()
+		c.update(func(*line.Call) {})
 	}
 }
 
 // declineByClient rejects a ringing call as the group's "reject calls by clients" setting says
-// (SPEC 2): the client's choice, a fixed status, or 180 (the call leaves the clients and rings on
-// at the server).
+// (README.md, "Line groups at work"): the client's choice, a fixed status, or 180 (the call leaves
+// the clients and rings on at the server).
 func (s *Server) declineByClient(c *call, e line.Effective, reason api.DeclineReason, client string) error {
-	code := 486
-	if reason == api.DeclineDecline {
-		code = 603
-	}
-	switch r := e.Group.ClientReject; r {
-	case line.ResponseBusyHere, line.ResponseTemporarilyUnavailable, line.ResponseDecline:
-		code = r.Code()
+	r := s.decide(e, true).DeclineWith(reason != api.DeclineDecline)
+	switch r {
+	case line.ResponseUnset:
+		return fmt.Errorf("decline: group %q does not offer it: %w", e.Group.Name, line.ErrFunctionDisabled)
 	case line.ResponseRinging:
 		c.mu.Lock()
 		ok := c.info.State == line.CallRinging && !c.accepting && !c.serverHeld
@@ -253,11 +237,11 @@ func (s *Server) declineByClient(c *call, e line.Effective, reason api.DeclineRe
 		return nil
 	}
 	c.setClient(client)
-	c.setOutcome(outcomeOfCode(code), code)
-	return s.reject("decline", c.info.ID, code, phraseOf(code))
+	c.setOutcome(outcomeOfCode(r.Code()), r.Code())
+	return s.reject("decline", c.info.ID, r.Code(), r.Phrase())
 }
 
-// deflect forwards a call ringing here or held ringing with 302 (SPEC 1: "forwarded").
+// deflect forwards a call ringing here or held ringing with 302 (README.md, "Line groups at work").
 func (s *Server) deflect(c *call, e line.Effective, number, client string) error {
 	target, err := dialable(e, number)
 	if err != nil {
@@ -325,7 +309,7 @@ func (s *Server) heldRingingAt(number string) *call {
 	return oldest
 }
 
-// pickUpLocally answers a call the server holds ringing and connects it to the user (SPEC 9).
+// pickUpLocally answers a call the server holds ringing and connects it to the user (README.md, "Line groups at work": pickup).
 func (s *Server) pickUpLocally(ctx context.Context, c *call, client string) error {
 	c.mu.Lock()
 	c.serverHeld = false
@@ -361,60 +345,18 @@ func (s *Server) applyLogOff() {
 		if !ok {
 			continue
 		}
-		resp := e.Group.NotLoggedOn
-		if resp == line.ResponseRinging {
+		d := s.decide(e, true)
+		switch d.Action {
+		case line.ActionHoldRinging:
 			c.holdRinging()
 			s.publishLine(c.info.Line)
-			continue
+		case line.ActionAnswer:
+			code := d.Code()
+			c.setOutcome(outcomeOfCode(code), code)
+			if err := s.reject("log off", c.info.ID, code, d.Answer.Phrase()); err != nil {
+				s.log.Debug("ringing call not answered at log-off", "call", c.info.ID, "error", err)
+			}
 		}
-		code := resp.Code()
-		c.setOutcome(outcomeOfCode(code), code)
-		if err := s.reject("log off", c.info.ID, code, phraseOf(code)); err != nil {
-			s.log.Debug("ringing call not answered at log-off", "call", c.info.ID, "error", err)
-		}
+		// ActionRing: a client logged on again in the meantime; the call rings on at it.
 	}
-}
-
-// nowRule says in one sentence what a call arriving on the line now would get (issue 6's "what
-// happens now", also useful to API clients).
-func (s *Server) nowRule(e line.Effective, reg line.Registration) string {
-	switch {
-	case !e.Line.Enabled():
-		return "Line not in use: it is not registered, so calls cannot reach it."
-	case reg.State != line.RegRegistered:
-		return "Not registered: calls cannot reach this line until it is."
-	}
-	resp := s.serverAnswers(e)
-	if resp != line.ResponseUnset {
-		why := "No client logged on"
-		if s.dndOn(e.Line.Name) {
-			why = "Do Not Disturb"
-		}
-		return why + ": " + responseSentence(resp)
-	}
-	switch r := e.Group.ClientReject; {
-	case e.Group.HideDecline || !e.Group.FunctionEnabled(line.FuncDecline):
-		return "Rings here; Decline is not offered."
-	case r == line.ResponseRinging:
-		return "Rings here; Decline leaves the call ringing at the server (180)."
-	case r == line.ResponseClientChoice:
-		return "Rings here; Decline sends busy (486) or decline (603), as chosen."
-	default:
-		return fmt.Sprintf("Rings here; Decline sends %s.", r)
-	}
-}
-
-// responseSentence says what a caller gets from a server-side response.
-func responseSentence(r line.Response) string {
-	switch r {
-	case line.ResponseBusyHere:
-		return "callers hear busy (486)."
-	case line.ResponseTemporarilyUnavailable:
-		return "callers are told the line is unavailable (480)."
-	case line.ResponseDecline:
-		return "calls are declined (603)."
-	case line.ResponseRinging:
-		return "calls ring on at the server (180) until answered elsewhere, picked up or given up."
-	}
-	return r.String()
 }

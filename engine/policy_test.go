@@ -13,6 +13,7 @@ import (
 	"github.com/lineupphone/lineup/internal/sipptest"
 	"github.com/lineupphone/lineup/internal/testpbx"
 	"github.com/lineupphone/lineup/line"
+	"github.com/lineupphone/lineup/media"
 	"github.com/lineupphone/lineup/sip"
 	"github.com/lineupphone/lineup/store"
 )
@@ -476,5 +477,116 @@ func TestSaveConfigReachesRunningLines(t *testing.T) {
 	}
 	if saved, _ := st.Config(); len(saved.Lines) != 2 || !saved.Lines[0].DND {
 		t.Errorf("saved set-up: %d lines, line 461 DND %v", len(saved.Lines), saved.Lines[0].DND)
+	}
+}
+
+// TestLineViewCarriesTheDecision checks, without a PBX, that what the clients are told about a
+// line comes from line.DecideIncoming with the server's own state: who is logged on, DND, the
+// registration; and that a failed registration carries the registrar's code and phrase as they
+// came (the clients word the hint).
+func TestLineViewCarriesTheDecision(t *testing.T) {
+	cfg := line.Config{
+		Groups: []line.Group{{Name: "G", NotLoggedOn: line.ResponseDecline, ClientReject: line.ResponseTemporarilyUnavailable}},
+		Lines: []line.Line{{Name: "L", Group: "G", Account: line.Account{Registrar: "127.0.0.1:9", User: "501"}},
+			{Name: "Off", Group: "G", Disabled: true, Account: line.Account{Registrar: "127.0.0.1:9", User: "502"}}},
+	}
+	srv, err := New(cfg, WithEndpoint(sip.EndpointConfig{ListenIP: "127.0.0.1"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := srv.Close(); err != nil {
+			t.Errorf("close: %v", err)
+		}
+	})
+	l, off := cfg.Lines[0], cfg.Lines[1]
+	check := func(what string, got line.Decision, want string) {
+		t.Helper()
+		if got.String() != want {
+			t.Errorf("%s: %v\n want %s", what, got, want)
+		}
+	}
+	check("nobody logged on", srv.lineView(l).Incoming,
+		"not_registered: answer 603 (no_client); decline 480; offers none")
+	check("line off", srv.lineView(off).Incoming, "line_off: answer 603 (no_client); decline 480; offers none")
+
+	srv.setState(line.Registration{Line: l.Name, State: line.RegRegistered})
+	el := logOnClient(t, srv, "desk")
+	check("a client logged on", srv.lineView(l).Incoming,
+		"reachable: ring; decline 480; offers answer,decline,deflect")
+	if err := el.SetDND(context.Background(), l.Name, true); err != nil {
+		t.Fatal(err)
+	}
+	check("DND", srv.lineView(l).Incoming, "reachable: answer 603 (dnd); decline 480; offers none")
+
+	srv.setState(line.Registration{Line: l.Name, State: line.RegFailed, Code: 403, Reason: "Forbidden"})
+	v := srv.lineView(l)
+	if v.RegCode != 403 || v.RegReason != "Forbidden" {
+		t.Errorf("failed registration: %d %q, want 403 \"Forbidden\" as the registrar sent them", v.RegCode, v.RegReason)
+	}
+	check("registration failed", v.Incoming, "not_registered: answer 603 (dnd); decline 480; offers none")
+}
+
+// TestLastLogOffGivesRingingCallsTheNotLoggedOnResponse checks on the wire that a call ringing
+// at the only client gets the group's "not logged on" response when that client logs off: 480
+// at once, or with 180 held ringing at the server (180 resent) until the caller cancels.
+func TestLastLogOffGivesRingingCallsTheNotLoggedOnResponse(t *testing.T) {
+	srv, st := policyServer(t, []policyLine{
+		{"471", line.Group{Name: "answer 480", NotLoggedOn: line.ResponseTemporarilyUnavailable}},
+		{"472", line.Group{Name: "ring on", NotLoggedOn: line.ResponseRinging}},
+	}, WithRingResend(200*time.Millisecond))
+	ringThenLogOff := func(t *testing.T, user string) {
+		t.Helper()
+		el := logOnClient(t, srv, "desk")
+		el.wait(t, "ringing at the client", 10*time.Second, func(ev api.Event) bool {
+			return ev.Type == api.EventCall && ev.Call.Line == "line "+user && ev.Call.State == line.CallRinging
+		})
+		if err := el.LogOff(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	caller := func(t *testing.T, scenario, user string, opts ...sipptest.Option) *sipptest.Proc {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		t.Cleanup(cancel)
+		return sipptest.Start(ctx, t, scenario, srv.SIPAddr(line.TransportUDP), append(opts, sipptest.Service(user))...)
+	}
+
+	t.Run("480", func(t *testing.T) {
+		p := caller(t, "policy_caller.xml", "471")
+		ringThenLogOff(t, "471")
+		res := p.Wait()
+		if res.ExitCode != 0 || res.FinalStatus() != 480 || count180(res) == 0 {
+			t.Fatalf("sipp exit %d, codes %v; want 180 (rang at the client), then 480 at its log-off", res.ExitCode, res.StatusCodes())
+		}
+		checkEntry(t, lastEntry(t, st, "line 471"), line.OutcomeDeclined, 480, "")
+	})
+
+	t.Run("180", func(t *testing.T) {
+		p := caller(t, "policy_held_cancel.xml", "472", sipptest.Key("cancel_header", plainCancel))
+		ringThenLogOff(t, "472")
+		res := p.Wait()
+		if res.ExitCode != 0 || res.FinalStatus() != 487 {
+			t.Fatalf("sipp exit %d, codes %v; want 180s, then 487 after the caller's cancel", res.ExitCode, res.StatusCodes())
+		}
+		if n := count180(res); n < 4 {
+			t.Errorf("%d 180 Ringing, want the first and at least 3 resent while the server held the call", n)
+		}
+		checkEntry(t, lastEntry(t, st, "line 472"), line.OutcomeMissed, 0, "")
+	})
+}
+
+// TestSessionRefusesABadDTMFDigit checks that a digit outside 0-9 * # A-D is refused as bad input,
+// wrapping the one sentinel for it (media.ErrBadDigit), before any digit is sent.
+func TestSessionRefusesABadDTMFDigit(t *testing.T) {
+	a, b := twoParties(t)
+	aID, bID := connect(t, a, b)
+	el := logOnClient(t, a.srv, "desk")
+	err := el.SendDTMF(context.Background(), aID, "12E")
+	if !errors.Is(err, api.ErrBadInput) || !errors.Is(err, media.ErrBadDigit) {
+		t.Fatalf("digits 12E: %v; want bad input wrapping media.ErrBadDigit", err)
+	}
+	time.Sleep(500 * time.Millisecond)
+	if c, ok := b.srv.Call(bID); !ok || c.DTMFReceived != "" {
+		t.Errorf("the far end got digits %q (call found %v); want none sent", c.DTMFReceived, ok)
 	}
 }

@@ -20,21 +20,27 @@ const (
 	ResponseClientChoice
 )
 
-var responseNames = map[Response]struct{ text, label string }{
-	ResponseBusyHere:               {"486", "Busy Here (486)"},
-	ResponseTemporarilyUnavailable: {"480", "Temporarily Unavailable (480)"},
-	ResponseDecline:                {"603", "Decline (603)"},
-	ResponseRinging:                {"180", "Ringing (180)"},
-	ResponseClientChoice:           {"486/603", "Busy Here/Decline (486/603)"},
+// responseNames holds each response's short form and its reason phrase (RFC 3261 section 21;
+// the client's choice joins its two).
+var responseNames = map[Response]struct{ text, phrase string }{
+	ResponseBusyHere:               {"486", "Busy Here"},
+	ResponseTemporarilyUnavailable: {"480", "Temporarily Unavailable"},
+	ResponseDecline:                {"603", "Decline"},
+	ResponseRinging:                {"180", "Ringing"},
+	ResponseClientChoice:           {"486/603", "Busy Here/Decline"},
 }
 
 // String returns the label shown in menus, e.g. "Busy Here (486)".
 func (r Response) String() string {
 	if n, ok := responseNames[r]; ok {
-		return n.label
+		return n.phrase + " (" + n.text + ")"
 	}
 	return fmt.Sprintf("Response(%d)", int(r))
 }
+
+// Phrase returns the reason phrase sent with the response's status line, e.g. "Busy Here"
+// (RFC 3261 section 21), or "" for an unset value.
+func (r Response) Phrase() string { return responseNames[r].phrase }
 
 // Code returns the SIP status code the response sends, or 0 for ResponseClientChoice and unset
 // values, whose code depends on the client.

@@ -52,7 +52,7 @@ func (e *FunctionError) Error() string { return e.msg }
 // Unwrap returns the reason.
 func (e *FunctionError) Unwrap() error { return e.Err }
 
-// LineView is what the function table needs to know about a line.
+// LineView is what the function table and DecideIncoming need to know about a line now.
 type LineView struct {
 	// Enabled is the line's "use line" switch.
 	Enabled bool
@@ -65,6 +65,9 @@ type LineView struct {
 	DND bool
 	// HasRedial is true when the line has a last dialled number to call again.
 	HasRedial bool
+	// LoggedOn is true while at least one client is logged on. It does not change what is
+	// offered; DecideIncoming reads it (with DND) to decide who takes a new call.
+	LoggedOn bool
 }
 
 // lineState is the column of the line table that a LineView falls in.

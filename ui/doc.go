@@ -2,7 +2,8 @@
 // group, line menus, conversation windows, the settings editors and the journal view.
 //
 // It reaches the line server only through the same interface the local API serves, and one bridge
-// file is the only place that turns engine events into fyne.Do updates.
+// file is the only place that turns engine events into fyne.Do updates. The line server reports
+// codes and causes (a registration's status, line.Decision); words.go turns them into sentences.
 package ui
 
 import _ "github.com/lineupphone/lineup/ui/internal/plainlocale" // before Fyne reads the locale

@@ -117,37 +117,5 @@ func formatDuration(d time.Duration) string {
 	return fmt.Sprintf("%d:%02d", s/60, s%60)
 }
 
-// regText names a line's registration state; regDetail adds the reason when there is one.
-func regText(l api.Line) string {
-	if !l.Enabled {
-		return "Not in use"
-	}
-	switch l.Registration {
-	case line.RegRegistered:
-		return "Registered"
-	case line.RegRegistering:
-		return "Registering…"
-	case line.RegFailed:
-		return "Registration failed"
-	case line.RegUnregistered:
-		return "Not registered"
-	case line.RegDisabled:
-		return "Not in use"
-	}
-	return l.Registration.String()
-}
-
-func regDetail(l api.Line) string {
-	switch {
-	case l.RegReason != "" && l.RegCode != 0:
-		return fmt.Sprintf("%d %s", l.RegCode, l.RegReason)
-	case l.RegReason != "":
-		return l.RegReason
-	case l.RegCode != 0:
-		return fmt.Sprintf("SIP status %d", l.RegCode)
-	}
-	return ""
-}
-
 // active reports whether a call is still going on (not ended).
 func active(c api.Call) bool { return c.State != line.CallEnded }

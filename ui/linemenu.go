@@ -152,7 +152,7 @@ func (u *UI) showProperties(lineName string) {
 		{"In use", yesNo(l.Enabled)},
 		{"Do Not Disturb", yesNo(l.DND)},
 		{"Registration", reg},
-		{"A call now", orNone(l.NowRule)},
+		{"A call now", orNone(nowText(l.Incoming))},
 		{"Functions now", orNone(strings.Join(fs, ", "))},
 		{"Feature codes", orNone(strings.Join(fcs, "\n"))},
 	}

@@ -95,8 +95,9 @@ func (r *lineRow) setLine(l api.Line, calls []api.Call) {
 		r.reg.Importance = widget.MediumImportance
 	}
 	r.reg.Refresh()
-	r.now.SetText(l.NowRule)
-	show(r.now, l.NowRule != "")
+	now := nowText(l.Incoming)
+	r.now.SetText(now)
+	show(r.now, now != "")
 	show(r.dnd, l.DND)
 	r.setCalls(calls)
 }

@@ -39,7 +39,7 @@ type mainView struct {
 	rows     map[string]*lineRow
 	order    []string // line names as shown, to see when the list must be built again
 	scroll   *container.Scroll
-	loggedOf fyne.CanvasObject
+	offPanel fyne.CanvasObject // shown instead of the lines while logged off
 	summary  *widget.Label
 	message  *widget.Label
 	journal  *journalView // the journal window, once opened
@@ -94,8 +94,7 @@ func newMainView(u *UI) *mainView {
 	off.Alignment = fyne.TextAlignCenter
 	logOn := widget.NewButton("Log on", func() { u.SetStatus(StatusLoggedOn) })
 	logOn.Importance = widget.HighImportance
-	m.loggedOf = container.NewPadded(container.NewVBox(layout.NewSpacer(), off, container.NewCenter(logOn), layout.NewSpacer()))
-	m.loggedOf.Hide()
+	m.offPanel = container.NewPadded(container.NewVBox(layout.NewSpacer(), off, container.NewCenter(logOn), layout.NewSpacer()))
 
 	m.summary = widget.NewLabel("")
 	m.summary.SizeName = theme.SizeNameCaptionText
@@ -106,7 +105,7 @@ func newMainView(u *UI) *mainView {
 
 	top := container.NewVBox(header, dialCard, widget.NewSeparator())
 	m.content = container.NewBorder(container.NewPadded(top), container.NewPadded(footer), nil, nil,
-		container.NewStack(m.scroll, m.loggedOf))
+		container.NewStack(m.scroll, m.offPanel))
 	m.showStatus()
 	return m
 }
@@ -124,7 +123,7 @@ func (m *mainView) showStatus() {
 	m.settingStat = false
 	on := m.u.sess != nil
 	show(m.scroll, on)
-	show(m.loggedOf, !on)
+	show(m.offPanel, !on)
 	if on {
 		m.dial.Enable()
 	} else {

@@ -188,8 +188,10 @@ func (s *settingsEditor) buildLine() {
 
 // nowRule is what the line server says a call arriving on the line now would get.
 func (s *settingsEditor) nowRule(lineName string) string {
-	if l, ok := s.u.line(lineName); ok && l.NowRule != "" {
-		return l.NowRule
+	if l, ok := s.u.line(lineName); ok {
+		if t := nowText(l.Incoming); t != "" {
+			return t
+		}
 	}
 	return "Not known until the line is saved."
 }

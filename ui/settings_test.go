@@ -323,8 +323,9 @@ func TestSettingsLineDetails(t *testing.T) {
 		t.Errorf("Alice: name %q, number disabled %v, location offered %v", f.name.Text, f.number.Disabled(), f.location != nil)
 	}
 	alice, _ := h.u.line("Alice")
-	if alice.NowRule == "" || f.now.Text != alice.NowRule {
-		t.Errorf("what happens now shows %q, the server says %q", f.now.Text, alice.NowRule)
+	if want := "Rings here; Decline sends busy (486) or decline (603), as chosen."; f.now.Text != want ||
+		nowText(alice.Incoming) != want {
+		t.Errorf("what happens now shows %q, want %q (the server's decision: %v)", f.now.Text, want, alice.Incoming)
 	}
 	// Ben's group sets numbers and permits a location per line.
 	f.pick.SetSelected("2. Ben")

@@ -37,13 +37,17 @@ func TestMainWindowShowsLinesByGroup(t *testing.T) {
 	}
 
 	// Each line says under its name what a call arriving now would get, and follows a change.
-	for _, name := range []string{"Alice", "Ben", "Carol"} {
-		if l, _ := h.phone.Line(name); l.NowRule == "" || !strings.Contains(texts(h.u.mv.rows[name]), l.NowRule) {
-			t.Errorf("%s's row does not say what happens now (%q):\n%s", name, l.NowRule, texts(h.u.mv.rows[name]))
+	for name, want := range map[string]string{
+		"Alice": "Rings here; Decline sends busy (486) or decline (603), as chosen.",
+		"Carol": "Rings here; Decline sends busy (486) or decline (603), as chosen.",
+		"Ben":   "Rings here; Decline is not offered.",
+	} {
+		if !strings.Contains(texts(h.u.mv.rows[name]), want) {
+			t.Errorf("%s's row does not say what happens now (%q):\n%s", name, want, texts(h.u.mv.rows[name]))
 		}
 	}
 	al, _ := h.phone.Line("Alice")
-	al.NowRule = "No client logged on: callers hear busy (486)."
+	al.Incoming = line.DecideIncoming(line.Group{NotLoggedOn: line.ResponseBusyHere}, line.LineView{Enabled: true, Registered: true})
 	h.phone.Publish(api.Event{Type: api.EventLine, Line: &al})
 	h.until("Alice's row tells what happens now", func() bool {
 		return strings.Contains(texts(h.u.mv.rows["Alice"]), "callers hear busy (486)")
@@ -51,18 +55,18 @@ func TestMainWindowShowsLinesByGroup(t *testing.T) {
 
 	// A failed registration: red lamp, and the reason beside the line and on the lamp.
 	l, _ := h.phone.Line("Carol")
-	l.Registration, l.RegCode, l.RegReason = line.RegFailed, 403, "Forbidden: check the password"
+	l.Registration, l.RegCode, l.RegReason = line.RegFailed, 403, "Forbidden"
 	h.phone.Publish(api.Event{Type: api.EventLine, Line: &l})
 	row := h.u.mv.rows["Carol"]
 	h.until("Carol shows the failure", func() bool { return row.line.Registration == line.RegFailed })
-	if !strings.Contains(texts(row), "403 Forbidden: check the password") {
+	if !strings.Contains(texts(row), "403 Forbidden: check the user name and password") {
 		t.Errorf("Carol's row does not say why:\n%s", texts(row))
 	}
-	if !strings.Contains(row.lamp.Text(), "403 Forbidden: check the password") {
+	if !strings.Contains(row.lamp.Text(), "403 Forbidden: check the user name and password") {
 		t.Errorf("the lamp tells %q", row.lamp.Text())
 	}
 	test.Tap(row.lamp)
-	if row.lamp.pop == nil || !strings.Contains(texts(row.lamp.pop), "check the password") {
+	if row.lamp.pop == nil || !strings.Contains(texts(row.lamp.pop), "check the user name and password") {
 		t.Error("tapping the lamp does not show the reason")
 	}
 	if row.lamp.circle.FillColor == h.u.mv.rows["Alice"].lamp.circle.FillColor {

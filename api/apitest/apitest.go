@@ -332,7 +332,7 @@ func (p *Phone) lineLook(name string) line.LineView {
 	l, _ := p.cfg.Line(name)
 	st := p.lines[name]
 	return line.LineView{Enabled: l.Enabled(), Registered: st.reg == line.RegRegistered,
-		Calls: p.callsOn(name), DND: st.dnd, HasRedial: st.redial != ""}
+		Calls: p.callsOn(name), DND: st.dnd, HasRedial: st.redial != "", LoggedOn: len(p.sessions) > 0}
 }
 
 func (p *Phone) lineView(name string) api.Line {
@@ -349,16 +349,7 @@ func (p *Phone) lineView(name string) api.Line {
 	if slices.Contains(v.Functions, line.FuncFeatureCodes) {
 		v.FeatureCodes = slices.Clone(g.FeatureCodes)
 	}
-	switch {
-	case !l.Enabled():
-		v.NowRule = "The line is switched off."
-	case st.dnd:
-		v.NowRule = "Do Not Disturb: a call is answered " + g.NotLoggedOn.String() + "."
-	case len(p.sessions) == 0:
-		v.NowRule = "No client is logged on: a call is answered " + g.NotLoggedOn.String() + "."
-	default:
-		v.NowRule = "A call rings at the clients."
-	}
+	v.Incoming = line.DecideIncoming(g, p.lineLook(name))
 	return v
 }
 

@@ -1,0 +1,116 @@
+package ui
+
+import (
+	"fmt"
+
+	"github.com/lineupphone/lineup/api"
+	"github.com/lineupphone/lineup/line"
+)
+
+// This file words what the line server reports as codes and causes: a line's registration and
+// what a call arriving on it now would get (line.Decision). The sentences live here, in one place,
+// so that a translation has one file to follow.
+
+// regText names a line's registration state; regDetail adds the reason when there is one.
+func regText(l api.Line) string {
+	if !l.Enabled {
+		return "Not in use"
+	}
+	switch l.Registration {
+	case line.RegRegistered:
+		return "Registered"
+	case line.RegRegistering:
+		return "Registering…"
+	case line.RegFailed:
+		return "Registration failed"
+	case line.RegUnregistered:
+		return "Not registered"
+	case line.RegDisabled:
+		return "Not in use"
+	}
+	return l.Registration.String()
+}
+
+// regDetail is the registrar's status and phrase, and after a failure a hint where one helps:
+// the credentials for 401, 403 and 407, the user for 404, the address and the network for a
+// timeout or a transport error (no status).
+func regDetail(l api.Line) string {
+	text := l.RegReason
+	switch {
+	case l.RegReason != "" && l.RegCode != 0:
+		text = fmt.Sprintf("%d %s", l.RegCode, l.RegReason)
+	case l.RegCode != 0:
+		text = fmt.Sprintf("SIP status %d", l.RegCode)
+	}
+	if l.Registration != line.RegFailed {
+		return text
+	}
+	hint := ""
+	switch l.RegCode {
+	case 401, 403, 407:
+		hint = "check the user name and password"
+	case 404:
+		hint = "the PBX does not know this user"
+	case 0:
+		hint = "check the registrar address and the network"
+	}
+	switch {
+	case hint == "":
+		return text
+	case text == "":
+		return hint
+	}
+	return text + ": " + hint
+}
+
+// nowText says in one sentence what a call arriving on the line now would get.
+func nowText(d line.Decision) string {
+	switch d.Reach {
+	case line.ReachLineOff:
+		return "Line not in use: it is not registered, so calls cannot reach it."
+	case line.ReachNotRegistered:
+		return "Not registered: calls cannot reach this line until it is."
+	case line.ReachUnknown:
+		return ""
+	}
+	switch d.Action {
+	case line.ActionAnswer, line.ActionHoldRinging:
+		why := "No client logged on"
+		if d.Cause == line.CauseDND {
+			why = "Do Not Disturb"
+		}
+		return why + ": " + answerText(d.Answer)
+	case line.ActionRing:
+	default:
+		return ""
+	}
+	rings := "Rings here"
+	if d.Waiting {
+		rings = "Rings here as a waiting call"
+	}
+	switch r := d.Decline; r {
+	case line.ResponseUnset:
+		return rings + "; Decline is not offered."
+	case line.ResponseRinging:
+		return rings + "; Decline leaves the call ringing at the server (180)."
+	case line.ResponseClientChoice:
+		return rings + "; Decline sends busy (486) or decline (603), as chosen."
+	default:
+		return fmt.Sprintf("%s; Decline sends %s.", rings, r)
+	}
+}
+
+// answerText says what a caller gets from the line server's own response.
+func answerText(r line.Response) string {
+	switch r {
+	case line.ResponseBusyHere:
+		return "callers hear busy (486)."
+	case line.ResponseTemporarilyUnavailable:
+		return "callers are told the line is unavailable (480)."
+	case line.ResponseDecline:
+		return "calls are declined (603)."
+	case line.ResponseRinging:
+		return "calls ring on at the server (180) until answered elsewhere, picked up or given up."
+	}
+	return r.String() + "."
+}
