@@ -288,3 +288,41 @@ func TestTwoCallsOnOneLine(t *testing.T) {
 	time.Sleep(1200 * time.Millisecond)
 	assertHears(t, "third party", c, 440, 700)
 }
+
+// A call placed through a session has one identity: Dial returns the call as its first event
+// shows it, and that event is on the session's stream before Dial returns, so a client can take
+// the call from its events alone.
+func TestDialResultIsTheCallsFirstEvent(t *testing.T) {
+	a, b := twoParties(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	ss, err := a.srv.LogOn(ctx, "second client")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ss.LogOff(context.Background())
+	out, err := ss.Dial(ctx, a.line, "202")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var first *api.Call
+	for first == nil {
+		select {
+		case ev := <-ss.Events():
+			if ev.Type == api.EventCall && ev.Call != nil && ev.Call.ID == out.ID {
+				first = ev.Call
+			}
+		default:
+			t.Fatalf("Dial returned call %s before its first event was on the session's stream", out.ID)
+		}
+	}
+	if first.State != line.CallDialing || out.State != first.State || out.Dialled != "202" ||
+		out.Dialled != first.Dialled || out.RemoteNumber != first.RemoteNumber || !out.Started.Equal(first.Started) {
+		t.Errorf("Dial returned %+v; the call's first event showed %+v", out, *first)
+	}
+	b.calls.wait(t, "ringing at b", 5*time.Second, func(c api.Call) bool { return c.State == line.CallRinging })
+	if err := ss.HangUp(ctx, out.ID); err != nil {
+		t.Fatal(err)
+	}
+	a.calls.wait(t, "ended at a", 5*time.Second, func(c api.Call) bool { return c.ID == out.ID && c.State == line.CallEnded })
+}
