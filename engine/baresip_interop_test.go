@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lineupphone/lineup/api"
 	"github.com/lineupphone/lineup/internal/baresiptest"
 	"github.com/lineupphone/lineup/internal/testpbx"
 	"github.com/lineupphone/lineup/line"
@@ -69,11 +70,11 @@ func TestInteropLineupCallsBaresip(t *testing.T) {
 			lu, bs := interopParties(t, c.codec, true)
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
-			out, err := lu.srv.Dial(ctx, lu.line, "301")
+			out, err := lu.client.Dial(ctx, lu.line, "301")
 			if err != nil {
 				t.Fatal(err)
 			}
-			call := lu.calls.wait(t, "connected", 10*time.Second, func(x line.Call) bool {
+			call := lu.calls.wait(t, "connected", 10*time.Second, func(x api.Call) bool {
 				return x.ID == out.ID && x.State == line.CallConnected
 			})
 			if call.Codec != c.codec {
@@ -83,7 +84,7 @@ func TestInteropLineupCallsBaresip(t *testing.T) {
 			assertHears(t, "Lineup", lu, baresipHz, lineupHz)
 
 			// DTMF from Lineup (RFC 4733: baresip offers telephone-event) and from baresip.
-			if err := lu.srv.SendDTMF(ctx, out.ID, "123#"); err != nil {
+			if err := lu.client.SendDTMF(ctx, out.ID, "123#"); err != nil {
 				t.Fatal(err)
 			}
 			deadline := time.Now().Add(5 * time.Second)
@@ -96,28 +97,28 @@ func TestInteropLineupCallsBaresip(t *testing.T) {
 			if err := bs.SendDTMF(ctx, "45*"); err != nil {
 				t.Fatal(err)
 			}
-			lu.calls.wait(t, "digits from baresip", 5*time.Second, func(x line.Call) bool {
+			lu.calls.wait(t, "digits from baresip", 5*time.Second, func(x api.Call) bool {
 				return x.ID == out.ID && x.DTMFReceived == "45*"
 			})
 
 			// Hold and retrieve from Lineup: baresip receives the re-INVITE offers.
-			if err := lu.srv.Hold(ctx, out.ID); err != nil {
+			if err := lu.client.Hold(ctx, out.ID); err != nil {
 				t.Fatal(err)
 			}
 			if _, err := bs.WaitEvent(ctx, "CALL_REMOTE_SDP"); err != nil {
 				t.Fatalf("baresip saw no hold offer: %v", err)
 			}
-			if err := lu.srv.Retrieve(ctx, out.ID); err != nil {
+			if err := lu.client.Retrieve(ctx, out.ID); err != nil {
 				t.Fatal(err)
 			}
-			lu.calls.wait(t, "retrieved", 5*time.Second, func(x line.Call) bool {
+			lu.calls.wait(t, "retrieved", 5*time.Second, func(x api.Call) bool {
 				return x.ID == out.ID && x.State == line.CallConnected
 			})
 			time.Sleep(time.Second)
 			assertHears(t, "Lineup after retrieve", lu, baresipHz, lineupHz)
 
 			// Lineup hangs up; baresip sees the call closed by its peer.
-			if err := lu.srv.HangUp(ctx, out.ID); err != nil {
+			if err := lu.client.HangUp(ctx, out.ID); err != nil {
 				t.Fatal(err)
 			}
 			ev, err := bs.WaitEvent(ctx, "CALL_CLOSED")
@@ -142,14 +143,14 @@ func TestInteropBaresipCallsLineup(t *testing.T) {
 	if err := bs.Dial(ctx, target); err != nil {
 		t.Fatal(err)
 	}
-	first := lu.calls.wait(t, "ringing", 10*time.Second, func(x line.Call) bool { return x.State == line.CallRinging })
+	first := lu.calls.wait(t, "ringing", 10*time.Second, func(x api.Call) bool { return x.State == line.CallRinging })
 	if first.RemoteNumber != "301" {
 		t.Errorf("caller shown as %q, want 301", first.RemoteNumber)
 	}
 	if err := bs.Hangup(ctx); err != nil {
 		t.Fatal(err)
 	}
-	end := lu.calls.wait(t, "cancelled", 10*time.Second, func(x line.Call) bool {
+	end := lu.calls.wait(t, "cancelled", 10*time.Second, func(x api.Call) bool {
 		return x.ID == first.ID && x.State == line.CallEnded
 	})
 	if end.EndCode != 487 {
@@ -163,10 +164,10 @@ func TestInteropBaresipCallsLineup(t *testing.T) {
 	if err := bs.Dial(ctx, target); err != nil {
 		t.Fatal(err)
 	}
-	in := lu.calls.wait(t, "ringing again", 10*time.Second, func(x line.Call) bool {
+	in := lu.calls.wait(t, "ringing again", 10*time.Second, func(x api.Call) bool {
 		return x.State == line.CallRinging && x.ID != first.ID
 	})
-	if err := lu.srv.Answer(ctx, in.ID); err != nil {
+	if err := lu.client.Answer(ctx, in.ID); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := bs.WaitEvent(ctx, "CALL_ESTABLISHED"); err != nil {
@@ -174,7 +175,7 @@ func TestInteropBaresipCallsLineup(t *testing.T) {
 	}
 	time.Sleep(1500 * time.Millisecond)
 	assertHears(t, "Lineup", lu, baresipHz, lineupHz)
-	if c, _ := lu.srv.Call(in.ID); c.Codec != "G722" {
+	if c, _ := lu.client.call(t, in.ID); c.Codec != "G722" {
 		t.Errorf("codec %q, want G722", c.Codec)
 	}
 
@@ -182,11 +183,11 @@ func TestInteropBaresipCallsLineup(t *testing.T) {
 	if err := bs.Hold(ctx); err != nil {
 		t.Fatal(err)
 	}
-	lu.calls.wait(t, "held by baresip", 5*time.Second, func(x line.Call) bool { return x.ID == in.ID && x.HeldByRemote })
+	lu.calls.wait(t, "held by baresip", 5*time.Second, func(x api.Call) bool { return x.ID == in.ID && x.HeldByRemote })
 	if err := bs.Resume(ctx); err != nil {
 		t.Fatal(err)
 	}
-	lu.calls.wait(t, "resumed by baresip", 5*time.Second, func(x line.Call) bool {
+	lu.calls.wait(t, "resumed by baresip", 5*time.Second, func(x api.Call) bool {
 		return x.ID == in.ID && !x.HeldByRemote && x.State == line.CallConnected && x.Answered.Before(time.Now())
 	})
 
@@ -194,7 +195,7 @@ func TestInteropBaresipCallsLineup(t *testing.T) {
 	if err := bs.Hangup(ctx); err != nil {
 		t.Fatal(err)
 	}
-	end = lu.calls.wait(t, "ended", 5*time.Second, func(x line.Call) bool { return x.ID == in.ID && x.State == line.CallEnded })
+	end = lu.calls.wait(t, "ended", 5*time.Second, func(x api.Call) bool { return x.ID == in.ID && x.State == line.CallEnded })
 	if end.EndReason != "the other party hung up" {
 		t.Errorf("end reason %q, want the other party hung up", end.EndReason)
 	}

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lineupphone/lineup/api"
 	"github.com/lineupphone/lineup/internal/baresiptest"
 	"github.com/lineupphone/lineup/internal/bench/benchkit"
 	"github.com/lineupphone/lineup/internal/testpbx"
@@ -59,7 +60,7 @@ func BenchmarkFiftyG711Calls(b *testing.B) {
 	}
 	pbx := testpbx.Start(b, testpbx.Config{Users: users})
 
-	srv, audio, calls := benchStartServer(b, pbx)
+	cl, audio, calls := benchStartServer(b, pbx)
 
 	agents := make([]*baresiptest.Agent, benchCalls)
 	pids := make([]int, benchCalls)
@@ -123,7 +124,7 @@ func BenchmarkFiftyG711Calls(b *testing.B) {
 			b.Errorf("call %d: audio at %d Hz, want %d (PCMU)", i, cl.rate, media.PCMU.SampleRate)
 		}
 	}
-	up := srv.Calls()
+	up := cl.liveCalls(b)
 	if len(up) != benchCalls {
 		b.Errorf("%d calls up after the window, want %d", len(up), benchCalls)
 	}
@@ -174,9 +175,9 @@ func benchSumCPU(b *testing.B, pids []int) time.Duration {
 	return sum
 }
 
-// benchStartServer runs a line server with benchCalls lines that answers every incoming call; it
-// is stopped when the benchmark ends.
-func benchStartServer(b *testing.B, pbx *testpbx.PBX) (*Server, *benchAudio, *benchCallLog) {
+// benchStartServer runs a line server with benchCalls lines and a client logged on to it that
+// answers every incoming call; it is stopped when the benchmark ends.
+func benchStartServer(b *testing.B, pbx *testpbx.PBX) (*eventLog, *benchAudio, *benchCallLog) {
 	b.Helper()
 	cfg := line.Config{Groups: []line.Group{{Name: "Bench"}}}
 	for i := range benchCalls {
@@ -191,9 +192,13 @@ func benchStartServer(b *testing.B, pbx *testpbx.PBX) (*Server, *benchAudio, *be
 	regs := newBenchRegLog()
 	ctx, cancel := context.WithCancel(context.Background())
 	var answering sync.WaitGroup
-	var srv *Server // set before Run, so before the first call is reported
+	var ss api.Session // set before the client's events are read
 	var answered sync.Map
-	onCall := func(c line.Call) {
+	onEvent := func(ev api.Event) {
+		if ev.Type != api.EventCall || ev.Call == nil {
+			return
+		}
+		c := *ev.Call
 		calls.add(c)
 		if c.Direction != line.Incoming || c.State != line.CallRinging {
 			return
@@ -204,19 +209,17 @@ func benchStartServer(b *testing.B, pbx *testpbx.PBX) (*Server, *benchAudio, *be
 		answering.Go(func() {
 			actx, acancel := context.WithTimeout(ctx, 10*time.Second)
 			defer acancel()
-			if err := srv.Answer(actx, c.ID); err != nil {
+			if err := ss.Answer(actx, c.ID); err != nil {
 				calls.fail(fmt.Errorf("answer %s on %s: %w", c.ID, c.Line, err))
 			}
 		})
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	var err error
-	srv, err = New(cfg,
+	srv, err := New(cfg,
 		WithLogger(log),
 		WithEndpoint(sip.EndpointConfig{ListenIP: "127.0.0.1"}),
 		WithStateFunc(regs.add),
 		WithAudio(audio),
-		WithCallFunc(onCall),
 		WithCodecs(media.PCMU),
 	)
 	if err != nil {
@@ -232,9 +235,17 @@ func benchStartServer(b *testing.B, pbx *testpbx.PBX) (*Server, *benchAudio, *be
 			b.Errorf("line server: %v", err)
 		}
 	})
-	logOnClient(b, srv, "bench client")
+	ss, err = srv.LogOn(context.Background(), "bench client")
+	if err != nil {
+		b.Fatal(err)
+	}
+	cl := newEventLog(ss, onEvent)
+	b.Cleanup(func() {
+		ss.LogOff(context.Background())
+		<-cl.done
+	})
 	regs.waitRegistered(b, benchCalls, 30*time.Second)
-	return srv, audio, calls
+	return cl, audio, calls
 }
 
 // benchRegLog counts the lines that are registered.
@@ -276,13 +287,13 @@ func (r *benchRegLog) waitRegistered(b *testing.B, n int, within time.Duration) 
 // benchCallLog keeps the latest state of every call and the first error of an answer.
 type benchCallLog struct {
 	mu    sync.Mutex
-	state map[string]line.Call
+	state map[string]api.Call
 	err   error
 }
 
-func newBenchCallLog() *benchCallLog { return &benchCallLog{state: map[string]line.Call{}} }
+func newBenchCallLog() *benchCallLog { return &benchCallLog{state: map[string]api.Call{}} }
 
-func (l *benchCallLog) add(c line.Call) {
+func (l *benchCallLog) add(c api.Call) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if prev, ok := l.state[c.ID]; ok && prev.State == line.CallEnded {

@@ -6,24 +6,22 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lineupphone/lineup/api"
 	"github.com/lineupphone/lineup/internal/testpbx"
 	"github.com/lineupphone/lineup/line"
 	"github.com/lineupphone/lineup/media"
 	"github.com/lineupphone/lineup/sip"
 )
 
-// callWatcher collects call updates so a test can wait for one.
-type callWatcher = updates[line.Call]
-
-func newCallWatcher() *callWatcher { return newUpdates[line.Call]() }
-
-// party is one Lineup line server with one line, registered at the test PBX.
+// party is one Lineup line server with one line, registered at the test PBX, and (from
+// startParty) a client logged on to it that the test acts through, as the UI does.
 type party struct {
-	srv   *Server
-	audio *toneAudio
-	calls *callWatcher
-	line  string
-	stop  func()
+	srv    *Server
+	audio  *toneAudio
+	client *eventLog
+	calls  *updates[api.Call] // the calls of the client's events
+	line   string
+	stop   func()
 }
 
 func startParty(t *testing.T, pbx *testpbx.PBX, user, password string, freq float64, opts ...Option) *party {
@@ -31,7 +29,8 @@ func startParty(t *testing.T, pbx *testpbx.PBX, user, password string, freq floa
 	name := "line " + user
 	cfg := testConfig(pbx, line.Line{Name: name, Account: acct(user, password, line.TransportUDP)})
 	p := startPartyConfig(t, cfg, freq, opts...)
-	logOnClient(t, p.srv, "test client")
+	p.client = logOnClient(t, p.srv, "test client")
+	p.calls = p.client.calls
 	return p
 }
 
@@ -39,13 +38,12 @@ func startParty(t *testing.T, pbx *testpbx.PBX, user, password string, freq floa
 // first line. No client is logged on.
 func startPartyConfig(t *testing.T, cfg line.Config, freq float64, opts ...Option) *party {
 	t.Helper()
-	p := &party{audio: &toneAudio{freq: freq}, calls: newCallWatcher(), line: cfg.Lines[0].Name}
+	p := &party{audio: &toneAudio{freq: freq}, line: cfg.Lines[0].Name}
 	w := newWatcher()
 	all := append([]Option{
 		WithEndpoint(sip.EndpointConfig{ListenIP: "127.0.0.1"}),
 		WithStateFunc(w.add),
 		WithAudio(p.audio),
-		WithCallFunc(p.calls.add),
 	}, opts...)
 	srv, err := New(cfg, all...)
 	if err != nil {
@@ -87,26 +85,26 @@ func connect(t *testing.T, a, b *party) (aID, bID string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	out, err := a.srv.Dial(ctx, a.line, "202")
+	out, err := a.client.Dial(ctx, a.line, "202")
 	if err != nil {
 		t.Fatal(err)
 	}
-	in := b.calls.wait(t, "ringing at b", 5*time.Second, func(c line.Call) bool {
+	in := b.calls.wait(t, "ringing at b", 5*time.Second, func(c api.Call) bool {
 		return c.Direction == line.Incoming && c.State == line.CallRinging
 	})
 	if in.RemoteNumber != "201" {
 		t.Errorf("b sees the call from %q, want 201", in.RemoteNumber)
 	}
-	a.calls.wait(t, "alerting at a", 5*time.Second, func(c line.Call) bool {
+	a.calls.wait(t, "alerting at a", 5*time.Second, func(c api.Call) bool {
 		return c.ID == out.ID && c.State == line.CallAlerting
 	})
 	if b.audio.rings.Load() == 0 {
 		t.Error("b's ringer did not ring")
 	}
-	if err := b.srv.Answer(ctx, in.ID); err != nil {
+	if err := b.client.Answer(ctx, in.ID); err != nil {
 		t.Fatal(err)
 	}
-	a.calls.wait(t, "connected at a", 5*time.Second, func(c line.Call) bool {
+	a.calls.wait(t, "connected at a", 5*time.Second, func(c api.Call) bool {
 		return c.ID == out.ID && c.State == line.CallConnected
 	})
 	if b.audio.ring.Load() {
@@ -142,15 +140,15 @@ func TestCallBetweenTwoLinesCarriesAudioBothWays(t *testing.T) {
 			time.Sleep(1500 * time.Millisecond)
 			assertHears(t, "caller", a, 1000, 440)
 			assertHears(t, "callee", b, 440, 1000)
-			if c, _ := a.srv.Call(aID); c.Codec != codec.Name {
+			if c, _ := a.client.call(t, aID); c.Codec != codec.Name {
 				t.Errorf("codec %q, want %s", c.Codec, codec.Name)
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
-			if err := b.srv.HangUp(ctx, bID); err != nil {
+			if err := b.client.HangUp(ctx, bID); err != nil {
 				t.Fatal(err)
 			}
-			end := a.calls.wait(t, "ended at a", 5*time.Second, func(c line.Call) bool {
+			end := a.calls.wait(t, "ended at a", 5*time.Second, func(c api.Call) bool {
 				return c.ID == aID && c.State == line.CallEnded
 			})
 			if end.EndReason == "" || end.Answered.IsZero() {
@@ -174,23 +172,23 @@ func TestDTMFHoldAndHangUpFromCaller(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 
-	if err := a.srv.SendDTMF(ctx, aID, "123#"); err != nil {
+	if err := a.client.SendDTMF(ctx, aID, "123#"); err != nil {
 		t.Fatal(err)
 	}
-	b.calls.wait(t, "digits at b", 5*time.Second, func(c line.Call) bool {
+	b.calls.wait(t, "digits at b", 5*time.Second, func(c api.Call) bool {
 		return c.ID == bID && c.DTMFReceived == "123#"
 	})
-	if err := b.srv.SendDTMF(ctx, bID, "*9"); err != nil {
+	if err := b.client.SendDTMF(ctx, bID, "*9"); err != nil {
 		t.Fatal(err)
 	}
-	a.calls.wait(t, "digits at a", 5*time.Second, func(c line.Call) bool {
+	a.calls.wait(t, "digits at a", 5*time.Second, func(c api.Call) bool {
 		return c.ID == aID && c.DTMFReceived == "*9"
 	})
 
-	if err := a.srv.Hold(ctx, aID); err != nil {
+	if err := a.client.Hold(ctx, aID); err != nil {
 		t.Fatal(err)
 	}
-	b.calls.wait(t, "held at b", 5*time.Second, func(c line.Call) bool {
+	b.calls.wait(t, "held at b", 5*time.Second, func(c api.Call) bool {
 		return c.ID == bID && c.HeldByRemote
 	})
 	time.Sleep(time.Second)
@@ -198,22 +196,22 @@ func TestDTMFHoldAndHangUpFromCaller(t *testing.T) {
 	if r := media.ToneRatio(b.audio.last().recent(0.5), b.audio.last().rate, 440); r > 0.1 {
 		t.Errorf("callee still hears the caller's tone while held (%.2f)", r)
 	}
-	if err := a.srv.Retrieve(ctx, aID); err != nil {
+	if err := a.client.Retrieve(ctx, aID); err != nil {
 		t.Fatal(err)
 	}
-	b.calls.wait(t, "retrieved at b", 5*time.Second, func(c line.Call) bool {
+	b.calls.wait(t, "retrieved at b", 5*time.Second, func(c api.Call) bool {
 		return c.ID == bID && !c.HeldByRemote && c.State == line.CallConnected
 	})
 	time.Sleep(1200 * time.Millisecond)
 	assertHears(t, "callee after retrieve", b, 440, 1000)
 
-	if err := a.srv.HangUp(ctx, aID); err != nil {
+	if err := a.client.HangUp(ctx, aID); err != nil {
 		t.Fatal(err)
 	}
-	b.calls.wait(t, "ended at b", 5*time.Second, func(c line.Call) bool {
+	b.calls.wait(t, "ended at b", 5*time.Second, func(c api.Call) bool {
 		return c.ID == bID && c.State == line.CallEnded
 	})
-	if n := len(a.srv.Calls()) + len(b.srv.Calls()); n != 0 {
+	if n := len(a.client.liveCalls(t)) + len(b.client.liveCalls(t)); n != 0 {
 		t.Errorf("%d calls left after hang-up", n)
 	}
 }
@@ -224,15 +222,15 @@ func TestCancelBeforeAnswerAndRejectBusy(t *testing.T) {
 	defer cancel()
 
 	// The caller gives up while it rings: the callee's call ends as cancelled.
-	out, err := a.srv.Dial(ctx, a.line, "202")
+	out, err := a.client.Dial(ctx, a.line, "202")
 	if err != nil {
 		t.Fatal(err)
 	}
-	in := b.calls.wait(t, "ringing", 5*time.Second, func(c line.Call) bool { return c.State == line.CallRinging })
-	if err := a.srv.HangUp(ctx, out.ID); err != nil {
+	in := b.calls.wait(t, "ringing", 5*time.Second, func(c api.Call) bool { return c.State == line.CallRinging })
+	if err := a.client.HangUp(ctx, out.ID); err != nil {
 		t.Fatal(err)
 	}
-	end := b.calls.wait(t, "cancelled at b", 5*time.Second, func(c line.Call) bool {
+	end := b.calls.wait(t, "cancelled at b", 5*time.Second, func(c api.Call) bool {
 		return c.ID == in.ID && c.State == line.CallEnded
 	})
 	if end.EndCode != 487 {
@@ -243,17 +241,17 @@ func TestCancelBeforeAnswerAndRejectBusy(t *testing.T) {
 	}
 
 	// The callee rejects as busy: the caller sees 486.
-	out, err = a.srv.Dial(ctx, a.line, "202")
+	out, err = a.client.Dial(ctx, a.line, "202")
 	if err != nil {
 		t.Fatal(err)
 	}
-	in = b.calls.wait(t, "ringing again", 5*time.Second, func(c line.Call) bool {
+	in = b.calls.wait(t, "ringing again", 5*time.Second, func(c api.Call) bool {
 		return c.State == line.CallRinging && c.ID != in.ID
 	})
-	if err := b.srv.Reject(in.ID, 486, "Busy Here"); err != nil {
+	if err := b.client.Decline(ctx, in.ID, api.DeclineBusy); err != nil {
 		t.Fatal(err)
 	}
-	end = a.calls.wait(t, "busy at a", 5*time.Second, func(c line.Call) bool {
+	end = a.calls.wait(t, "busy at a", 5*time.Second, func(c api.Call) bool {
 		return c.ID == out.ID && c.State == line.CallEnded
 	})
 	if end.EndCode != 486 {
@@ -272,21 +270,59 @@ func TestTwoCallsOnOneLine(t *testing.T) {
 	defer cancel()
 	connect(t, a, b)
 	// While 201 talks to 202, 203 calls 201: call waiting rings the second call.
-	if _, err := c.srv.Dial(ctx, c.line, "201"); err != nil {
+	if _, err := c.client.Dial(ctx, c.line, "201"); err != nil {
 		t.Fatal(err)
 	}
-	second := a.calls.wait(t, "second call ringing", 5*time.Second, func(x line.Call) bool {
+	second := a.calls.wait(t, "second call ringing", 5*time.Second, func(x api.Call) bool {
 		return x.Direction == line.Incoming && x.State == line.CallRinging
 	})
-	if err := a.srv.Answer(ctx, second.ID); err != nil {
+	if err := a.client.Answer(ctx, second.ID); err != nil {
 		t.Fatal(err)
 	}
-	a.calls.wait(t, "second connected", 5*time.Second, func(x line.Call) bool {
+	a.calls.wait(t, "second connected", 5*time.Second, func(x api.Call) bool {
 		return x.ID == second.ID && x.State == line.CallConnected
 	})
-	if n := len(a.srv.Calls()); n != 2 {
+	if n := len(a.client.liveCalls(t)); n != 2 {
 		t.Fatalf("line 201 has %d calls, want 2", n)
 	}
 	time.Sleep(1200 * time.Millisecond)
 	assertHears(t, "third party", c, 440, 700)
+}
+
+// A call placed through a session has one identity: Dial returns the call as its first event
+// shows it, and that event is on the session's stream before Dial returns, so a client can take
+// the call from its events alone.
+func TestDialResultIsTheCallsFirstEvent(t *testing.T) {
+	a, b := twoParties(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	ss, err := a.srv.LogOn(ctx, "second client")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ss.LogOff(context.Background())
+	out, err := ss.Dial(ctx, a.line, "202")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var first *api.Call
+	for first == nil {
+		select {
+		case ev := <-ss.Events():
+			if ev.Type == api.EventCall && ev.Call != nil && ev.Call.ID == out.ID {
+				first = ev.Call
+			}
+		default:
+			t.Fatalf("Dial returned call %s before its first event was on the session's stream", out.ID)
+		}
+	}
+	if first.State != line.CallDialing || out.State != first.State || out.Dialled != "202" ||
+		out.Dialled != first.Dialled || out.RemoteNumber != first.RemoteNumber || !out.Started.Equal(first.Started) {
+		t.Errorf("Dial returned %+v; the call's first event showed %+v", out, *first)
+	}
+	b.calls.wait(t, "ringing at b", 5*time.Second, func(c api.Call) bool { return c.State == line.CallRinging })
+	if err := ss.HangUp(ctx, out.ID); err != nil {
+		t.Fatal(err)
+	}
+	a.calls.wait(t, "ended at a", 5*time.Second, func(c api.Call) bool { return c.ID == out.ID && c.State == line.CallEnded })
 }

@@ -443,7 +443,7 @@ func (ss *session) Answer(ctx context.Context, callID string) error {
 		return fmt.Errorf("answer: %w", err)
 	}
 	c.setClient(ss.client)
-	return ss.s.Answer(ctx, callID)
+	return ss.s.answer(ctx, callID)
 }
 
 func (ss *session) Decline(ctx context.Context, callID string, reason api.DeclineReason) error {
@@ -475,28 +475,28 @@ func (ss *session) HangUp(ctx context.Context, callID string) error {
 		c.client = ss.client
 	}
 	c.mu.Unlock()
-	return ss.s.HangUp(ctx, callID)
+	return ss.s.hangUp(ctx, callID)
 }
 
 func (ss *session) Hold(ctx context.Context, callID string) error {
 	if _, _, err := ss.callFor(callID, line.FuncHold, false); err != nil {
 		return fmt.Errorf("hold: %w", err)
 	}
-	return ss.s.Hold(ctx, callID)
+	return ss.s.setHold(ctx, callID, true)
 }
 
 func (ss *session) Retrieve(ctx context.Context, callID string) error {
 	if _, _, err := ss.callFor(callID, line.FuncRetrieve, false); err != nil {
 		return fmt.Errorf("retrieve: %w", err)
 	}
-	return ss.s.Retrieve(ctx, callID)
+	return ss.s.setHold(ctx, callID, false)
 }
 
 func (ss *session) SendDTMF(ctx context.Context, callID, digits string) error {
 	if _, _, err := ss.callFor(callID, line.FuncDTMF, false); err != nil {
 		return fmt.Errorf("dtmf: %w", err)
 	}
-	err := ss.s.SendDTMF(ctx, callID, digits)
+	err := ss.s.sendDTMF(ctx, callID, digits)
 	if errors.Is(err, media.ErrBadDigit) {
 		err = fmt.Errorf("%w: %w", err, api.ErrBadInput)
 	}
@@ -515,7 +515,7 @@ func (ss *session) SetMuted(ctx context.Context, callID string, muted bool) erro
 	if info.State != line.CallConnected && info.State != line.CallHeld {
 		return fmt.Errorf("mute: call %s is %v: %w", callID, info.State, api.ErrCallState)
 	}
-	return ss.s.SetMuted(callID, muted)
+	return ss.s.setMuted(callID, muted)
 }
 
 func (ss *session) Journal(ctx context.Context, q api.JournalQuery) ([]line.JournalEntry, error) {

@@ -11,6 +11,7 @@ import (
 	"github.com/emiago/sipgo"
 	gosip "github.com/emiago/sipgo/sip"
 
+	"github.com/lineupphone/lineup/api"
 	"github.com/lineupphone/lineup/line"
 	"github.com/lineupphone/lineup/media"
 	"github.com/lineupphone/lineup/sip"
@@ -178,19 +179,19 @@ func startEarlyMediaPBX(t *testing.T, earlyFor time.Duration, script pbxScript) 
 func TestEarlyMediaIsHeardBeforeTheAnswer(t *testing.T) {
 	pbx := startEarlyMediaPBX(t, 1500*time.Millisecond, pbxScript{})
 	audio := &toneAudio{freq: 440}
-	srv, calls, _ := scriptedServer(t, pbx, audio)
+	cl, _ := scriptedServer(t, pbx, audio)
 
 	dctx, dcancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer dcancel()
-	out, err := srv.Dial(dctx, "l", "300")
+	out, err := cl.Dial(dctx, "l", "300")
 	if err != nil {
 		t.Fatal(err)
 	}
-	calls.wait(t, "alerting", 3*time.Second, func(c line.Call) bool {
+	cl.calls.wait(t, "alerting", 3*time.Second, func(c api.Call) bool {
 		return c.ID == out.ID && c.State == line.CallAlerting
 	})
 	time.Sleep(900 * time.Millisecond)
-	if c, _ := srv.Call(out.ID); c.State != line.CallAlerting {
+	if c, _ := cl.call(t, out.ID); c.State != line.CallAlerting {
 		t.Fatalf("call is %v, want still alerting during early media", c.State)
 	}
 	early := audio.last()
@@ -205,7 +206,7 @@ func TestEarlyMediaIsHeardBeforeTheAnswer(t *testing.T) {
 		t.Errorf("our own ringback (425 Hz) plays over early media at %.2f", r)
 	}
 
-	calls.wait(t, "connected", 5*time.Second, func(c line.Call) bool {
+	cl.calls.wait(t, "connected", 5*time.Second, func(c api.Call) bool {
 		return c.ID == out.ID && c.State == line.CallConnected
 	})
 	time.Sleep(600 * time.Millisecond)
@@ -226,24 +227,24 @@ func TestEarlyMediaIsHeardBeforeTheAnswer(t *testing.T) {
 	if r := media.ToneRatio(after[len(after)-4000:], 8000, 440); r < 0.5 {
 		t.Errorf("after the answer the far end hears the caller's 440 Hz at %.2f, want > 0.5", r)
 	}
-	if err := srv.HangUp(dctx, out.ID); err != nil {
+	if err := cl.HangUp(dctx, out.ID); err != nil {
 		t.Fatal(err)
 	}
-	calls.wait(t, "ended", 5*time.Second, func(c line.Call) bool { return c.ID == out.ID && c.State == line.CallEnded })
+	cl.calls.wait(t, "ended", 5*time.Second, func(c api.Call) bool { return c.ID == out.ID && c.State == line.CallEnded })
 }
 
 // An INVITE challenged with 407 is sent again with the line's credentials.
 func TestOutgoingCallAnswersProxyChallenge(t *testing.T) {
 	pbx := startEarlyMediaPBX(t, 0, pbxScript{challenge: true})
-	srv, calls, _ := scriptedServer(t, pbx, nil, withAccount(line.Account{
+	cl, _ := scriptedServer(t, pbx, nil, withAccount(line.Account{
 		Registrar: pbx.addr, User: "201", AuthUser: "auth201", Password: "secret"}))
 	dctx, dcancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer dcancel()
-	out, err := srv.Dial(dctx, "l", "300")
+	out, err := cl.Dial(dctx, "l", "300")
 	if err != nil {
 		t.Fatal(err)
 	}
-	calls.wait(t, "connected", 5*time.Second, func(c line.Call) bool { return c.ID == out.ID && c.State == line.CallConnected })
+	cl.calls.wait(t, "connected", 5*time.Second, func(c api.Call) bool { return c.ID == out.ID && c.State == line.CallConnected })
 	inv := pbx.seenInvites()
 	if len(inv) != 2 {
 		t.Fatalf("the PBX saw %d INVITEs, want 2 (challenged, then authorised)", len(inv))

@@ -66,7 +66,6 @@ type Server struct {
 	// Calls.
 	audio      Audio
 	codecs     []media.Codec
-	onCall     []func(line.Call)
 	inactivity time.Duration
 	rtpMin     int
 	rtpMax     int

@@ -185,11 +185,11 @@ func TestLocalPickupConnectsTheCall(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	out, err := a.srv.Dial(ctx, a.line, "201")
+	out, err := a.client.Dial(ctx, a.line, "201")
 	if err != nil {
 		t.Fatal(err)
 	}
-	a.calls.wait(t, "alerting at the caller", 5*time.Second, func(c line.Call) bool {
+	a.calls.wait(t, "alerting at the caller", 5*time.Second, func(c api.Call) bool {
 		return c.ID == out.ID && c.State == line.CallAlerting
 	})
 	ev := el.wait(t, "held ringing on front", 5*time.Second, func(ev api.Event) bool {
@@ -208,7 +208,7 @@ func TestLocalPickupConnectsTheCall(t *testing.T) {
 	if picked.ID != ev.Line.HeldRinging[0].ID {
 		t.Errorf("picked up call %s, want the held %s", picked.ID, ev.Line.HeldRinging[0].ID)
 	}
-	a.calls.wait(t, "connected at the caller", 5*time.Second, func(c line.Call) bool {
+	a.calls.wait(t, "connected at the caller", 5*time.Second, func(c api.Call) bool {
 		return c.ID == out.ID && c.State == line.CallConnected
 	})
 	el.wait(t, "connected at the client", 5*time.Second, func(ev api.Event) bool {

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lineupphone/lineup/api"
 	"github.com/lineupphone/lineup/internal/sipptest"
 	"github.com/lineupphone/lineup/internal/testpbx"
 	"github.com/lineupphone/lineup/line"
@@ -15,22 +16,20 @@ import (
 // timeout, with a BYE on the wire and the reason in the call's end.
 func TestCallEndsAfterRTPInactivity(t *testing.T) {
 	pbx := testpbx.Start(t, testpbx.Config{Users: []testpbx.User{{Name: "201", Password: "pw"}}})
-	var p *party
-	answer := make(chan string, 1)
-	p = startParty(t, pbx, "201", "pw", 440, WithInactivityTimeout(1500*time.Millisecond),
-		WithCallFunc(func(c line.Call) {
-			if c.State == line.CallRinging {
-				select {
-				case answer <- c.ID:
-				default:
-				}
-			}
-		}))
+	p := startParty(t, pbx, "201", "pw", 440, WithInactivityTimeout(1500*time.Millisecond))
+	answered := make(chan struct{})
+	t.Cleanup(func() { <-answered })
 	go func() {
-		id := <-answer
+		defer close(answered)
+		// The client answers the call when it rings.
+		c, err := p.calls.find(0, 20*time.Second, func(c api.Call) bool { return c.State == line.CallRinging })
+		if err != nil {
+			t.Errorf("no call rang: %v", err)
+			return
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		if err := p.srv.Answer(ctx, id); err != nil {
+		if err := p.client.Answer(ctx, c.ID); err != nil {
 			t.Errorf("answer: %v", err)
 		}
 	}()
@@ -50,7 +49,7 @@ func TestCallEndsAfterRTPInactivity(t *testing.T) {
 	if !bye {
 		t.Fatal("no BYE in SIPp's trace")
 	}
-	end := p.calls.wait(t, "ended", 5*time.Second, func(c line.Call) bool { return c.State == line.CallEnded })
+	end := p.calls.wait(t, "ended", 5*time.Second, func(c api.Call) bool { return c.State == line.CallEnded })
 	if !strings.Contains(end.EndReason, "RTP timeout") {
 		t.Errorf("end reason %q, want the RTP timeout", end.EndReason)
 	}
@@ -62,28 +61,27 @@ func TestCallEndsAfterRTPInactivity(t *testing.T) {
 // A far end that offers no telephone-event gets our DTMF as SIP INFO (application/dtmf-relay).
 func TestDTMFFallsBackToSIPInfo(t *testing.T) {
 	pbx := testpbx.Start(t, testpbx.Config{Users: []testpbx.User{{Name: "201", Password: "pw"}}})
-	var p *party
-	ringing := make(chan string, 1)
-	p = startParty(t, pbx, "201", "pw", 440, WithCallFunc(func(c line.Call) {
-		if c.State == line.CallRinging {
-			select {
-			case ringing <- c.ID:
-			default:
-			}
-		}
-	}))
+	p := startParty(t, pbx, "201", "pw", 440)
+	handled := make(chan struct{})
+	t.Cleanup(func() { <-handled })
 	go func() {
-		id := <-ringing
+		defer close(handled)
+		c, err := p.calls.find(0, 20*time.Second, func(c api.Call) bool { return c.State == line.CallRinging })
+		if err != nil {
+			t.Errorf("no call rang: %v", err)
+			return
+		}
+		id := c.ID
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		if err := p.srv.Answer(ctx, id); err != nil {
+		if err := p.client.Answer(ctx, id); err != nil {
 			t.Errorf("answer: %v", err)
 			return
 		}
-		if err := p.srv.SendDTMF(ctx, id, "5"); err != nil {
+		if err := p.client.SendDTMF(ctx, id, "5"); err != nil {
 			t.Errorf("dtmf: %v", err)
 		}
-		if err := p.srv.HangUp(ctx, id); err != nil {
+		if err := p.client.HangUp(ctx, id); err != nil {
 			t.Errorf("hang up: %v", err)
 		}
 	}()

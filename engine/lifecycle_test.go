@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lineupphone/lineup/api"
 	"github.com/lineupphone/lineup/line"
 	"github.com/lineupphone/lineup/sip"
 )
@@ -34,17 +35,16 @@ func withAccount(a line.Account) Option {
 	}
 }
 
-// scriptedServer runs a line server with one line "l" (user 201) registered at the scripted PBX;
-// audio may be nil for a server without sound.
-func scriptedServer(t *testing.T, pbx *earlyMediaPBX, audio Audio, opts ...Option) (*Server, *callWatcher, func() bool) {
+// scriptedServer runs a line server with one line "l" (user 201) registered at the scripted PBX,
+// with a client logged on that the test acts through; audio may be nil for a server without sound.
+func scriptedServer(t *testing.T, pbx *earlyMediaPBX, audio Audio, opts ...Option) (*eventLog, func() bool) {
 	t.Helper()
-	calls := newCallWatcher()
 	w := newWatcher()
 	cfg := line.Config{Groups: []line.Group{{Name: "Sales"}}, Lines: []line.Line{{
 		Name: "l", Group: "Sales", Account: line.Account{Registrar: pbx.addr, User: "201"},
 	}}}
 	all := []Option{WithEndpoint(sip.EndpointConfig{ListenIP: "127.0.0.1"}),
-		WithStateFunc(w.add), WithCallFunc(calls.add)}
+		WithStateFunc(w.add)}
 	if audio != nil {
 		all = append(all, WithAudio(audio))
 	}
@@ -70,25 +70,25 @@ func scriptedServer(t *testing.T, pbx *earlyMediaPBX, audio Audio, opts ...Optio
 		return stopped
 	}
 	t.Cleanup(func() { stop() })
-	logOnClient(t, srv, "test client")
+	cl := logOnClient(t, srv, "test client")
 	w.waitAll(t, line.RegRegistered, 5*time.Second, "l")
-	return srv, calls, stop
+	return cl, stop
 }
 
 // A far end that sends a 183 and then no RTP for longer than the inactivity timeout is not hung
 // up: the timeout counts only from the answer.
 func TestSilentEarlyMediaDoesNotTimeOutTheCall(t *testing.T) {
 	pbx := startEarlyMediaPBX(t, 2500*time.Millisecond, pbxScript{silentEarly: true})
-	srv, calls, _ := scriptedServer(t, pbx, &toneAudio{freq: 440}, WithInactivityTimeout(time.Second))
+	cl, _ := scriptedServer(t, pbx, &toneAudio{freq: 440}, WithInactivityTimeout(time.Second))
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	out, err := srv.Dial(ctx, "l", "300")
+	out, err := cl.Dial(ctx, "l", "300")
 	if err != nil {
 		t.Fatal(err)
 	}
-	calls.wait(t, "connected", 5*time.Second, func(c line.Call) bool { return c.ID == out.ID && c.State == line.CallConnected })
+	cl.calls.wait(t, "connected", 5*time.Second, func(c api.Call) bool { return c.ID == out.ID && c.State == line.CallConnected })
 	time.Sleep(500 * time.Millisecond)
-	if c, ok := srv.Call(out.ID); !ok || c.State != line.CallConnected {
+	if c, ok := cl.call(t, out.ID); !ok || c.State != line.CallConnected {
 		t.Fatalf("half a second after the answer the call is %v (%q), want connected", c.State, c.EndReason)
 	}
 }
@@ -96,20 +96,20 @@ func TestSilentEarlyMediaDoesNotTimeOutTheCall(t *testing.T) {
 // Hanging up just as the far end answers, while the call audio still opens, ends the call.
 func TestHangUpWhileConnectingEndsTheCall(t *testing.T) {
 	pbx := startEarlyMediaPBX(t, 300*time.Millisecond, pbxScript{noEarly: true, silentEarly: true})
-	srv, calls, _ := scriptedServer(t, pbx, &slowAudio{toneAudio: &toneAudio{freq: 440}, delay: 800 * time.Millisecond})
+	cl, _ := scriptedServer(t, pbx, &slowAudio{toneAudio: &toneAudio{freq: 440}, delay: 800 * time.Millisecond})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	out, err := srv.Dial(ctx, "l", "300")
+	out, err := cl.Dial(ctx, "l", "300")
 	if err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(650 * time.Millisecond) // answered at 300 ms; the audio opens until about 800 ms
-	if err := srv.HangUp(ctx, out.ID); err != nil {
+	if err := cl.HangUp(ctx, out.ID); err != nil {
 		t.Fatalf("HangUp: %v", err)
 	}
-	calls.wait(t, "ended", 3*time.Second, func(c line.Call) bool { return c.ID == out.ID && c.State == line.CallEnded })
+	cl.calls.wait(t, "ended", 3*time.Second, func(c api.Call) bool { return c.ID == out.ID && c.State == line.CallEnded })
 	time.Sleep(1500 * time.Millisecond)
-	if c, ok := srv.Call(out.ID); ok {
+	if c, ok := cl.call(t, out.ID); ok {
 		t.Fatalf("the call came back after the hang-up: %v", c.State)
 	}
 }
@@ -117,14 +117,14 @@ func TestHangUpWhileConnectingEndsTheCall(t *testing.T) {
 // The line server stops while an answered call is connecting: Run still returns.
 func TestShutdownWhileConnectingReturns(t *testing.T) {
 	pbx := startEarlyMediaPBX(t, 300*time.Millisecond, pbxScript{noEarly: true, silentEarly: true})
-	srv, _, stop := scriptedServer(t, pbx, &slowAudio{toneAudio: &toneAudio{freq: 440}, delay: 800 * time.Millisecond})
-	if _, err := srv.Dial(context.Background(), "l", "300"); err != nil {
+	cl, stop := scriptedServer(t, pbx, &slowAudio{toneAudio: &toneAudio{freq: 440}, delay: 800 * time.Millisecond})
+	if _, err := cl.Dial(context.Background(), "l", "300"); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(650 * time.Millisecond)
 	start := time.Now()
 	if !stop() {
-		t.Fatalf("Run has not returned 8 s after its context ended; calls: %+v", srv.Calls())
+		t.Fatalf("Run has not returned 8 s after its context ended; calls: %+v", cl.liveCalls(t))
 	}
 	t.Logf("Run returned %v after its context ended", time.Since(start).Round(time.Millisecond))
 }
@@ -135,25 +135,25 @@ func TestDoubleAnswerKeepsTheCall(t *testing.T) {
 	a, b := twoParties(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	out, err := a.srv.Dial(ctx, a.line, "202")
+	out, err := a.client.Dial(ctx, a.line, "202")
 	if err != nil {
 		t.Fatal(err)
 	}
-	in := b.calls.wait(t, "ringing at b", 5*time.Second, func(c line.Call) bool {
+	in := b.calls.wait(t, "ringing at b", 5*time.Second, func(c api.Call) bool {
 		return c.Direction == line.Incoming && c.State == line.CallRinging
 	})
 	errs := make(chan error, 2)
-	go func() { errs <- b.srv.Answer(ctx, in.ID) }()
-	go func() { errs <- b.srv.Answer(ctx, in.ID) }()
+	go func() { errs <- b.client.Answer(ctx, in.ID) }()
+	go func() { errs <- b.client.Answer(ctx, in.ID) }()
 	e1, e2 := <-errs, <-errs
 	if (e1 == nil) == (e2 == nil) || !(errors.Is(e1, ErrCallState) || errors.Is(e2, ErrCallState)) {
 		t.Fatalf("answers returned %v and %v; want one success and one ErrCallState", e1, e2)
 	}
 	time.Sleep(time.Second)
-	if c, ok := b.srv.Call(in.ID); !ok || c.State != line.CallConnected {
+	if c, ok := b.client.call(t, in.ID); !ok || c.State != line.CallConnected {
 		t.Fatalf("callee's call is %v (%q) after a double answer, want connected", c.State, c.EndReason)
 	}
-	if c, ok := a.srv.Call(out.ID); !ok || c.State != line.CallConnected {
+	if c, ok := a.client.call(t, out.ID); !ok || c.State != line.CallConnected {
 		t.Fatalf("caller's call is %v (%q), want connected", c.State, c.EndReason)
 	}
 }
@@ -170,26 +170,29 @@ func TestCallsListedWhileDialling(t *testing.T) {
 			case <-stop:
 				return
 			default:
-				a.srv.Calls()
+				if _, err := a.client.Calls(context.Background()); err != nil {
+					t.Errorf("calls: %v", err)
+					return
+				}
 			}
 		}
 	}()
 	for range 5 {
-		out, err := a.srv.Dial(context.Background(), a.line, "202")
+		out, err := a.client.Dial(context.Background(), a.line, "202")
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := a.srv.HangUp(context.Background(), out.ID); err != nil {
+		if err := a.client.HangUp(context.Background(), out.ID); err != nil {
 			t.Fatal(err)
 		}
 	}
 	close(stop)
 	<-done
 	deadline := time.Now().Add(3 * time.Second)
-	for len(a.srv.Calls()) > 0 && time.Now().Before(deadline) {
+	for len(a.client.liveCalls(t)) > 0 && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond)
 	}
-	if n := len(a.srv.Calls()); n != 0 {
+	if n := len(a.client.liveCalls(t)); n != 0 {
 		t.Fatalf("%d calls left after hanging all up", n)
 	}
 }

@@ -224,7 +224,7 @@ func (s *Server) declineByClient(c *call, e line.Effective, reason api.DeclineRe
 		return fmt.Errorf("decline: group %q does not offer it: %w", e.Group.Name, line.ErrFunctionDisabled)
 	case line.ResponseRinging:
 		c.mu.Lock()
-		ok := c.info.State == line.CallRinging && !c.accepting && !c.serverHeld
+		ok := c.phase == line.PhaseRingingIn && !c.serverHeld
 		c.mu.Unlock()
 		if !ok {
 			return fmt.Errorf("decline: call %s is no longer ringing here: %w", c.info.ID, api.ErrCallState)
@@ -248,9 +248,9 @@ func (s *Server) deflect(c *call, e line.Effective, number, client string) error
 		return fmt.Errorf("deflect: %w", err)
 	}
 	c.mu.Lock()
-	in, st, taken := c.in, c.info.State, c.accepting
+	in, st, ringing := c.in, c.info.State, c.phase == line.PhaseRingingIn
 	c.mu.Unlock()
-	if in == nil || st != line.CallRinging || taken {
+	if in == nil || !ringing {
 		return fmt.Errorf("deflect: call %s is %v: %w", c.info.ID, st, api.ErrCallState)
 	}
 	c.setClient(client)
@@ -298,7 +298,7 @@ func (s *Server) heldRingingAt(number string) *call {
 	s.callMu.Lock()
 	for _, c := range s.calls {
 		c.mu.Lock()
-		ok := c.serverHeld && c.info.State == line.CallRinging && !c.accepting
+		ok := c.serverHeld && c.phase == line.PhaseRingingIn
 		started, ln := c.info.Started, c.info.Line
 		c.mu.Unlock()
 		if ok && slices.Contains(names, ln) && (oldest == nil || started.Before(oldestStarted)) {
@@ -317,7 +317,7 @@ func (s *Server) pickUpLocally(ctx context.Context, c *call, client string) erro
 	c.client = client
 	c.mu.Unlock()
 	s.publishLine(c.info.Line)
-	if err := s.Answer(ctx, c.info.ID); err != nil {
+	if err := s.answer(ctx, c.info.ID); err != nil {
 		return fmt.Errorf("pickup: %w", err)
 	}
 	s.log.Info("call picked up locally", "call", c.info.ID, "line", c.info.Line, "client", client)
@@ -334,7 +334,7 @@ func (s *Server) applyLogOff() {
 	var ringing []*call
 	for _, c := range s.calls {
 		c.mu.Lock()
-		if c.in != nil && c.info.State == line.CallRinging && !c.serverHeld && !c.accepting {
+		if c.in != nil && c.phase == line.PhaseRingingIn && !c.serverHeld {
 			ringing = append(ringing, c)
 		}
 		c.mu.Unlock()

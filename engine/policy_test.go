@@ -580,13 +580,25 @@ func TestLastLogOffGivesRingingCallsTheNotLoggedOnResponse(t *testing.T) {
 func TestSessionRefusesABadDTMFDigit(t *testing.T) {
 	a, b := twoParties(t)
 	aID, bID := connect(t, a, b)
-	el := logOnClient(t, a.srv, "desk")
-	err := el.SendDTMF(context.Background(), aID, "12E")
+	err := a.client.SendDTMF(context.Background(), aID, "12E")
 	if !errors.Is(err, api.ErrBadInput) || !errors.Is(err, media.ErrBadDigit) {
 		t.Fatalf("digits 12E: %v; want bad input wrapping media.ErrBadDigit", err)
 	}
 	time.Sleep(500 * time.Millisecond)
-	if c, ok := b.srv.Call(bID); !ok || c.DTMFReceived != "" {
-		t.Errorf("the far end got digits %q (call found %v); want none sent", c.DTMFReceived, ok)
+	calls, err := b.client.Calls(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, c := range calls {
+		if c.ID == bID {
+			found = true
+			if c.DTMFReceived != "" {
+				t.Errorf("the far end got digits %q; want none sent", c.DTMFReceived)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("the far end's call %s is gone", bID)
 	}
 }

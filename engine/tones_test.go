@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lineupphone/lineup/api"
 	"github.com/lineupphone/lineup/internal/testpbx"
 	"github.com/lineupphone/lineup/line"
 	"github.com/lineupphone/lineup/media"
@@ -102,14 +103,14 @@ func TestRingbackWhileAlertingStopsAtAnswer(t *testing.T) {
 	a, b, spk := callerWithSpeaker(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
-	out, err := a.srv.Dial(ctx, a.line, "202")
+	out, err := a.client.Dial(ctx, a.line, "202")
 	if err != nil {
 		t.Fatal(err)
 	}
-	in := b.calls.wait(t, "ringing at b", 5*time.Second, func(c line.Call) bool {
+	in := b.calls.wait(t, "ringing at b", 5*time.Second, func(c api.Call) bool {
 		return c.State == line.CallRinging
 	})
-	a.calls.wait(t, "alerting at a", 5*time.Second, func(c line.Call) bool {
+	a.calls.wait(t, "alerting at a", 5*time.Second, func(c api.Call) bool {
 		return c.ID == out.ID && c.State == line.CallAlerting
 	})
 	alerting := time.Now()
@@ -126,10 +127,10 @@ func TestRingbackWhileAlertingStopsAtAnswer(t *testing.T) {
 		}
 	}
 
-	if err := b.srv.Answer(ctx, in.ID); err != nil {
+	if err := b.client.Answer(ctx, in.ID); err != nil {
 		t.Fatal(err)
 	}
-	a.calls.wait(t, "connected at a", 5*time.Second, func(c line.Call) bool {
+	a.calls.wait(t, "connected at a", 5*time.Second, func(c api.Call) bool {
 		return c.ID == out.ID && c.State == line.CallConnected
 	})
 	answered := time.Now()
@@ -162,17 +163,17 @@ func TestBusyToneAfter486ThenAudioCloses(t *testing.T) {
 	a, b, spk := callerWithSpeaker(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
-	out, err := a.srv.Dial(ctx, a.line, "202")
+	out, err := a.client.Dial(ctx, a.line, "202")
 	if err != nil {
 		t.Fatal(err)
 	}
-	in := b.calls.wait(t, "ringing at b", 5*time.Second, func(c line.Call) bool {
+	in := b.calls.wait(t, "ringing at b", 5*time.Second, func(c api.Call) bool {
 		return c.State == line.CallRinging
 	})
-	if err := b.srv.Reject(in.ID, 486, "Busy Here"); err != nil {
+	if err := b.client.Decline(ctx, in.ID, api.DeclineBusy); err != nil {
 		t.Fatal(err)
 	}
-	end := a.calls.wait(t, "busy at a", 5*time.Second, func(c line.Call) bool {
+	end := a.calls.wait(t, "busy at a", 5*time.Second, func(c api.Call) bool {
 		return c.ID == out.ID && c.State == line.CallEnded
 	})
 	if end.EndCode != 486 {
@@ -221,11 +222,11 @@ func TestDTMFFeedbackInSpeaker(t *testing.T) {
 	defer cancel()
 	time.Sleep(500 * time.Millisecond)
 	before := time.Now()
-	if err := a.srv.SendDTMF(ctx, aID, "5"); err != nil {
+	if err := a.client.SendDTMF(ctx, aID, "5"); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(200 * time.Millisecond)
-	b.calls.wait(t, "digit at b", 5*time.Second, func(c line.Call) bool {
+	b.calls.wait(t, "digit at b", 5*time.Second, func(c api.Call) bool {
 		return c.ID == bID && c.DTMFReceived == "5"
 	})
 	frames := spk.between(before.Add(-time.Second), time.Now())

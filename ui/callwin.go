@@ -17,13 +17,17 @@ type callWindow struct {
 	view *CallView
 }
 
-// updateCall takes a newer view of a call: the main window's line shows it, its conversation
-// window follows it, and a new call opens one (an incoming call also notifies the desktop).
+// updateCall takes a newer view of a call from the session's events (or a reload after
+// EventResync): the main window's line shows it, its conversation window follows it, and a new
+// call opens one (an incoming call also notifies the desktop). A call the user places (dial,
+// redial, a feature code, a pickup) comes the same way: the line server sends its first event,
+// with the ID the action returns, before the action returns, so the UI never applies an action's
+// result and has no older view of a call to tell from the events' newer one.
 func (u *UI) updateCall(c api.Call) {
 	defer u.syncClock()
 	defer u.trayRinging()
 	if _, gone := u.ended[c.ID]; gone && active(c) {
-		return // a snapshot older than the call's end (a Dial's result after the events)
+		return // a list of calls read before the call's end, applied after it (a reload)
 	}
 	if c.ServerRinging && active(c) {
 		// The server holds it ringing: the line lists it (Line.HeldRinging), it rings nowhere.
@@ -72,8 +76,8 @@ func incomingText(c api.Call) string {
 	return partyName(c) + " " + n
 }
 
-// endedMemory is how long the UI remembers that a call ended: longer than a session action
-// can take, so that a Dial's result that arrives after the call's end events is seen as stale.
+// endedMemory is how long the UI remembers that a call ended: longer than reading the calls can
+// take, so that a list read before the call's end and applied after it is seen as stale.
 var endedMemory = 2 * actionTimeout
 
 // markEnded remembers that a call ended and forgets the calls that ended long ago, so that the

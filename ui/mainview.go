@@ -328,46 +328,34 @@ func (m *mainView) focusDial() {
 	m.u.main.Canvas().Focus(m.dial)
 }
 
-// dial calls input on a line and opens the call's window; done runs after success.
+// dial calls input on a line; done runs after success. The call's window opens with the call's
+// first event (see updateCall).
 func (u *UI) dial(win fyne.Window, lineName, input string, done func()) {
-	var c api.Call
 	u.act(win, "Call "+input, func(ctx context.Context, s api.Session) error {
-		var err error
-		c, err = s.Dial(ctx, lineName, input)
+		_, err := s.Dial(ctx, lineName, input)
 		return err
-	}, func() {
-		u.updateCall(c)
-		if done != nil {
-			done()
-		}
-	})
+	}, done)
 }
 
 func (u *UI) redial(lineName string) {
-	var c api.Call
 	u.act(nil, "Redial", func(ctx context.Context, s api.Session) error {
-		var err error
-		c, err = s.Redial(ctx, lineName)
+		_, err := s.Redial(ctx, lineName)
 		return err
-	}, func() { u.updateCall(c) })
+	}, nil)
 }
 
 func (u *UI) featureCode(lineName, name string) {
-	var c api.Call
 	u.act(nil, name, func(ctx context.Context, s api.Session) error {
-		var err error
-		c, err = s.FeatureCode(ctx, lineName, name)
+		_, err := s.FeatureCode(ctx, lineName, name)
 		return err
-	}, func() { u.updateCall(c) })
+	}, nil)
 }
 
 func (u *UI) pickup(lineName, number string) {
-	var c api.Call
 	u.act(nil, "Pick up "+number, func(ctx context.Context, s api.Session) error {
-		var err error
-		c, err = s.Pickup(ctx, lineName, number)
+		_, err := s.Pickup(ctx, lineName, number)
 		return err
-	}, func() { u.updateCall(c) })
+	}, nil)
 }
 
 func (u *UI) setDND(lineName string, on bool) {

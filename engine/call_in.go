@@ -1,0 +1,162 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/lineupphone/lineup/line"
+	"github.com/lineupphone/lineup/sip"
+)
+
+// Incoming calls: the INVITE, ringing, and the user's answer or rejection.
+
+// onIncoming takes an INVITE the sip package accepted (its SDP parsed, a codec in common) and the
+// screen let through: it rings at the clients or is held ringing by the server.
+func (s *Server) onIncoming(in *sip.IncomingCall) {
+	l, ok := s.lineForUser(in.ToUser())
+	if !ok {
+		in.Reject(404, "Not Found")
+		return
+	}
+	e, ok := s.effective(l.Name)
+	if !ok {
+		in.Reject(404, "Not Found")
+		return
+	}
+	c, err := s.newCall(l, line.Incoming)
+	if err != nil {
+		in.Reject(480, "Temporarily Unavailable")
+		return
+	}
+	from := in.From()
+	c.mu.Lock()
+	c.info.RemoteNumber, c.info.RemoteName = s.canonicalRemote(e, from.User), from.Display
+	c.in = in
+	c.mu.Unlock()
+	if err := in.Ringing(); err != nil {
+		c.finish(0, "could not signal ringing: "+err.Error())
+		return
+	}
+	s.publishLine(l.Name)
+	s.decideIncoming(c, e)
+	go c.watchRinging()
+}
+
+// watchRinging ends a ringing incoming call when the caller's side cancels it (RFC 3261 section
+// 9.2), also while an answer is under way: a missed call, or one answered elsewhere when the PBX
+// says so in the CANCEL's Reason (RFC 3326).
+func (c *call) watchRinging() {
+	select {
+	case <-c.in.Cancelled():
+		c.mu.Lock()
+		p := c.phase
+		c.mu.Unlock()
+		if p != line.PhaseRingingIn && p != line.PhaseAnswering {
+			return
+		}
+		if r := c.in.CancelReason(); r.CompletedElsewhere() {
+			c.setOutcome(line.OutcomeAnsweredElsewhere, 0)
+			c.finish(487, "answered elsewhere ("+r.Text+")")
+			return
+		}
+		c.setOutcome(line.OutcomeMissed, 0)
+		c.finish(487, "the caller hung up before answer")
+	case <-c.done:
+	}
+}
+
+func (c *call) startRinging() {
+	if c.s.audio == nil {
+		return
+	}
+	stop, err := c.s.audio.Ring()
+	if err != nil {
+		c.s.log.Warn("ringer failed", "call", c.info.ID, "error", err)
+		return
+	}
+	c.mu.Lock()
+	c.ring = stop
+	c.mu.Unlock()
+}
+
+func (c *call) stopRinging() {
+	c.mu.Lock()
+	stop := c.ring
+	c.ring = nil
+	c.mu.Unlock()
+	if stop != nil {
+		stop()
+	}
+}
+
+// answer takes an incoming call that is ringing here; a second answer of the same call is
+// refused while the first is under way.
+func (s *Server) answer(ctx context.Context, id string) error {
+	c := s.call(id)
+	if c == nil {
+		return fmt.Errorf("answer: call %s: %w", id, ErrNoCall)
+	}
+	c.mu.Lock()
+	in := c.in
+	p, st := c.phase, c.info.State
+	var err error
+	if in != nil {
+		_, err = c.moveLocked(line.EventAnswer)
+	}
+	c.mu.Unlock()
+	if in == nil || err != nil {
+		return refused("answer", id, p, st)
+	}
+	c.stopRinging()
+	local, err := c.openMedia(s.localHost(c.acct))
+	if err != nil {
+		in.Reject(500, "Server Internal Error")
+		c.finish(500, "no media port: "+err.Error())
+		return fmt.Errorf("answer: %w", err)
+	}
+	ans, err := sip.Negotiate(in.Offer(), local.Codecs)
+	if err != nil {
+		in.Reject(488, "Not Acceptable Here")
+		c.finish(488, "no common codec")
+		return fmt.Errorf("answer: %w", err)
+	}
+	ans.Host, ans.Port = local.Host, local.Port
+	c.mu.Lock()
+	c.local = ans
+	c.mu.Unlock()
+	dlg, err := in.Answer(ctx, ans)
+	if err != nil {
+		c.finish(0, "answer failed: "+err.Error())
+		return fmt.Errorf("answer: %w", err)
+	}
+	c.connected(dlg)
+	return nil
+}
+
+// reject declines an incoming call that is ringing here with a SIP status (486 busy, 603
+// decline, 480 unavailable); verb names the action in the error.
+func (s *Server) reject(verb, id string, code int, reason string) error {
+	c := s.call(id)
+	if c == nil {
+		return fmt.Errorf("%s: call %s: %w", verb, id, ErrNoCall)
+	}
+	c.mu.Lock()
+	in := c.in
+	p, st := c.phase, c.info.State
+	var err error
+	if in != nil && p == line.PhaseRingingIn {
+		_, err = c.moveLocked(line.EventHangUp)
+	}
+	c.mu.Unlock()
+	if in == nil || p != line.PhaseRingingIn || err != nil {
+		return refused(verb, id, p, st)
+	}
+	if err := in.Reject(code, reason); err != nil {
+		// The answer could not be sent (the caller's connection is gone): the call is over here
+		// all the same, or it would ring for ever.
+		c.finish(0, fmt.Sprintf("rejecting failed: %v", err))
+		return fmt.Errorf("%s: %w", verb, err)
+	}
+	c.finish(code, fmt.Sprintf("rejected here (%d %s)", code, reason))
+	return nil
+}
