@@ -93,6 +93,10 @@ type Account struct {
 	// CAFile names a PEM file of extra certificate authorities trusted for TLS, in addition to
 	// the system's. Verification is never switched off.
 	CAFile string `json:"ca_file,omitempty"`
+	// DirectCalls sends a call to a sip: URI of another host straight to that host instead of
+	// through the registrar or proxy. The line's credentials are never sent there: a challenge
+	// from that host fails the call.
+	DirectCalls bool `json:"direct_calls,omitempty"`
 }
 
 // DefaultExpires is the registration lifetime asked for when a line sets none.

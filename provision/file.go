@@ -58,6 +58,7 @@ type (
 		DisplayName string         `toml:"display_name,omitempty"`
 		Expires     int            `toml:"expires,omitempty"`
 		CAFile      string         `toml:"ca_file,omitempty"`
+		DirectCalls bool           `toml:"direct_calls,omitempty"`
 	}
 
 	fileLine struct {
@@ -113,7 +114,7 @@ func toFile(c line.Config) fileConfig {
 				Account: fileAccount{
 					Registrar: a.Registrar, Proxy: a.Proxy, Domain: a.Domain, User: a.User,
 					AuthUser: a.AuthUser, Password: a.Password, Transport: a.Transport,
-					DisplayName: a.DisplayName, Expires: a.Expires, CAFile: a.CAFile,
+					DisplayName: a.DisplayName, Expires: a.Expires, CAFile: a.CAFile, DirectCalls: a.DirectCalls,
 				},
 				Number: l.Number, Location: l.Location, Journal: l.Journal, Disabled: l.Disabled, DND: l.DND,
 			}
@@ -150,7 +151,7 @@ func (f fileConfig) config() line.Config {
 				Account: line.Account{
 					Registrar: a.Registrar, Proxy: a.Proxy, Domain: a.Domain, User: a.User,
 					AuthUser: a.AuthUser, Password: a.Password, Transport: a.Transport,
-					DisplayName: a.DisplayName, Expires: a.Expires, CAFile: a.CAFile,
+					DisplayName: a.DisplayName, Expires: a.Expires, CAFile: a.CAFile, DirectCalls: a.DirectCalls,
 				},
 				Number: l.Number, Location: l.Location, Journal: l.Journal, Disabled: l.Disabled, DND: l.DND,
 			}

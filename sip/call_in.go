@@ -32,6 +32,10 @@ type IncomingCall struct {
 	cancelOnce sync.Once
 	finished   chan struct{} // closed once a final response went out (or could not)
 
+	// respMu orders the responses: sipgo's session does not take two at once (a 180 resent
+	// while the final response goes out).
+	respMu sync.Mutex
+
 	mu    sync.Mutex
 	final bool // Answer or Reject has begun
 	// cancelReason is the CANCEL's Reason header, set before cancelled is closed.
@@ -144,6 +148,8 @@ func (c *IncomingCall) Redirect(target string) error {
 	}
 	defer close(c.finished)
 	contact := &gosip.ContactHeader{Address: uri}
+	c.respMu.Lock()
+	defer c.respMu.Unlock()
 	if err := c.sess.Respond(gosip.StatusMovedTemporarily, "Moved Temporarily", nil, contact); err != nil {
 		return fmt.Errorf("redirect: %w", err)
 	}
@@ -153,6 +159,14 @@ func (c *IncomingCall) Redirect(target string) error {
 // Ringing sends 180 Ringing. The server may send it again while it keeps the call ringing, so
 // that proxies keep the transaction (RFC 3261 section 13.3.1.1).
 func (c *IncomingCall) Ringing() error {
+	c.respMu.Lock()
+	defer c.respMu.Unlock()
+	c.mu.Lock()
+	final := c.final
+	c.mu.Unlock()
+	if final {
+		return nil // the final response is under way: no more provisional ones
+	}
 	if err := c.sess.Respond(gosip.StatusRinging, "Ringing", nil); err != nil {
 		return fmt.Errorf("ringing: %w", err)
 	}
@@ -224,7 +238,10 @@ func (c *IncomingCall) Answer(ctx context.Context, local MediaDesc) (*Dialog, er
 	c.ep.addDialog(d)
 	res := gosip.NewSDPResponseFromRequest(c.sess.InviteRequest, BuildSDP(d.sessionID, d.version, local))
 	res.AppendHeader(gosip.NewHeader("Allow", allowedMethods))
-	if err := c.sess.WriteResponse(res); err != nil {
+	c.respMu.Lock()
+	err := c.sess.WriteResponse(res)
+	c.respMu.Unlock()
+	if err != nil {
 		d.end(EndReason{Text: "answer failed: " + err.Error()})
 		return nil, fmt.Errorf("answer: %w", err)
 	}
@@ -244,6 +261,8 @@ func (c *IncomingCall) Reject(code int, reason string) error {
 }
 
 func (c *IncomingCall) respondFinal(code int, reason string) error {
+	c.respMu.Lock()
+	defer c.respMu.Unlock()
 	if err := c.sess.Respond(code, reasonPhrase(reason), nil); err != nil {
 		return fmt.Errorf("reject: %w", err)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strconv"
 	"strings"
 	"time"
 
@@ -64,8 +65,9 @@ func (c *OutgoingCall) Wait(ctx context.Context) (*Dialog, error) {
 
 // Dial calls target from a line: INVITE from the line's AOR with our offer local, sent to the
 // line's proxy, else its registrar, whatever host target names: the phone system routes the
-// call, and a host that is not the line's never sees the line's requests (nor gets to challenge
-// them for its credentials). local.Host empty means the address we signal from. Dial returns once the
+// call, and a host that is not the line's never sees the line's requests. Only a line set for
+// direct calls sends a target of another host straight there, and a challenge from that host
+// fails the call without the line's credentials (checkChallenge). local.Host empty means the address we signal from. Dial returns once the
 // INVITE is on its way; Wait gives the outcome and Progress the ringing.
 func (e *Endpoint) Dial(ctx context.Context, acct line.Account, target string, local MediaDesc) (*OutgoingCall, error) {
 	// Count the attempt before anything goes out, under the lock closeCalls cancels under: a Dial
@@ -92,6 +94,18 @@ func (e *Endpoint) Dial(ctx context.Context, acct line.Account, target string, l
 	dest, err := lineDest(acct)
 	if err != nil {
 		return nil, fmt.Errorf("dial: %w", err)
+	}
+	if acct.DirectCalls {
+		port := ruri.Port
+		if port == 0 {
+			port = acct.Transport.DefaultPort()
+		}
+		target := net.JoinHostPort(ruri.Host, strconv.Itoa(port))
+		registrar, _ := hostPortDefault(acct.Registrar, acct.Transport.DefaultPort())
+		// Another host, or the same host on another port than the registrar's.
+		if !strings.EqualFold(ruri.Host, domain) || (ruri.Port != 0 && target != registrar) {
+			dest = target
+		}
 	}
 	if acct.Transport != line.TransportUDP {
 		ruri.UriParams = gosip.NewParams()

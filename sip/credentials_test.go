@@ -11,6 +11,7 @@ import (
 	"github.com/emiago/sipgo"
 	gosip "github.com/emiago/sipgo/sip"
 
+	"github.com/lineupphone/lineup/internal/sipptest"
 	"github.com/lineupphone/lineup/line"
 )
 
@@ -99,5 +100,39 @@ func TestCallToAnotherHostGoesThroughTheRegistrar(t *testing.T) {
 	}
 	if got := <-seen; got != otherHost+":bob" {
 		t.Errorf("the registrar got a call for %q, want %q", got, otherHost+":bob")
+	}
+}
+
+// TestDirectCallToARogueHostSendsNoCredentials: a line set for direct calls dials a sip: URI of
+// another host, which (SIPp) answers 401 with a challenge of its own. The call fails with
+// ErrForeignChallenge naming the host, and SIPp never sees an INVITE with Authorization.
+func TestDirectCallToARogueHostSendsNoCredentials(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	rogue := sipptest.Start(ctx, t, "rogue_challenge.xml", "")
+	ep, pbx := newCallEndpoint(t), newCallEndpoint(t)
+	acct := lineAcct("201", pbx)
+	acct.Password, acct.DirectCalls = "secret-201", true
+	oc, err := ep.Dial(ctx, acct, "sip:bob@"+rogue.Addr(), MediaDesc{Port: 40000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = oc.Wait(ctx)
+	var ce *CallError
+	if !errors.Is(err, ErrForeignChallenge) || !errors.As(err, &ce) || ce.Code != 401 || !strings.Contains(err.Error(), rogue.Addr()) {
+		t.Fatalf("call: %v, want a 401 call error wrapping ErrForeignChallenge that names %s", err, rogue.Addr())
+	}
+	r := rogue.Wait()
+	invites := 0
+	for _, m := range r.Received() {
+		if strings.HasPrefix(m, "INVITE ") {
+			invites++
+			if h := headerLine(m, "Authorization"); h != "" {
+				t.Errorf("the line answered the rogue's challenge: %s", h)
+			}
+		}
+	}
+	if invites != 1 {
+		t.Errorf("the rogue saw %d INVITEs, want 1 (no retry with credentials)", invites)
 	}
 }

@@ -55,6 +55,7 @@ type (
 		DisplayName string `json:"display_name,omitempty"`
 		Expires     int    `json:"expires,omitempty"`
 		CAFile      string `json:"ca_file,omitempty"`
+		DirectCalls bool   `json:"direct_calls,omitempty"`
 	}
 
 	lineRecord struct {
@@ -160,7 +161,7 @@ func toLineRecord(l line.Line) (lineRecord, error) {
 		Account: accountRecord{
 			Registrar: a.Registrar, Proxy: a.Proxy, Domain: a.Domain, User: a.User,
 			AuthUser: a.AuthUser, Password: a.Password, Transport: transport,
-			DisplayName: a.DisplayName, Expires: a.Expires, CAFile: a.CAFile,
+			DisplayName: a.DisplayName, Expires: a.Expires, CAFile: a.CAFile, DirectCalls: a.DirectCalls,
 		},
 		Number: l.Number, Location: l.Location, Journal: l.Journal, Disabled: l.Disabled, DND: l.DND,
 	}, nil
@@ -173,7 +174,7 @@ func (r lineRecord) line() (line.Line, error) {
 		Account: line.Account{
 			Registrar: a.Registrar, Proxy: a.Proxy, Domain: a.Domain, User: a.User,
 			AuthUser: a.AuthUser, Password: a.Password,
-			DisplayName: a.DisplayName, Expires: a.Expires, CAFile: a.CAFile,
+			DisplayName: a.DisplayName, Expires: a.Expires, CAFile: a.CAFile, DirectCalls: a.DirectCalls,
 		},
 		Number: r.Number, Location: r.Location, Journal: r.Journal, Disabled: r.Disabled, DND: r.DND,
 	}

@@ -387,12 +387,16 @@ func TestSettingsRegistrationFields(t *testing.T) {
 	}
 	test.Type(f.caFile, "/etc/lineup/pbx-ca.pem")
 	test.Type(f.expires, "600")
+	if f.direct.Checked {
+		t.Error("a new line is set for direct calls")
+	}
+	test.Tap(f.direct)
 	h.saved(s)
 	cfg := h.serverConfig()
 	g, _ := cfg.Group("Sales")
 	a, _ := cfg.Line("Alice")
 	if g.RegisterRate != 2.5 || a.Account.Transport != line.TransportTLS ||
-		a.Account.CAFile != "/etc/lineup/pbx-ca.pem" || a.Account.Expires != 600 {
+		a.Account.CAFile != "/etc/lineup/pbx-ca.pem" || a.Account.Expires != 600 || !a.Account.DirectCalls {
 		t.Errorf("saved register rate %v, Alice's account %+v", g.RegisterRate, a.Account)
 	}
 }
