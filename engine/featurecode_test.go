@@ -157,9 +157,10 @@ func TestLineAtSIPpPBX(t *testing.T) {
 	}
 }
 
-// TestLocalPickupConnectsTheCall checks SPEC 9's local pickup end to end: a call to a line on DND
-// in a group answering 180 is held ringing by the server (the caller hears it alerting); the user
-// picks it up from another line with that line's number, and the two parties hear each other.
+// TestLocalPickupConnectsTheCall checks line-group property 9's local pickup end to end: a call to
+// a line on DND in a group answering 180 is held ringing by the server (the caller hears it
+// alerting); the user picks it up from another line with that line's number, and the two parties
+// hear each other.
 func TestLocalPickupConnectsTheCall(t *testing.T) {
 	pbx := testpbx.Start(t, testpbx.Config{Users: []testpbx.User{
 		{Name: "201", Password: "pw-201"}, {Name: "202", Password: "pw-202"}, {Name: "203", Password: "pw-203"},

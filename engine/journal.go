@@ -51,8 +51,9 @@ func outcomeOf(info line.Call, pickedUp bool) (line.Outcome, int) {
 	return line.OutcomeFailed, 0
 }
 
-// journalEnded writes the journal entry of a call that ended, when its line journals (SPEC 4),
-// and returns the entry's ID (0 when not journaled).
+// journalEnded writes the journal entry of a call that ended, when its line journals
+// (line-group property 4, docs/line-groups.md), and returns the entry's ID (0 when not
+// journaled).
 func (c *call) journalEnded(info line.Call) uint64 {
 	e, ok := c.s.effective(info.Line)
 	if !ok {

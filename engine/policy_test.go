@@ -139,10 +139,10 @@ func callServer(t *testing.T, srv *Server, user string, held bool, cancel string
 	return sipptest.Run(ctx, t, "policy_caller.xml", srv.SIPAddr(line.TransportUDP), sipptest.Service(user))
 }
 
-// TestServerAnswersWithTheNotLoggedOnResponse checks SPEC 1 on the wire: with no client logged on,
-// and with a client logged on but the line on Do Not Disturb, each setting's status reaches the
-// caller and the journal has the call; with 180 the call rings on (180 sent again) until the
-// caller cancels, which the journal records as missed.
+// TestServerAnswersWithTheNotLoggedOnResponse checks line-group property 1 on the wire: with no
+// client logged on, and with a client logged on but the line on Do Not Disturb, each setting's
+// status reaches the caller and the journal has the call; with 180 the call rings on (180 sent
+// again) until the caller cancels, which the journal records as missed.
 func TestServerAnswersWithTheNotLoggedOnResponse(t *testing.T) {
 	settings := []struct {
 		user string
@@ -217,9 +217,9 @@ func TestServerAnswersWithTheNotLoggedOnResponse(t *testing.T) {
 	})
 }
 
-// TestClientDeclineFollowsTheGroupSetting checks SPEC 2 on the wire: the client says busy or
-// decline; "Busy Here/Decline" sends its choice, the fixed settings replace it, and 180 takes the
-// call away from the client and rings on at the server until the caller cancels.
+// TestClientDeclineFollowsTheGroupSetting checks line-group property 2 on the wire: the client says
+// busy or decline; "Busy Here/Decline" sends its choice, the fixed settings replace it, and 180
+// takes the call away from the client and rings on at the server until the caller cancels.
 func TestClientDeclineFollowsTheGroupSetting(t *testing.T) {
 	settings := []struct {
 		user string
@@ -347,9 +347,10 @@ func TestHeldRingingCallDeflected(t *testing.T) {
 	checkEntry(t, e, line.OutcomeDeflected, 302, "desk")
 }
 
-// TestSessionRefusesWhatTheGroupDoesNotOffer checks SPEC 3 and 7 through the client interface:
-// deactivated functions are neither offered nor accepted, decline is absent and refused when the
-// group hides it, and a function the state forbids is refused as such.
+// TestSessionRefusesWhatTheGroupDoesNotOffer checks line-group properties 3 and 7
+// (docs/line-groups.md) through the client interface: deactivated functions are neither offered nor
+// accepted, decline is absent and refused when the group hides it, and a function the state forbids
+// is refused as such.
 func TestSessionRefusesWhatTheGroupDoesNotOffer(t *testing.T) {
 	g := line.Group{Name: "Locked", HideDecline: true, PickupCode: "*59<NUMBER>",
 		FeatureCodes:      []line.FeatureCode{{Name: "Voicemail", Code: "*86"}},

@@ -6,9 +6,10 @@ import (
 	"strings"
 )
 
-// This file decides which functions a line or a call offers (SPEC 7), and holds the rules of
-// feature codes (SPEC 8) and of the pickup code (SPEC 9). Both the UI and the API ask here, so that
-// what a user sees and what the API accepts cannot drift apart.
+// This file decides which functions a line or a call offers (line-group property 7,
+// docs/line-groups.md), and holds the rules of feature codes (property 8) and of the pickup code
+// (property 9). Both the UI and the API ask here, so that what a user sees and what the API
+// accepts cannot drift apart.
 
 // Errors of the function checks. The API maps ErrFunctionDisabled to 403 (the group does not offer
 // the function at all) and ErrFunctionState to 409 (the line or call is in the wrong state for it).
@@ -119,9 +120,10 @@ const (
 )
 
 // lineTable says in which line states each line function is offered. A switched-off line offers
-// nothing. Do Not Disturb can be set before the line is registered, since it is the line server that
-// acts on it. Dialling, redial and pickup need a registration and may start a further call while
-// the line has one; feature codes are offered only while the line has no call (SPEC 8).
+// nothing. Do Not Disturb can be set before the line is registered, since it is the line server
+// that acts on it. Dialling, redial and pickup need a registration and may start a further call
+// while the line has one; feature codes are offered only while the line has no call (line-group
+// property 8).
 var lineTable = map[Function]struct {
 	in    lineRow
 	needs need
@@ -145,7 +147,7 @@ const numCallStates = int(CallEnded) + 1
 // that has not ended, except an incoming call ringing here (rejecting it is decline, which the
 // group may hide: hang up must not get round that); hold needs a connected call and retrieve a
 // held one; DTMF is sent while connected or held. Decline is further removed when the group hides
-// it (SPEC 3).
+// it (line-group property 3).
 var callTable = map[Function]struct{ in, out callRow }{
 	// Each row has its columns in CallState order: dialing, alerting, ringing, connected, held, ended.
 	//                    incoming call                      outgoing call
@@ -275,10 +277,10 @@ func notOfKind(f Function, kind string) error {
 
 // FeatureCode returns the group's feature code with that name, exactly as it is offered. Dialling
 // it means sending its Code verbatim on the line: no location conversion (outside-line code,
-// prefixes) applies, because the code is meant for the PBX itself (SPEC 8). The error wraps
-// ErrFunctionDisabled when the group deactivated feature codes or has none (ErrNoFeatureCodes),
-// and ErrUnknownFeatureCode when no code has that name. Whether the line's state permits feature
-// codes is CheckLineFunction's business.
+// prefixes) applies, because the code is meant for the PBX itself (line-group property 8). The
+// error wraps ErrFunctionDisabled when the group deactivated feature codes or has none
+// (ErrNoFeatureCodes), and ErrUnknownFeatureCode when no code has that name. Whether the line's
+// state permits feature codes is CheckLineFunction's business.
 func (g Group) FeatureCode(name string) (FeatureCode, error) {
 	if err := groupRefuses(&g, FuncFeatureCodes); err != nil {
 		return FeatureCode{}, err
@@ -298,12 +300,12 @@ func (g Group) FeatureCode(name string) (FeatureCode, error) {
 // maxPickupNumber bounds the number given to PickupDial, in characters.
 const maxPickupNumber = 32
 
-// PickupDial returns what to dial to pick up a call ringing at number: the group's pickup code
-// with <NUMBER> replaced by number (SPEC 9). The number must already be in internal or dialable
-// form (converting it is the location's business) and may only contain 0-9, * and #; spaces
-// around it are ignored. The error wraps ErrFunctionDisabled when the group deactivated pickup or
-// has no pickup code (ErrNoPickupCode), ErrInvalidNumber for a bad number, and ErrInvalid when the
-// stored pickup code lacks its single <NUMBER>.
+// PickupDial returns what to dial to pick up a call ringing at number: the group's pickup code with
+// <NUMBER> replaced by number (line-group property 9). The number must already be in internal or
+// dialable form (converting it is the location's business) and may only contain 0-9, * and #;
+// spaces around it are ignored. The error wraps ErrFunctionDisabled when the group deactivated
+// pickup or has no pickup code (ErrNoPickupCode), ErrInvalidNumber for a bad number, and ErrInvalid
+// when the stored pickup code lacks its single <NUMBER>.
 func (g Group) PickupDial(number string) (string, error) {
 	if err := groupRefuses(&g, FuncPickup); err != nil {
 		return "", err

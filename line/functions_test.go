@@ -40,8 +40,9 @@ func contains(fs []Function, f Function) bool {
 }
 
 // lineViewCases lists every line state with what a user must be offered there, written out by hand
-// from SPEC 7 and 8: a switched-off line offers nothing; an unregistered line only DND; a
-// registered line dial, DND, pickup and redial, and feature codes only while it has no call.
+// from line-group properties 7 and 8 (docs/line-groups.md): a switched-off line offers nothing; an
+// unregistered line only DND; a registered line dial, DND, pickup and redial, and feature codes
+// only while it has no call.
 var lineViewCases = []struct {
 	name  string
 	view  LineView

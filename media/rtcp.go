@@ -141,7 +141,7 @@ func (s *Stream) sendReport(now time.Time, dir Direction) {
 	}
 	buf, err := rtcp.Marshal([]rtcp.Packet{first, rtcp.NewCNAMESourceDescription(s.ssrc, s.cname())})
 	if err != nil {
-		s.log.Debug("rtcp marshal failed", "err", err)
+		s.log.Debug("rtcp marshal failed", "error", err)
 		return
 	}
 	if s.udpRTCP != nil {
@@ -150,7 +150,7 @@ func (s *Stream) sendReport(now time.Time, dir Direction) {
 		_, err = s.cfg.RTCPConn.WriteTo(buf, net.UDPAddrFromAddrPort(to))
 	}
 	if err != nil {
-		s.log.Debug("rtcp send failed", "remote", to, "err", err)
+		s.log.Debug("rtcp send failed", "remote", to, "error", err)
 		return
 	}
 	s.rtcpSent.Add(1)

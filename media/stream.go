@@ -437,7 +437,7 @@ func (s *Stream) Run(ctx context.Context) error {
 	}
 	wg.Wait()
 	if err != nil && !errors.Is(err, ErrClockStopped) {
-		s.log.Debug("media stream ended", "err", err)
+		s.log.Debug("media stream ended", "error", err)
 	}
 	return err
 }
@@ -494,7 +494,7 @@ func (s *Stream) send() {
 		if pkt == nil {
 			s.log.Debug("rtp packet not built")
 		} else if err := s.write(pkt, remote); err != nil {
-			s.log.Debug("rtp send failed", "remote", remote, "err", err)
+			s.log.Debug("rtp send failed", "remote", remote, "error", err)
 		} else {
 			s.sent.Add(1)
 		}

@@ -257,7 +257,7 @@ func (j *Journal) run() {
 		}
 		err := j.s.db.Update(func(tx *bolt.Tx) error { return putJournal(tx, batch) })
 		if err != nil {
-			j.s.log.Error("journal entries lost: write failed", "entries", n, "err", err)
+			j.s.log.Error("journal entries lost: write failed", "entries", n, "error", err)
 		}
 		j.mu.Lock()
 		j.done += uint64(n)

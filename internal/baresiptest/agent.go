@@ -87,6 +87,7 @@ type Agent struct {
 // when baresip cannot be started or does not register.
 func Start(t testing.TB, cfg Config) *Agent {
 	t.Helper()
+	harness.SkipIfShort(t, "baresip")
 	a, err := launch(t.TempDir(), cfg)
 	if err != nil {
 		t.Fatalf("start baresip %s: %v", cfg.User, err)

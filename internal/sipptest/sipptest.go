@@ -202,6 +202,7 @@ func Run(ctx context.Context, t testing.TB, scenario, target string, opts ...Opt
 // it runs. It is killed when ctx is done and in t.Cleanup.
 func Start(ctx context.Context, t testing.TB, scenario, target string, opts ...Option) *Proc {
 	t.Helper()
+	harness.SkipIfShort(t, "SIPp")
 	o := options{calls: 1, transport: "udp"}
 	for _, opt := range opts {
 		opt(&o)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"testing"
 	"time"
+
+	"github.com/lineupphone/lineup/internal/harness"
 )
 
 // Start is Launch for tests: the work directory is t.TempDir() unless cfg.Dir is set, the PBX is
@@ -11,6 +13,7 @@ import (
 // the test failed, and a failure to start ends the test with t.Fatal.
 func Start(t testing.TB, cfg Config) *PBX {
 	t.Helper()
+	harness.SkipIfShort(t, "Kamailio")
 	if cfg.Dir == "" {
 		cfg.Dir = t.TempDir()
 	}

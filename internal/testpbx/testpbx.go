@@ -164,7 +164,7 @@ func Launch(ctx context.Context, cfg Config) (*PBX, error) {
 			!bindFailed(p.log.String()[logStart:]) {
 			break
 		}
-		slog.Debug("testpbx: kamailio exited at start, retrying on other ports", "err", lastErr)
+		slog.Debug("testpbx: kamailio exited at start, retrying on other ports", "error", lastErr)
 	}
 	p.removeOwnDir()
 	return nil, lastErr

@@ -128,7 +128,7 @@ func (e *endpoint) openLocked(capID, playID *malgo.DeviceID) error {
 			if d, err = e.initDevice(malgo.Duplex, capID, playID); err == nil {
 				devs = []*malgo.Device{d}
 			} else {
-				e.sys.log.Info("duplex device failed, opening capture and playback apart", "err", err)
+				e.sys.log.Info("duplex device failed, opening capture and playback apart", "error", err)
 			}
 		}
 		if devs == nil {
@@ -268,7 +268,7 @@ func (e *endpoint) reopen(gen uint64) bool {
 	err := e.openLocked(nil, nil)
 	if err != nil {
 		e.fallback = fmt.Sprintf("%s device stopped and the system default could not be opened: %v", e.role, err)
-		e.sys.log.Error("audio device reopen", "role", e.role, "err", err)
+		e.sys.log.Error("audio device reopen", "role", e.role, "error", err)
 		return false
 	}
 	e.fallback = fmt.Sprintf("%s device stopped: using the system default", e.role)

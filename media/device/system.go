@@ -89,7 +89,7 @@ func (s *System) Close() {
 		e.close()
 	}
 	if err := s.ctx.Uninit(); err != nil {
-		s.log.Warn("audio backend uninit", "err", err)
+		s.log.Warn("audio backend uninit", "error", err)
 	}
 	s.ctx.Free()
 }

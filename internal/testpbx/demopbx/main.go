@@ -94,7 +94,7 @@ func run() error {
 	}
 	defer func() {
 		if err := pbx.Stop(); err != nil {
-			slog.Error("demopbx: stop kamailio", "err", err)
+			slog.Error("demopbx: stop kamailio", "error", err)
 		}
 		if *showLog {
 			fmt.Fprint(os.Stderr, pbx.Log())
