@@ -10,13 +10,18 @@ import (
 	"github.com/lineupphone/lineup/internal/sipptest"
 	"github.com/lineupphone/lineup/internal/testpbx"
 	"github.com/lineupphone/lineup/line"
+	"github.com/lineupphone/lineup/sip"
 )
 
 // A caller that answers our media with silence (no RTP at all) is hung up after the inactivity
 // timeout, with a BYE on the wire and the reason in the call's end.
+// sippCalls lets SIPp, which plays the phone system in these tests, call the line server
+// directly.
+var sippCalls = WithEndpoint(sip.EndpointConfig{ListenIP: "127.0.0.1", OpenToAll: true})
+
 func TestCallEndsAfterRTPInactivity(t *testing.T) {
 	pbx := testpbx.Start(t, testpbx.Config{Users: []testpbx.User{{Name: "201", Password: "pw"}}})
-	p := startParty(t, pbx, "201", "pw", 440, WithInactivityTimeout(1500*time.Millisecond))
+	p := startParty(t, pbx, "201", "pw", 440, WithInactivityTimeout(1500*time.Millisecond), sippCalls)
 	answered := make(chan struct{})
 	t.Cleanup(func() { <-answered })
 	go func() {
@@ -61,7 +66,7 @@ func TestCallEndsAfterRTPInactivity(t *testing.T) {
 // A far end that offers no telephone-event gets our DTMF as SIP INFO (application/dtmf-relay).
 func TestDTMFFallsBackToSIPInfo(t *testing.T) {
 	pbx := testpbx.Start(t, testpbx.Config{Users: []testpbx.User{{Name: "201", Password: "pw"}}})
-	p := startParty(t, pbx, "201", "pw", 440)
+	p := startParty(t, pbx, "201", "pw", 440, sippCalls)
 	handled := make(chan struct{})
 	t.Cleanup(func() { <-handled })
 	go func() {

@@ -59,7 +59,8 @@ func policyServer(t *testing.T, lines []policyLine, opts ...Option) (*Server, *s
 		t.Fatal(err)
 	}
 	w := newWatcher()
-	all := append([]Option{WithEndpoint(sip.EndpointConfig{ListenIP: "127.0.0.1"}), WithStateFunc(w.add),
+	// SIPp plays the phone system here and calls the line server directly: take its requests.
+	all := append([]Option{WithEndpoint(sip.EndpointConfig{ListenIP: "127.0.0.1", OpenToAll: true}), WithStateFunc(w.add),
 		WithStore(st)}, opts...)
 	srv, err := New(cfg, all...)
 	if err != nil {

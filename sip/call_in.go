@@ -89,13 +89,17 @@ func parseCancelReason(v string) CancelReason {
 // CallID is the call's Call-ID.
 func (c *IncomingCall) CallID() string { return c.req.CallID().Value() }
 
-// ToUser is the user the call is for: the Request-URI's user (what a registrar rewrote to our
-// contact keeps the AOR's user there), else the To header's.
-func (c *IncomingCall) ToUser() string {
-	if c.req.Recipient.User != "" {
-		return c.req.Recipient.User
+// ToUser is the line's user the call is for: the line behind the Request-URI's user (a registrar
+// routes to our registration's Contact, whose user part is random, trust.go), else the To
+// header's user.
+func (c *IncomingCall) ToUser() string { return c.ep.requestUser(c.req) }
+
+// requestUser is the line's user a request is for (IncomingCall.ToUser).
+func (e *Endpoint) requestUser(req *gosip.Request) string {
+	if req.Recipient.User != "" {
+		return e.trust.lineUser(req.Recipient.User)
 	}
-	return c.req.To().Address.User
+	return req.To().Address.User
 }
 
 // From is the caller.
@@ -322,11 +326,8 @@ func (e *Endpoint) handleInvite(req *gosip.Request, tx gosip.ServerTransaction) 
 
 	if screen != nil {
 		f := req.From()
-		inv := ScreenedInvite{ToUser: req.Recipient.User, CallID: req.CallID().Value(),
+		inv := ScreenedInvite{ToUser: e.requestUser(req), CallID: req.CallID().Value(),
 			From: partyOf(f.DisplayName, f.Address)}
-		if inv.ToUser == "" {
-			inv.ToUser = req.To().Address.User
-		}
 		if code, reason := screen(inv); code >= 300 {
 			e.respond(tx, req, code, reasonPhrase(reason))
 			return

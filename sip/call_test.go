@@ -10,9 +10,11 @@ import (
 	"github.com/lineupphone/lineup/media"
 )
 
+// newCallEndpoint is an endpoint that takes requests from anywhere: the tests' endpoints play
+// each other's phone system.
 func newCallEndpoint(t *testing.T) *Endpoint {
 	t.Helper()
-	e, err := NewEndpoint(EndpointConfig{ListenIP: "127.0.0.1"})
+	e, err := NewEndpoint(EndpointConfig{ListenIP: "127.0.0.1", OpenToAll: true})
 	if err != nil {
 		t.Fatal(err)
 	}

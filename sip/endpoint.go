@@ -31,6 +31,13 @@ type EndpointConfig struct {
 	TLS *tls.Config
 	// Logger receives the endpoint's logs; nil means slog.Default().
 	Logger *slog.Logger
+	// TrustedPeers are further addresses, "ip:port" or "ip" (any port), whose requests are
+	// taken besides those of the lines' registrars and proxies (trust.go): a phone system that
+	// sends calls from another address than it registers lines at.
+	TrustedPeers []string
+	// OpenToAll takes requests from any address. Only tests that play a phone system
+	// themselves set it; the line server never does.
+	OpenToAll bool
 }
 
 // Endpoint is the line server's SIP stack: a UDP socket and a TCP listener, the transaction layer,
@@ -59,6 +66,7 @@ type Endpoint struct {
 	closeOnce sync.Once
 
 	calls calls // call state and handlers, in call.go
+	trust *trustSet
 
 	// handlers are the request handlers by method, each behind guard; sipgo dispatches to them
 	// and the fuzz tests call them with recorded transactions.
@@ -98,6 +106,10 @@ func NewEndpoint(cfg EndpointConfig) (*Endpoint, error) {
 	if tlsConf == nil {
 		tlsConf = &tls.Config{MinVersion: tls.VersionTLS12}
 	}
+	trust, err := newTrustSet(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("sip endpoint: %w", err)
+	}
 	sipgoLog := useSipgoLogger(log)
 	ua, err := sipgo.NewUA(
 		sipgo.WithUserAgent(UserAgentName),
@@ -125,7 +137,7 @@ func NewEndpoint(cfg EndpointConfig) (*Endpoint, error) {
 		ua.Close()
 		return nil, fmt.Errorf("sip endpoint: %w", err)
 	}
-	e := &Endpoint{ua: ua, srv: srv, client: client, log: log, listenIP: ip,
+	e := &Endpoint{ua: ua, srv: srv, client: client, log: log, listenIP: ip, trust: trust,
 		inflight: make(chan struct{}, maxInflightRegisters), challenges: map[string]*authState{}}
 
 	e.udp, err = net.ListenPacket("udp4", net.JoinHostPort(ip, strconv.Itoa(cfg.UDPPort)))

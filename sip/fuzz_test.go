@@ -46,7 +46,7 @@ func FuzzEndpointRequest(f *testing.F) {
 	}
 	f.Add(sipcorpus.Options("127.0.0.1:5099", "UDP", "127.0.0.1:5060", "201", 1))
 	logs := &lockedBuffer{}
-	e, err := NewEndpoint(EndpointConfig{ListenIP: "127.0.0.1", Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	e, err := NewEndpoint(EndpointConfig{ListenIP: "127.0.0.1", OpenToAll: true, Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	if err != nil {
 		f.Fatal(err)
 	}

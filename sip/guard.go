@@ -70,7 +70,8 @@ func checkRequest(req *gosip.Request) (requestProblem, bool) {
 	return requestProblem{}, true
 }
 
-// guard wraps a request handler with checkRequest. An ACK is never answered (RFC 3261 section
+// guard wraps a request handler with the source check (mayBegin: a request from an address
+// that is not trusted is dropped unanswered) and checkRequest. An ACK is never answered (RFC 3261 section
 // 17.2.1): a malformed one is dropped. A handler that panics on a request is a bug; it is logged
 // with its stack and the request gets 500, so that one message cannot stop the line server.
 func (e *Endpoint) guard(h sipgo.RequestHandler) sipgo.RequestHandler {
@@ -83,6 +84,10 @@ func (e *Endpoint) guard(h sipgo.RequestHandler) sipgo.RequestHandler {
 				}
 			}
 		}()
+		if !e.mayBegin(req) {
+			e.log.Debug("sip request from an untrusted address dropped", "method", req.Method.String(), "source", req.Source())
+			return
+		}
 		p, ok := checkRequest(req)
 		if !ok {
 			e.log.Debug("sip request refused", "method", req.Method.String(), "source", req.Source(), "code", p.code, "reason", p.reason)

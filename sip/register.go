@@ -148,6 +148,14 @@ func hostPortDefault(s string, port int) (string, error) {
 // when ctx ends removes the binding (with its own short deadline) before returning.
 func (r *Registrar) Run(ctx context.Context) {
 	r.setState(line.Registration{State: line.RegRegistering})
+	// The registrar (or proxy) is where the phone system sends this line's calls from.
+	untrust := r.ep.trust.addHops(resolveHop(ctx, r.dest))
+	defer untrust()
+	defer func() {
+		if r.contact.User != "" {
+			r.ep.trust.dropContactUser(r.contact.User)
+		}
+	}()
 	for {
 		wait := r.attempt(ctx)
 		if ctx.Err() != nil {
@@ -423,7 +431,11 @@ func (r *Registrar) initContact(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	r.contact = gosip.Uri{Scheme: "sip", User: r.acct.User, Host: host, Port: r.ep.port(r.acct.Transport)}
+	user := r.contact.User
+	if user == "" {
+		user = r.ep.trust.newContactUser(r.acct.User)
+	}
+	r.contact = gosip.Uri{Scheme: "sip", User: user, Host: host, Port: r.ep.port(r.acct.Transport)}
 	if r.acct.Transport != line.TransportUDP {
 		r.contact.UriParams = gosip.NewParams()
 		r.contact.UriParams.Add("transport", strings.ToLower(r.transport))

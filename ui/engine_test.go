@@ -152,7 +152,8 @@ func lineServer(t testing.TB, dir string, cfg line.Config) (*engine.Server, *sto
 	if err := st.SaveConfig(cfg); err != nil {
 		t.Fatal(err)
 	}
-	srv, err := engine.New(cfg, engine.WithEndpoint(sip.EndpointConfig{ListenIP: "127.0.0.1"}),
+	// SIPp plays the phone system and calls the line server directly: take its requests.
+	srv, err := engine.New(cfg, engine.WithEndpoint(sip.EndpointConfig{ListenIP: "127.0.0.1", OpenToAll: true}),
 		engine.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))), engine.WithStore(st))
 	if err != nil {
 		t.Fatal(err)

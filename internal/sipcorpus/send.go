@@ -24,17 +24,24 @@ type Peer struct {
 }
 
 // Dial opens a socket to server ("ip:port") over "UDP" or "TCP", bound to 127.0.0.1.
-func Dial(transport, server string) (*Peer, error) {
+func Dial(transport, server string) (*Peer, error) { return DialFrom("127.0.0.1", transport, server) }
+
+// DialFrom is Dial from the local address local (another loopback address, say 127.0.0.2).
+func DialFrom(local, transport, server string) (*Peer, error) {
+	ip := net.ParseIP(local)
+	if ip == nil {
+		return nil, fmt.Errorf("local address %q: not an IP address", local)
+	}
 	p := &Peer{transport: transport, server: server}
 	switch transport {
 	case "UDP":
-		c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+		c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: ip})
 		if err != nil {
 			return nil, err
 		}
 		p.udp = c
 	case "TCP":
-		d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)}, Timeout: 2 * time.Second}
+		d := net.Dialer{LocalAddr: &net.TCPAddr{IP: ip}, Timeout: 2 * time.Second}
 		c, err := d.Dial("tcp4", server)
 		if err != nil {
 			return nil, err
