@@ -1,13 +1,15 @@
-// Package api is how clients work the line server: the Go interface that the desktop UI uses
-// in-process, and that the local HTTP+JSON API (server.go) serves to other programs and that
-// client.go speaks over HTTP (used by `lineup dial` and `lineup journal`). One interface for
-// both keeps what the UI can do and what the API accepts from drifting apart.
+// Package api is how clients work the line server: the Session contract, its events and the
+// types it speaks in. The desktop UI uses it in-process; package httpapi serves it over the local
+// HTTP+JSON API and speaks it as a Go client (used by `lineup dial` and `lineup journal`). One
+// interface for both keeps what the UI can do and what the API accepts from drifting apart. The
+// package holds no transport: the engine implements it without pulling in net/http.
 //
 // A client logs on (Phone.LogOn) and gets a Session. While at least one session is open, calls
 // ring at the clients; with none, the line groups' "client not logged on" response applies
-// (SPEC 1). Every action is checked against the group's functions and the line or call state
-// (package line's function table): a deactivated function fails with an error wrapping
-// line.ErrFunctionDisabled, an impossible state with line.ErrFunctionState or ErrCallState.
+// (README.md, "Line groups at work"). Every action is checked against the group's functions and
+// the line or call state (package line's function table): a deactivated function fails with an
+// error wrapping line.ErrFunctionDisabled, an impossible state with line.ErrFunctionState or
+// ErrCallState.
 package api
 
 import (

@@ -20,8 +20,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lineupphone/lineup/api"
 	"github.com/lineupphone/lineup/api/apitest"
+	"github.com/lineupphone/lineup/httpapi"
 	"github.com/lineupphone/lineup/internal/testpbx"
 	"github.com/lineupphone/lineup/line"
 	"github.com/lineupphone/lineup/store"
@@ -523,7 +523,7 @@ func (w *eventWatch) until(t *testing.T, kind string, parts ...string) {
 func fakeServe(t *testing.T, data string, p *apitest.Phone) {
 	t.Helper()
 	const tok = "fake-token-0123456789abcdef"
-	h, err := api.NewServer(p, tok)
+	h, err := httpapi.NewServer(p, tok)
 	if err != nil {
 		t.Fatal(err)
 	}

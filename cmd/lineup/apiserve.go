@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/lineupphone/lineup/api"
+	"github.com/lineupphone/lineup/httpapi"
 )
 
 // The local API's files in the data directory: the token (made once, kept across restarts) and
@@ -73,7 +74,7 @@ func loadOrMakeToken(dir string, log *slog.Logger) (string, string, error) {
 	case !errors.Is(err, fs.ErrNotExist):
 		return "", path, fmt.Errorf("read api token: %w", err)
 	}
-	tok, err := api.NewToken()
+	tok, err := httpapi.NewToken()
 	if err != nil {
 		return "", path, err
 	}
@@ -170,7 +171,7 @@ func startAPI(dir, addr string, phone api.Phone, log *slog.Logger) (stop func(),
 	if err != nil {
 		return nil, err
 	}
-	handler, err := api.NewServer(phone, tok, api.WithServerLogger(log))
+	handler, err := httpapi.NewServer(phone, tok, httpapi.WithServerLogger(log))
 	if err != nil {
 		return nil, err
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/lineupphone/lineup/api"
+	"github.com/lineupphone/lineup/httpapi"
 	"github.com/lineupphone/lineup/line"
 )
 
@@ -45,7 +46,7 @@ func connectAPI(ctx context.Context, g *globalFlags, client string) (s api.Sessi
 	if err != nil || !ok {
 		return nil, false, err
 	}
-	c, err := api.Dial(ctx, url, token)
+	c, err := httpapi.Dial(ctx, url, token)
 	if err != nil {
 		if errors.Is(err, api.ErrNotRunning) {
 			return nil, false, fmt.Errorf("the line server at %s (from %s) does not answer; is 'lineup serve --api' still running? %w", url, apiInfoFile, err)

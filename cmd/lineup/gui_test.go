@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lineupphone/lineup/api"
+	"github.com/lineupphone/lineup/httpapi"
 	"github.com/lineupphone/lineup/internal/baresiptest"
 	"github.com/lineupphone/lineup/internal/harness"
 	"github.com/lineupphone/lineup/internal/testpbx"
@@ -196,7 +196,7 @@ func guiSmoke(t *testing.T, display, th, data string, pbx *testpbx.PBX, caller *
 	if err != nil || !ok {
 		t.Fatalf("the app's local API is not announced: %v", err)
 	}
-	cl, err := api.Dial(ctx, url, token)
+	cl, err := httpapi.Dial(ctx, url, token)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package api
+package httpapi
 
 import (
 	"context"
@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/lineupphone/lineup/api"
 	"github.com/lineupphone/lineup/line"
 )
 
@@ -75,7 +76,7 @@ func WithServerLogger(l *slog.Logger) ServerOption {
 // Server serves a Phone over HTTP. It is an http.Handler; Close logs off the sessions it opened
 // and ends the event streams.
 type Server struct {
-	phone     Phone
+	phone     api.Phone
 	token     []byte
 	idle      time.Duration
 	keepAlive time.Duration
@@ -90,7 +91,7 @@ type Server struct {
 
 // httpSession is a Session opened over HTTP with its idle timer.
 type httpSession struct {
-	s      Session
+	s      api.Session
 	active int // requests in progress and open event streams
 	gen    int // counts timer restarts, so that a stale timer does nothing
 	timer  *time.Timer
@@ -98,7 +99,7 @@ type httpSession struct {
 }
 
 // NewServer returns the API for phone, guarded by token (which must not be empty).
-func NewServer(phone Phone, token string, opts ...ServerOption) (*Server, error) {
+func NewServer(phone api.Phone, token string, opts ...ServerOption) (*Server, error) {
 	if phone == nil {
 		return nil, errors.New("api server: no phone")
 	}
@@ -204,11 +205,11 @@ func (s *Server) acquire(r *http.Request) (string, *httpSession, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if id == "" {
-		return "", nil, fmt.Errorf("no session: log on with POST /api/v1/sessions and send its ID in the %s header: %w", SessionHeader, ErrLoggedOff)
+		return "", nil, fmt.Errorf("no session: log on with POST /api/v1/sessions and send its ID in the %s header: %w", SessionHeader, api.ErrLoggedOff)
 	}
 	h, ok := s.sessions[id]
 	if !ok {
-		return "", nil, fmt.Errorf("session %q is unknown or was logged off (idle for %v): %w", id, s.idle, ErrLoggedOff)
+		return "", nil, fmt.Errorf("session %q is unknown or was logged off (idle for %v): %w", id, s.idle, api.ErrLoggedOff)
 	}
 	h.active++
 	h.gen++
@@ -244,7 +245,7 @@ func (s *Server) expire(id string, h *httpSession, gen int) {
 }
 
 // with wraps a handler that needs a session.
-func (s *Server) with(fn func(w http.ResponseWriter, r *http.Request, ss Session)) http.HandlerFunc {
+func (s *Server) with(fn func(w http.ResponseWriter, r *http.Request, ss api.Session)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		id, h, err := s.acquire(r)
 		if err != nil {
@@ -307,16 +308,16 @@ func decode(r *http.Request, v any) error {
 	case errors.Is(err, io.EOF):
 		return nil
 	case errors.As(err, &tooBig):
-		return fmt.Errorf("request body: larger than %d bytes: %w", MaxRequestBody, ErrBadInput)
+		return fmt.Errorf("request body: larger than %d bytes: %w", MaxRequestBody, api.ErrBadInput)
 	case err != nil:
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) && te.Field != "" {
-			return fmt.Errorf("request body: field %q: must be %s: %w", te.Field, jsonKind(te.Type), ErrBadInput)
+			return fmt.Errorf("request body: field %q: must be %s: %w", te.Field, jsonKind(te.Type), api.ErrBadInput)
 		}
-		return fmt.Errorf("request body: %v: %w", strings.TrimPrefix(err.Error(), "json: "), ErrBadInput)
+		return fmt.Errorf("request body: %v: %w", strings.TrimPrefix(err.Error(), "json: "), api.ErrBadInput)
 	}
 	if dec.More() {
-		return fmt.Errorf("request body: more than one JSON value: %w", ErrBadInput)
+		return fmt.Errorf("request body: more than one JSON value: %w", api.ErrBadInput)
 	}
 	return nil
 }
@@ -340,7 +341,7 @@ func jsonKind(t reflect.Type) string {
 
 func required(field, v string) error {
 	if strings.TrimSpace(v) == "" {
-		return fmt.Errorf("field %q: must not be empty: %w", field, ErrBadInput)
+		return fmt.Errorf("field %q: must not be empty: %w", field, api.ErrBadInput)
 	}
 	return nil
 }
@@ -382,7 +383,7 @@ func (s *Server) logOn(w http.ResponseWriter, r *http.Request) {
 	closed := s.closed
 	s.mu.Unlock()
 	if closed {
-		s.fail(w, r, fmt.Errorf("log on: %w", ErrNotRunning))
+		s.fail(w, r, fmt.Errorf("log on: %w", api.ErrNotRunning))
 		return
 	}
 	ss, err := s.phone.LogOn(r.Context(), req.Client)
@@ -396,7 +397,7 @@ func (s *Server) logOn(w http.ResponseWriter, r *http.Request) {
 	if s.closed {
 		s.mu.Unlock()
 		_ = ss.LogOff(context.Background())
-		s.fail(w, r, fmt.Errorf("log on: %w", ErrNotRunning))
+		s.fail(w, r, fmt.Errorf("log on: %w", api.ErrNotRunning))
 		return
 	}
 	s.sessions[id] = h
@@ -407,7 +408,7 @@ func (s *Server) logOn(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, LogOnReply{Session: id, Client: ss.Client(), IdleTimeoutSeconds: int(s.idle / time.Second)})
 }
 
-func (s *Server) logOff(w http.ResponseWriter, r *http.Request, ss Session) {
+func (s *Server) logOff(w http.ResponseWriter, r *http.Request, ss api.Session) {
 	s.mu.Lock()
 	h := s.sessions[ss.ID()]
 	delete(s.sessions, ss.ID())
@@ -420,12 +421,12 @@ func (s *Server) logOff(w http.ResponseWriter, r *http.Request, ss Session) {
 	s.reply(w, r, nil, ss.LogOff(r.Context()))
 }
 
-func (s *Server) config(w http.ResponseWriter, r *http.Request, ss Session) {
+func (s *Server) config(w http.ResponseWriter, r *http.Request, ss api.Session) {
 	v, err := ss.Config(r.Context())
 	s.reply(w, r, v, err)
 }
 
-func (s *Server) saveConfig(w http.ResponseWriter, r *http.Request, ss Session) {
+func (s *Server) saveConfig(w http.ResponseWriter, r *http.Request, ss api.Session) {
 	var cfg line.Config
 	if err := decode(r, &cfg); err != nil {
 		s.fail(w, r, err)
@@ -434,12 +435,12 @@ func (s *Server) saveConfig(w http.ResponseWriter, r *http.Request, ss Session) 
 	s.reply(w, r, nil, ss.SaveConfig(r.Context(), cfg))
 }
 
-func (s *Server) lines(w http.ResponseWriter, r *http.Request, ss Session) {
+func (s *Server) lines(w http.ResponseWriter, r *http.Request, ss api.Session) {
 	v, err := ss.Lines(r.Context())
 	s.reply(w, r, v, err)
 }
 
-func (s *Server) calls(w http.ResponseWriter, r *http.Request, ss Session) {
+func (s *Server) calls(w http.ResponseWriter, r *http.Request, ss api.Session) {
 	v, err := ss.Calls(r.Context())
 	s.reply(w, r, v, err)
 }
@@ -449,10 +450,10 @@ type DialableReply struct {
 	Dialable string `json:"dialable"`
 }
 
-func (s *Server) dialable(w http.ResponseWriter, r *http.Request, ss Session) {
+func (s *Server) dialable(w http.ResponseWriter, r *http.Request, ss api.Session) {
 	n := r.URL.Query().Get("number")
 	if strings.TrimSpace(n) == "" {
-		s.fail(w, r, fmt.Errorf("query parameter %q: must not be empty: %w", "number", ErrBadInput))
+		s.fail(w, r, fmt.Errorf("query parameter %q: must not be empty: %w", "number", api.ErrBadInput))
 		return
 	}
 	d, err := ss.Dialable(r.Context(), r.PathValue("line"), n)
@@ -464,7 +465,7 @@ type NumberRequest struct {
 	Number string `json:"number"`
 }
 
-func (s *Server) callReply(w http.ResponseWriter, r *http.Request, c Call, err error) {
+func (s *Server) callReply(w http.ResponseWriter, r *http.Request, c api.Call, err error) {
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -481,19 +482,19 @@ func textBody(r *http.Request, field string) (string, error) {
 	}
 	for k := range req {
 		if k != field {
-			return "", fmt.Errorf("request body: unknown field %q: %w", k, ErrBadInput)
+			return "", fmt.Errorf("request body: unknown field %q: %w", k, api.ErrBadInput)
 		}
 	}
 	var v string
 	if raw, ok := req[field]; ok && json.Unmarshal(raw, &v) != nil {
-		return "", fmt.Errorf("request body: field %q: must be text: %w", field, ErrBadInput)
+		return "", fmt.Errorf("request body: field %q: must be text: %w", field, api.ErrBadInput)
 	}
 	return v, required(field, v)
 }
 
 // textCall runs a line action that takes one text field and places a call (dial, pickup, feature
 // code); the line is the path's.
-func (s *Server) textCall(w http.ResponseWriter, r *http.Request, field string, act func(context.Context, string, string) (Call, error)) {
+func (s *Server) textCall(w http.ResponseWriter, r *http.Request, field string, act func(context.Context, string, string) (api.Call, error)) {
 	v, err := textBody(r, field)
 	if err != nil {
 		s.fail(w, r, err)
@@ -514,11 +515,11 @@ func (s *Server) textAction(w http.ResponseWriter, r *http.Request, field string
 	s.reply(w, r, nil, act(r.Context(), r.PathValue("call"), v))
 }
 
-func (s *Server) dial(w http.ResponseWriter, r *http.Request, ss Session) {
+func (s *Server) dial(w http.ResponseWriter, r *http.Request, ss api.Session) {
 	s.textCall(w, r, "number", ss.Dial)
 }
 
-func (s *Server) redial(w http.ResponseWriter, r *http.Request, ss Session) {
+func (s *Server) redial(w http.ResponseWriter, r *http.Request, ss api.Session) {
 	var req struct{}
 	if err := decode(r, &req); err != nil {
 		s.fail(w, r, err)
@@ -533,11 +534,11 @@ type FeatureCodeRequest struct {
 	Name string `json:"name"`
 }
 
-func (s *Server) featureCode(w http.ResponseWriter, r *http.Request, ss Session) {
+func (s *Server) featureCode(w http.ResponseWriter, r *http.Request, ss api.Session) {
 	s.textCall(w, r, "name", ss.FeatureCode)
 }
 
-func (s *Server) pickup(w http.ResponseWriter, r *http.Request, ss Session) {
+func (s *Server) pickup(w http.ResponseWriter, r *http.Request, ss api.Session) {
 	s.textCall(w, r, "number", ss.Pickup)
 }
 
@@ -551,13 +552,13 @@ type MuteRequest struct {
 	Muted bool `json:"muted"`
 }
 
-func (s *Server) dnd(w http.ResponseWriter, r *http.Request, ss Session) {
+func (s *Server) dnd(w http.ResponseWriter, r *http.Request, ss api.Session) {
 	var req struct {
 		On *bool `json:"on"`
 	}
 	err := decode(r, &req)
 	if err == nil && req.On == nil {
-		err = fmt.Errorf("field %q: must be true or false: %w", "on", ErrBadInput)
+		err = fmt.Errorf("field %q: must be true or false: %w", "on", api.ErrBadInput)
 	}
 	if err != nil {
 		s.fail(w, r, err)
@@ -576,28 +577,28 @@ func (s *Server) noBody(w http.ResponseWriter, r *http.Request, act func(context
 	s.reply(w, r, nil, act(r.Context(), r.PathValue("call")))
 }
 
-func (s *Server) answer(w http.ResponseWriter, r *http.Request, ss Session) {
+func (s *Server) answer(w http.ResponseWriter, r *http.Request, ss api.Session) {
 	s.noBody(w, r, ss.Answer)
 }
 
-func (s *Server) hangUp(w http.ResponseWriter, r *http.Request, ss Session) {
+func (s *Server) hangUp(w http.ResponseWriter, r *http.Request, ss api.Session) {
 	s.noBody(w, r, ss.HangUp)
 }
 
-func (s *Server) hold(w http.ResponseWriter, r *http.Request, ss Session) {
+func (s *Server) hold(w http.ResponseWriter, r *http.Request, ss api.Session) {
 	s.noBody(w, r, ss.Hold)
 }
 
-func (s *Server) retrieve(w http.ResponseWriter, r *http.Request, ss Session) {
+func (s *Server) retrieve(w http.ResponseWriter, r *http.Request, ss api.Session) {
 	s.noBody(w, r, ss.Retrieve)
 }
 
 // DeclineRequest is the body of POST /api/v1/calls/{call}/decline.
 type DeclineRequest struct {
-	Reason DeclineReason `json:"reason"`
+	Reason api.DeclineReason `json:"reason"`
 }
 
-func (s *Server) decline(w http.ResponseWriter, r *http.Request, ss Session) {
+func (s *Server) decline(w http.ResponseWriter, r *http.Request, ss api.Session) {
 	var req struct {
 		Reason string `json:"reason"`
 	}
@@ -605,15 +606,15 @@ func (s *Server) decline(w http.ResponseWriter, r *http.Request, ss Session) {
 		s.fail(w, r, err)
 		return
 	}
-	var reason DeclineReason
+	var reason api.DeclineReason
 	if err := reason.UnmarshalText([]byte(req.Reason)); err != nil {
-		s.fail(w, r, fmt.Errorf("field %q: %q: must be busy or decline: %w", "reason", req.Reason, ErrBadInput))
+		s.fail(w, r, fmt.Errorf("field %q: %q: must be busy or decline: %w", "reason", req.Reason, api.ErrBadInput))
 		return
 	}
 	s.reply(w, r, nil, ss.Decline(r.Context(), r.PathValue("call"), reason))
 }
 
-func (s *Server) deflect(w http.ResponseWriter, r *http.Request, ss Session) {
+func (s *Server) deflect(w http.ResponseWriter, r *http.Request, ss api.Session) {
 	s.textAction(w, r, "number", ss.Deflect)
 }
 
@@ -622,17 +623,17 @@ type DTMFRequest struct {
 	Digits string `json:"digits"`
 }
 
-func (s *Server) dtmf(w http.ResponseWriter, r *http.Request, ss Session) {
+func (s *Server) dtmf(w http.ResponseWriter, r *http.Request, ss api.Session) {
 	s.textAction(w, r, "digits", ss.SendDTMF)
 }
 
-func (s *Server) mute(w http.ResponseWriter, r *http.Request, ss Session) {
+func (s *Server) mute(w http.ResponseWriter, r *http.Request, ss api.Session) {
 	var req struct {
 		Muted *bool `json:"muted"`
 	}
 	err := decode(r, &req)
 	if err == nil && req.Muted == nil {
-		err = fmt.Errorf("field %q: must be true or false: %w", "muted", ErrBadInput)
+		err = fmt.Errorf("field %q: must be true or false: %w", "muted", api.ErrBadInput)
 	}
 	if err != nil {
 		s.fail(w, r, err)
@@ -644,17 +645,17 @@ func (s *Server) mute(w http.ResponseWriter, r *http.Request, ss Session) {
 // JournalQueryValues are the query parameters of GET /api/v1/journal, each optional: line,
 // number, exact (true/false), outcome (a name such as answered or missed), from and to (RFC 3339
 // times, or dates YYYY-MM-DD in UTC), before (an entry ID) and limit.
-func parseJournalQuery(r *http.Request) (JournalQuery, error) {
-	var q JournalQuery
+func parseJournalQuery(r *http.Request) (api.JournalQuery, error) {
+	var q api.JournalQuery
 	v := r.URL.Query()
 	bad := func(name, val, rule string) error {
-		return fmt.Errorf("query parameter %q: %q: %s: %w", name, val, rule, ErrBadInput)
+		return fmt.Errorf("query parameter %q: %q: %s: %w", name, val, rule, api.ErrBadInput)
 	}
 	for name := range v {
 		switch name {
 		case "line", "number", "exact", "outcome", "from", "to", "before", "limit":
 		default:
-			return q, fmt.Errorf("query parameter %q: unknown (want line, number, exact, outcome, from, to, before or limit): %w", name, ErrBadInput)
+			return q, fmt.Errorf("query parameter %q: unknown (want line, number, exact, outcome, from, to, before or limit): %w", name, api.ErrBadInput)
 		}
 	}
 	q.Line = v.Get("line")
@@ -669,7 +670,7 @@ func parseJournalQuery(r *http.Request) (JournalQuery, error) {
 	if s := v.Get("outcome"); s != "" {
 		o, err := line.ParseOutcome(s)
 		if err != nil {
-			return q, fmt.Errorf("query parameter %q: %v: %w", "outcome", err, ErrBadInput)
+			return q, fmt.Errorf("query parameter %q: %v: %w", "outcome", err, api.ErrBadInput)
 		}
 		q.Outcome = o
 	}
@@ -712,7 +713,7 @@ func parseTime(s string) (time.Time, error) {
 	return time.Parse(time.DateOnly, s)
 }
 
-func (s *Server) journal(w http.ResponseWriter, r *http.Request, ss Session) {
+func (s *Server) journal(w http.ResponseWriter, r *http.Request, ss api.Session) {
 	q, err := parseJournalQuery(r)
 	if err != nil {
 		s.fail(w, r, err)
@@ -730,16 +731,16 @@ type MemoRequest struct {
 	Memo *string `json:"memo"`
 }
 
-func (s *Server) memo(w http.ResponseWriter, r *http.Request, ss Session) {
+func (s *Server) memo(w http.ResponseWriter, r *http.Request, ss api.Session) {
 	id, err := strconv.ParseUint(r.PathValue("id"), 10, 64)
 	if err != nil || id == 0 {
-		s.fail(w, r, fmt.Errorf("journal entry ID %q: must be a positive whole number: %w", r.PathValue("id"), ErrBadInput))
+		s.fail(w, r, fmt.Errorf("journal entry ID %q: must be a positive whole number: %w", r.PathValue("id"), api.ErrBadInput))
 		return
 	}
 	var req MemoRequest
 	err = decode(r, &req)
 	if err == nil && req.Memo == nil {
-		err = fmt.Errorf("field %q: must be a string (\"\" removes the memo): %w", "memo", ErrBadInput)
+		err = fmt.Errorf("field %q: must be a string (\"\" removes the memo): %w", "memo", api.ErrBadInput)
 	}
 	if err != nil {
 		s.fail(w, r, err)

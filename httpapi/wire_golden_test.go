@@ -1,4 +1,4 @@
-package api_test
+package httpapi_test
 
 import (
 	"bufio"
@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/lineupphone/lineup/api"
+	"github.com/lineupphone/lineup/httpapi"
 	"github.com/lineupphone/lineup/line"
 )
 
@@ -309,7 +310,7 @@ func golden(t *testing.T, name string, got []byte) {
 // server decode is what the other side encoded.
 func TestWireGolden(t *testing.T) {
 	phone := &goldenPhone{}
-	srv, err := api.NewServer(phone, token, api.WithServerLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
+	srv, err := httpapi.NewServer(phone, token, httpapi.WithServerLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -322,7 +323,7 @@ func TestWireGolden(t *testing.T) {
 		hc.CloseIdleConnections()
 	}()
 	ctx := context.Background()
-	c, err := api.Dial(ctx, ts.URL, token, api.WithHTTPClient(hc))
+	c, err := httpapi.Dial(ctx, ts.URL, token, httpapi.WithHTTPClient(hc))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -416,7 +417,7 @@ func TestWireGolden(t *testing.T) {
 	}
 	req, _ := http.NewRequest(http.MethodGet, ts.URL+"/api/v1/events", nil)
 	req.Header.Set("Authorization", "Bearer "+token)
-	req.Header.Set(api.SessionHeader, raw.id)
+	req.Header.Set(httpapi.SessionHeader, raw.id)
 	resp, err := hc.Do(req)
 	if err != nil {
 		t.Fatal(err)
