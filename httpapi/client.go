@@ -219,19 +219,19 @@ func linePath(name, rest string) string { return "/api/v1/lines/" + url.PathEsca
 func callPath(id, rest string) string   { return "/api/v1/calls/" + url.PathEscape(id) + rest }
 
 func (s *clientSession) Lines(ctx context.Context) ([]api.Line, error) {
-	var out []api.Line
+	var out []wireLine
 	if err := s.do(ctx, http.MethodGet, "/api/v1/lines", nil, nil, &out); err != nil {
 		return nil, err
 	}
-	return out, nil
+	return mapSlice(out, wireLine.api), nil
 }
 
 func (s *clientSession) Calls(ctx context.Context) ([]api.Call, error) {
-	var out []api.Call
+	var out []wireCall
 	if err := s.do(ctx, http.MethodGet, "/api/v1/calls", nil, nil, &out); err != nil {
 		return nil, err
 	}
-	return out, nil
+	return mapSlice(out, wireCall.api), nil
 }
 
 func (s *clientSession) Dialable(ctx context.Context, lineName, input string) (string, error) {
@@ -241,11 +241,11 @@ func (s *clientSession) Dialable(ctx context.Context, lineName, input string) (s
 }
 
 func (s *clientSession) callAction(ctx context.Context, path string, body any) (api.Call, error) {
-	var c api.Call
+	var c wireCall
 	if err := s.do(ctx, http.MethodPost, path, nil, body, &c); err != nil {
 		return api.Call{}, err
 	}
-	return c, nil
+	return c.api(), nil
 }
 
 func (s *clientSession) Dial(ctx context.Context, lineName, input string) (api.Call, error) {
@@ -338,21 +338,23 @@ func (s *clientSession) Journal(ctx context.Context, q api.JournalQuery) ([]line
 	if q.Outcome != line.OutcomeUnset && !q.Outcome.Valid() {
 		return nil, fmt.Errorf("journal: outcome %d: %w", int(q.Outcome), api.ErrBadInput)
 	}
-	var out []line.JournalEntry
+	var out []wireEntry
 	if err := s.do(ctx, http.MethodGet, "/api/v1/journal", JournalValues(q), nil, &out); err != nil {
 		return nil, err
 	}
-	return out, nil
+	return mapSlice(out, wireEntry.line), nil
 }
 
 func (s *clientSession) Config(ctx context.Context) (line.Config, error) {
-	var cfg line.Config
-	err := s.do(ctx, http.MethodGet, "/api/v1/config", nil, nil, &cfg)
-	return cfg, err
+	var cfg wireConfig
+	if err := s.do(ctx, http.MethodGet, "/api/v1/config", nil, nil, &cfg); err != nil {
+		return line.Config{}, err
+	}
+	return cfg.line(), nil
 }
 
 func (s *clientSession) SaveConfig(ctx context.Context, cfg line.Config) error {
-	return s.do(ctx, http.MethodPut, "/api/v1/config", nil, cfg, nil)
+	return s.do(ctx, http.MethodPut, "/api/v1/config", nil, toWireConfig(cfg), nil)
 }
 
 func (s *clientSession) SetMemo(ctx context.Context, entryID uint64, memo string) error {
@@ -451,8 +453,8 @@ func (s *clientSession) stream(ctx context.Context, resync bool) (gone bool) {
 		switch {
 		case len(l) == 0:
 			if len(data) > 0 {
-				var ev api.Event
-				if json.Unmarshal(data, &ev) == nil && !deliver(ev) {
+				var ev wireEvent
+				if json.Unmarshal(data, &ev) == nil && !deliver(ev.api()) {
 					return false
 				}
 			}

@@ -423,26 +423,26 @@ func (s *Server) logOff(w http.ResponseWriter, r *http.Request, ss api.Session) 
 
 func (s *Server) config(w http.ResponseWriter, r *http.Request, ss api.Session) {
 	v, err := ss.Config(r.Context())
-	s.reply(w, r, v, err)
+	s.reply(w, r, toWireConfig(v), err)
 }
 
 func (s *Server) saveConfig(w http.ResponseWriter, r *http.Request, ss api.Session) {
-	var cfg line.Config
+	var cfg wireConfig
 	if err := decode(r, &cfg); err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	s.reply(w, r, nil, ss.SaveConfig(r.Context(), cfg))
+	s.reply(w, r, nil, ss.SaveConfig(r.Context(), cfg.line()))
 }
 
 func (s *Server) lines(w http.ResponseWriter, r *http.Request, ss api.Session) {
 	v, err := ss.Lines(r.Context())
-	s.reply(w, r, v, err)
+	s.reply(w, r, mapSlice(v, toWireLine), err)
 }
 
 func (s *Server) calls(w http.ResponseWriter, r *http.Request, ss api.Session) {
 	v, err := ss.Calls(r.Context())
-	s.reply(w, r, v, err)
+	s.reply(w, r, mapSlice(v, toWireCall), err)
 }
 
 // DialableReply is the reply of GET /api/v1/lines/{line}/dialable.
@@ -470,7 +470,7 @@ func (s *Server) callReply(w http.ResponseWriter, r *http.Request, c api.Call, e
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, c)
+	writeJSON(w, http.StatusCreated, toWireCall(c))
 }
 
 // textBody reads a body of one required text field, e.g. {"number": "201"}; any other field is
@@ -723,7 +723,7 @@ func (s *Server) journal(w http.ResponseWriter, r *http.Request, ss api.Session)
 	if v == nil && err == nil {
 		v = []line.JournalEntry{}
 	}
-	s.reply(w, r, v, err)
+	s.reply(w, r, mapSlice(v, toWireEntry), err)
 }
 
 // MemoRequest is the body of PUT /api/v1/journal/{id}/memo.
@@ -799,7 +799,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 			if !ok {
 				return
 			}
-			b, err := json.Marshal(ev)
+			b, err := json.Marshal(toWireEvent(ev))
 			if err != nil {
 				s.log.Warn("api event not encoded", "type", ev.Type, "error", err)
 				continue
