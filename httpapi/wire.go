@@ -303,3 +303,64 @@ func (w wireConfig) line() line.Config {
 		}),
 	}
 }
+
+// The bodies and replies of the routes that carry no api or line type.
+
+// StatusInfo is the reply of GET /api/v1/status.
+type StatusInfo struct {
+	API                string `json:"api"`
+	Sessions           int    `json:"sessions"`
+	IdleTimeoutSeconds int    `json:"idle_timeout_seconds"`
+}
+
+// LogOnRequest is the body of POST /api/v1/sessions.
+type LogOnRequest struct {
+	Client string `json:"client"`
+}
+
+// LogOnReply is the reply of POST /api/v1/sessions.
+type LogOnReply struct {
+	Session            string `json:"session"`
+	Client             string `json:"client"`
+	IdleTimeoutSeconds int    `json:"idle_timeout_seconds"`
+}
+
+// DialableReply is the reply of GET /api/v1/lines/{line}/dialable.
+type DialableReply struct {
+	Dialable string `json:"dialable"`
+}
+
+// NumberRequest is the body of dial, pickup and deflect.
+type NumberRequest struct {
+	Number string `json:"number"`
+}
+
+// FeatureCodeRequest is the body of POST /api/v1/lines/{line}/feature-code.
+type FeatureCodeRequest struct {
+	Name string `json:"name"`
+}
+
+// DNDRequest is the body of PUT /api/v1/lines/{line}/dnd.
+type DNDRequest struct {
+	On bool `json:"on"`
+}
+
+// MuteRequest is the body of PUT /api/v1/calls/{call}/mute.
+type MuteRequest struct {
+	Muted bool `json:"muted"`
+}
+
+// DeclineRequest is the body of POST /api/v1/calls/{call}/decline.
+type DeclineRequest struct {
+	Reason api.DeclineReason `json:"reason"`
+}
+
+// DTMFRequest is the body of POST /api/v1/calls/{call}/dtmf.
+type DTMFRequest struct {
+	Digits string `json:"digits"`
+}
+
+// MemoRequest is the body of PUT /api/v1/journal/{id}/memo.
+type MemoRequest struct {
+	Memo *string `json:"memo"`
+}
