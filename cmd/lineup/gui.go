@@ -26,6 +26,7 @@ import (
 
 	"fyne.io/fyne/v2/app"
 
+	"github.com/lineupphone/lineup/audio"
 	"github.com/lineupphone/lineup/ui"
 )
 
@@ -127,7 +128,7 @@ func runGUIWith(ctx context.Context, g *globalFlags, o guiOptions, stderr io.Wri
 	a := app.NewWithID("com.github.lineupphone.lineup")
 	opts := ui.Options{Client: "desktop", Logger: log, Idle: releaseMemory(log), NoAudio: ls.noAudio}
 	if ls.audio != nil {
-		opts.Audio = &desktopAudio{a: ls.audio, st: ls.st}
+		opts.Audio = audio.NewDesktop(ls.audio, ls.st)
 	}
 	u, err := ui.Create(ctx, a, srv, opts)
 	if err != nil {

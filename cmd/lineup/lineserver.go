@@ -1,9 +1,11 @@
 package main
 
 import (
+	"fmt"
 	"io"
 	"log/slog"
 
+	"github.com/lineupphone/lineup/audio"
 	"github.com/lineupphone/lineup/engine"
 	"github.com/lineupphone/lineup/line"
 	"github.com/lineupphone/lineup/sip"
@@ -19,7 +21,7 @@ type lineServer struct {
 	srv        *engine.Server
 	closeAudio func()
 	// audio is the sound devices; nil without, and then noAudio says why.
-	audio   *deviceAudio
+	audio   *audio.Engine
 	noAudio string
 }
 
@@ -44,7 +46,11 @@ func openLineServer(g *globalFlags, stderr io.Writer, listen string, port int, a
 		st.Close()
 		return nil, err
 	}
-	audio, err := serveAudio(audioMode, st, log)
+	if !audio.ValidMode(audioMode) {
+		st.Close()
+		return nil, fmt.Errorf("--audio %q: want system, null or none: %w", audioMode, errUsage)
+	}
+	snd, err := audio.Open(audioMode, st, log)
 	if err != nil {
 		st.Close()
 		return nil, err
@@ -53,16 +59,16 @@ func openLineServer(g *globalFlags, stderr io.Writer, listen string, port int, a
 		engine.WithLogger(log),
 		engine.WithStore(st),
 		engine.WithEndpoint(sip.EndpointConfig{ListenIP: listen, UDPPort: port, TCPPort: port}),
-	}, audio.opts...)
+	}, snd.Options...)
 	srv, err := engine.New(cfg, opts...)
 	if err != nil {
-		audio.close()
+		snd.Close()
 		st.Close()
 		return nil, err
 	}
 	log.Info("line server started", "data", st.Path(), "lines", len(cfg.Lines),
 		"udp", srv.SIPAddr(line.TransportUDP), "tcp", srv.SIPAddr(line.TransportTCP))
-	return &lineServer{log: log, dir: dir, st: st, srv: srv, closeAudio: audio.close, audio: audio.dev, noAudio: audio.off}, nil
+	return &lineServer{log: log, dir: dir, st: st, srv: srv, closeAudio: snd.Close, audio: snd.Engine, noAudio: snd.Off}, nil
 }
 
 // close releases the sound devices and the store.
