@@ -535,7 +535,7 @@ func fakeServe(t *testing.T, data string, p *apitest.Phone) {
 	if err := os.WriteFile(filepath.Join(data, "api-token"), []byte(tok+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := writeAPIInfo(data, apiInfo{URL: ts.URL, PID: os.Getpid()}); err != nil {
+	if err := httpapi.WriteInfo(data, httpapi.Info{URL: ts.URL, PID: os.Getpid()}); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -1,207 +1,22 @@
 package main
 
 import (
-	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
-	"log/slog"
-	"net"
-	"net/http"
-	"os"
-	"path/filepath"
-	"runtime"
-	"strings"
-	"time"
 
-	"github.com/lineupphone/lineup/api"
 	"github.com/lineupphone/lineup/httpapi"
 )
 
-// The local API's files in the data directory: the token (made once, kept across restarts) and
-// the address of the running server, so that `lineup dial` and `lineup journal` find it with no
-// flags. Both are readable by their owner only.
-const (
-	apiTokenFile = "api-token"
-	apiInfoFile  = "api.json"
-)
-
-// apiInfo is what api.json holds while `lineup serve --api` runs.
-type apiInfo struct {
-	URL string `json:"url"`
-	PID int    `json:"pid"`
-}
-
-// checkAPIAddr refuses an address that is not on the loopback interface unless remote access
-// was asked for.
+// checkAPIAddr refuses an --api address that is not HOST:PORT (a usage error), or that is not
+// on the loopback interface unless remote access was asked for.
 func checkAPIAddr(addr string, allowRemote bool) error {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return fmt.Errorf("--api %q: must be HOST:PORT, e.g. 127.0.0.1:7070 (port 0 picks a free one): %w", addr, errUsage)
-	}
-	if allowRemote {
-		return nil
-	}
-	if strings.EqualFold(host, "localhost") {
-		return nil
-	}
-	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
-		return nil
-	}
-	what := host
-	if host == "" {
-		what = "all interfaces"
-	}
-	return fmt.Errorf("--api %q: %s is not a loopback address; the API is local only (use 127.0.0.1) unless --api-allow-remote is given", addr, what)
-}
-
-// loadOrMakeToken returns the token in dir/api-token, making it (mode 0600) when there is none.
-// A token file that others may read is tightened to 0600.
-func loadOrMakeToken(dir string, log *slog.Logger) (string, string, error) {
-	path := filepath.Join(dir, apiTokenFile)
-	b, err := os.ReadFile(path)
+	err := httpapi.CheckAddr(addr, allowRemote)
+	var ae *httpapi.AddrError
 	switch {
-	case err == nil:
-		tok := strings.TrimSpace(string(b))
-		if tok == "" {
-			return "", path, fmt.Errorf("api token file %s is empty: delete it and a new token is made", path)
-		}
-		if err := tighten(path, log); err != nil {
-			return "", path, err
-		}
-		return tok, path, nil
-	case !errors.Is(err, fs.ErrNotExist):
-		return "", path, fmt.Errorf("read api token: %w", err)
-	}
-	tok, err := httpapi.NewToken()
-	if err != nil {
-		return "", path, err
-	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return "", path, fmt.Errorf("make api token: %w", err)
-	}
-	_, werr := f.WriteString(tok + "\n")
-	if err := errors.Join(werr, f.Close()); err != nil {
-		os.Remove(path)
-		return "", path, fmt.Errorf("make api token: %w", err)
-	}
-	log.Info("made a new api token", "file", path)
-	return tok, path, nil
-}
-
-func tighten(path string, log *slog.Logger) error {
-	if runtime.GOOS == "windows" {
-		return nil
-	}
-	fi, err := os.Stat(path)
-	if err != nil {
-		return err
-	}
-	if fi.Mode().Perm()&0o077 != 0 {
-		if err := os.Chmod(path, 0o600); err != nil {
-			return fmt.Errorf("restrict %s to its owner: %w", path, err)
-		}
-		log.Warn("file was readable by others; restricted it to its owner", "file", path)
+	case errors.As(err, &ae) && ae.NotLoopback:
+		return fmt.Errorf("--api %w unless --api-allow-remote is given", err)
+	case err != nil:
+		return fmt.Errorf("--api %w: %w", err, errUsage)
 	}
 	return nil
-}
-
-// writeAPIInfo writes api.json (mode 0600) by renaming a complete temporary file into place.
-func writeAPIInfo(dir string, info apiInfo) error {
-	b, err := json.MarshalIndent(info, "", "  ")
-	if err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(dir, apiInfoFile+".*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", apiInfoFile, err)
-	}
-	_, werr := tmp.Write(append(b, '\n'))
-	if err := errors.Join(werr, tmp.Chmod(0o600), tmp.Close()); err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("write %s: %w", apiInfoFile, err)
-	}
-	if err := os.Rename(tmp.Name(), filepath.Join(dir, apiInfoFile)); err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("write %s: %w", apiInfoFile, err)
-	}
-	return nil
-}
-
-// removeAPIInfo removes api.json if it still names url (a newer server may have replaced it).
-func removeAPIInfo(dir, url string) {
-	path := filepath.Join(dir, apiInfoFile)
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return
-	}
-	var info apiInfo
-	if json.Unmarshal(b, &info) == nil && info.URL == url {
-		os.Remove(path)
-	}
-}
-
-// readAPIInfo returns the running server's URL and token from the data directory; ok is false
-// when no server with --api has written its address there.
-func readAPIInfo(dir string) (url, token string, ok bool, err error) {
-	b, err := os.ReadFile(filepath.Join(dir, apiInfoFile))
-	if errors.Is(err, fs.ErrNotExist) {
-		return "", "", false, nil
-	}
-	if err != nil {
-		return "", "", false, fmt.Errorf("read %s: %w", apiInfoFile, err)
-	}
-	var info apiInfo
-	if err := json.Unmarshal(b, &info); err != nil || info.URL == "" {
-		return "", "", false, fmt.Errorf("%s in %s: not a valid api file", apiInfoFile, dir)
-	}
-	t, err := os.ReadFile(filepath.Join(dir, apiTokenFile))
-	if err != nil {
-		return "", "", false, fmt.Errorf("read api token: %w", err)
-	}
-	return info.URL, strings.TrimSpace(string(t)), true, nil
-}
-
-// startAPI serves phone's API on addr until the returned stop function is called. It writes
-// api.json and logs the URL.
-func startAPI(dir, addr string, phone api.Phone, log *slog.Logger) (stop func(), err error) {
-	tok, tokPath, err := loadOrMakeToken(dir, log)
-	if err != nil {
-		return nil, err
-	}
-	handler, err := httpapi.NewServer(phone, tok, httpapi.WithServerLogger(log))
-	if err != nil {
-		return nil, err
-	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("--api: %w", err)
-	}
-	url := "http://" + ln.Addr().String()
-	if err := writeAPIInfo(dir, apiInfo{URL: url, PID: os.Getpid()}); err != nil {
-		ln.Close()
-		return nil, err
-	}
-	hs := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			log.Error("local api stopped", "error", err)
-		}
-	}()
-	log.Info("local api listening", "url", url, "token_file", tokPath)
-	return func() {
-		removeAPIInfo(dir, url)
-		_ = handler.Close() // logs the sessions off and ends the event streams
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := hs.Shutdown(ctx); err != nil {
-			hs.Close()
-		}
-		<-done
-	}, nil
 }

@@ -42,14 +42,14 @@ func connectAPI(ctx context.Context, g *globalFlags, client string) (s api.Sessi
 	if err != nil {
 		return nil, false, err
 	}
-	url, token, ok, err := readAPIInfo(dir)
+	url, token, ok, err := httpapi.Discover(dir)
 	if err != nil || !ok {
 		return nil, false, err
 	}
 	c, err := httpapi.Dial(ctx, url, token)
 	if err != nil {
 		if errors.Is(err, api.ErrNotRunning) {
-			return nil, false, fmt.Errorf("the line server at %s (from %s) does not answer; is 'lineup serve --api' still running? %w", url, apiInfoFile, err)
+			return nil, false, fmt.Errorf("the line server at %s (from %s) does not answer; is 'lineup serve --api' still running? %w", url, httpapi.InfoFile, err)
 		}
 		return nil, true, err
 	}

@@ -27,6 +27,7 @@ import (
 	"fyne.io/fyne/v2/app"
 
 	"github.com/lineupphone/lineup/audio"
+	"github.com/lineupphone/lineup/httpapi"
 	"github.com/lineupphone/lineup/ui"
 )
 
@@ -112,7 +113,7 @@ func runGUIWith(ctx context.Context, g *globalFlags, o guiOptions, stderr io.Wri
 	log, srv, dir := ls.log, ls.srv, ls.dir
 
 	if o.api != "" {
-		stopAPI, err := startAPI(dir, o.api, srv, log)
+		stopAPI, err := httpapi.Start(dir, o.api, srv, log)
 		if err != nil {
 			srv.Close()
 			return err

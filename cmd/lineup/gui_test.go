@@ -192,7 +192,7 @@ func guiSmoke(t *testing.T, display, th, data string, pbx *testpbx.PBX, caller *
 	save(t, dirs, "main-ringing-"+th+".png", mainRinging)
 
 	// Another client answers through the app's local API; the window follows the call.
-	url, token, ok, err := readAPIInfo(data)
+	url, token, ok, err := httpapi.Discover(data)
 	if err != nil || !ok {
 		t.Fatalf("the app's local API is not announced: %v", err)
 	}

@@ -7,6 +7,7 @@ import (
 	"io"
 
 	"github.com/lineupphone/lineup/api"
+	"github.com/lineupphone/lineup/httpapi"
 )
 
 // cmdServe runs the headless line server until SIGINT or SIGTERM, then de-registers the lines.
@@ -41,7 +42,7 @@ func cmdServe(ctx context.Context, g *globalFlags, args []string, stderr io.Writ
 	stopAPI := func() {}
 	if *apiAddr != "" {
 		var phone api.Phone = srv
-		if stopAPI, err = startAPI(ls.dir, *apiAddr, phone, log); err != nil {
+		if stopAPI, err = httpapi.Start(ls.dir, *apiAddr, phone, log); err != nil {
 			srv.Close()
 			ls.close()
 			return err
