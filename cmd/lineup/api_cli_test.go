@@ -23,6 +23,7 @@ import (
 	"github.com/lineupphone/lineup/api/apitest"
 	"github.com/lineupphone/lineup/httpapi"
 	"github.com/lineupphone/lineup/internal/testpbx"
+	"github.com/lineupphone/lineup/journalcsv"
 	"github.com/lineupphone/lineup/line"
 	"github.com/lineupphone/lineup/store"
 )
@@ -117,7 +118,8 @@ func TestJournalFromTheDataFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	st.Close()
-	if err := writeJournalCSV(&viaAPI, entries); err != nil {
+	cw := journalcsv.New(&viaAPI)
+	if err := cw.Write(entries); err != nil || cw.Flush() != nil {
 		t.Fatal(err)
 	}
 	if csvOut != direct.String() || viaAPI.String() != direct.String() {

@@ -6,14 +6,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
-	"unicode"
 
 	"github.com/lineupphone/lineup/api"
-	"github.com/lineupphone/lineup/internal/journalcsv"
+	"github.com/lineupphone/lineup/journalcsv"
 	"github.com/lineupphone/lineup/line"
 	"github.com/lineupphone/lineup/store"
 )
@@ -81,14 +78,29 @@ func cmdJournal(ctx context.Context, g *globalFlags, args []string, stdout, stde
 		return fmt.Errorf("journal: %w", err)
 	case found:
 		defer s.LogOff(context.WithoutCancel(ctx))
-		entries, err := journalPages(ctx, s, q)
-		if err != nil {
-			return fmt.Errorf("journal: %w", err)
+		// Pages of apiPage entries, so that no single answer grows with the whole journal.
+		read := func(before uint64, limit int) ([]line.JournalEntry, error) {
+			page := q
+			page.Limit = limit
+			if before != 0 {
+				page.Before = before
+			}
+			return s.Journal(ctx, page)
 		}
 		if *asCSV {
-			return writeJournalCSV(stdout, entries)
+			if _, err := journalcsv.WritePages(stdout, apiPage, q.Limit, read, nil); err != nil {
+				return fmt.Errorf("journal: %w", err)
+			}
+			return nil
 		}
-		return writeJournalTable(stdout, entries)
+		var entries []line.JournalEntry
+		if err := journalcsv.Pages(apiPage, q.Limit, read, func(es []line.JournalEntry) error {
+			entries = append(entries, es...)
+			return nil
+		}); err != nil {
+			return fmt.Errorf("journal: %w", err)
+		}
+		return journalcsv.WriteTable(stdout, entries)
 	}
 	// No server with the API (or a stale api.json): read the data file.
 	dir, err := g.dataDir()
@@ -112,33 +124,11 @@ func cmdJournal(ctx context.Context, g *globalFlags, args []string, stdout, stde
 	if err != nil {
 		return err
 	}
-	return writeJournalTable(stdout, entries)
+	return journalcsv.WriteTable(stdout, entries)
 }
 
 // apiPage is how many entries one API request asks for.
 const apiPage = 1000
-
-// journalPages reads the entries q selects through the API a page at a time, so that no single
-// answer grows with the whole journal.
-func journalPages(ctx context.Context, s api.Session, q api.JournalQuery) ([]line.JournalEntry, error) {
-	var out []line.JournalEntry
-	for {
-		page := q
-		page.Limit = apiPage
-		if q.Limit > 0 {
-			page.Limit = min(q.Limit-len(out), apiPage)
-		}
-		got, err := s.Journal(ctx, page)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, got...)
-		if len(got) < page.Limit || (q.Limit > 0 && len(out) >= q.Limit) {
-			return out, nil
-		}
-		q.Before = got[len(got)-1].ID
-	}
-}
 
 // parseLocalTime reads a date or a time; a date or a time without zone is local time.
 func parseLocalTime(s string) (time.Time, error) {
@@ -151,65 +141,4 @@ func parseLocalTime(s string) (time.Time, error) {
 		}
 	}
 	return time.Time{}, errors.New("not a date or time")
-}
-
-// writeJournalTable writes entries as a table for people. Texts that came from callers are
-// cleaned of control characters, so that a display name cannot steer the terminal.
-func writeJournalTable(w io.Writer, entries []line.JournalEntry) error {
-	if len(entries) == 0 {
-		_, err := fmt.Fprintln(w, "no journal entries")
-		return err
-	}
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tSTART\tLINE\tDIRECTION\tNUMBER\tNAME\tOUTCOME\tDURATION\tMEMO")
-	for _, e := range entries {
-		outcome := e.Outcome.String()
-		if e.Code != 0 {
-			outcome += " (" + strconv.Itoa(e.Code) + ")"
-		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.ID, e.Start.Local().Format(time.DateTime),
-			cell(e.Line, 24), e.Direction, cell(e.RemoteNumber, 24), cell(e.RemoteName, 24), outcome,
-			clock(e.Duration), cell(e.Memo, 40))
-	}
-	return tw.Flush()
-}
-
-// clock writes a duration as h:mm:ss or m:ss.
-func clock(d time.Duration) string {
-	s := int(d.Round(time.Second) / time.Second)
-	if s >= 3600 {
-		return fmt.Sprintf("%d:%02d:%02d", s/3600, s/60%60, s%60)
-	}
-	return fmt.Sprintf("%d:%02d", s/60, s%60)
-}
-
-// cell makes a text fit one table cell: its first line, no control characters, no tabs, at most
-// max characters; "-" for none.
-func cell(s string, max int) string {
-	if i := strings.IndexAny(s, "\r\n"); i >= 0 {
-		s = s[:i] + " ..."
-	}
-	s = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			return '?'
-		}
-		return r
-	}, strings.ToValidUTF8(s, "?"))
-	if r := []rune(s); len(r) > max {
-		s = string(r[:max-1]) + "…"
-	}
-	if s == "" {
-		return "-"
-	}
-	return s
-}
-
-// writeJournalCSV writes entries as the store's ExportCSV does, so that the CSV is the same
-// whether it comes through the API or from the data file.
-func writeJournalCSV(w io.Writer, entries []line.JournalEntry) error {
-	cw := journalcsv.New(w)
-	if err := cw.Write(entries); err != nil {
-		return err
-	}
-	return cw.Flush()
 }
