@@ -15,6 +15,7 @@ package api
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -266,4 +267,27 @@ func (t *EventType) UnmarshalText(b []byte) error {
 		}
 	}
 	return fmt.Errorf("event type %q: %w", s, ErrBadInput)
+}
+
+// LineOffering returns the name of the first line that offers f now, in configured order, or an
+// error that says where each line stands (e.g. "no line offers dial now (Off: switched off,
+// Lost: failed)"), for a client that was not told which line to use.
+func LineOffering(lines []Line, f line.Function) (string, error) {
+	for _, l := range lines {
+		if slices.Contains(l.Functions, f) {
+			return l.Name, nil
+		}
+	}
+	if len(lines) == 0 {
+		return "", fmt.Errorf("no line offers %s now (no line is configured)", f)
+	}
+	parts := make([]string, 0, len(lines))
+	for _, l := range lines {
+		st := l.Registration.String()
+		if !l.Enabled {
+			st = "switched off"
+		}
+		parts = append(parts, fmt.Sprintf("%s: %s", l.Name, st))
+	}
+	return "", fmt.Errorf("no line offers %s now (%s)", f, strings.Join(parts, ", "))
 }

@@ -224,3 +224,25 @@ func Start(dir, addr string, phone api.Phone, log *slog.Logger) (stop func(), er
 		<-done
 	}, nil
 }
+
+// Connect finds the server running on the data directory dir (Discover), checks that it answers
+// and logs on as client. found is false when no server has written its address there, or when
+// the one that did no longer answers (a stale api.json: the error then says so).
+func Connect(ctx context.Context, dir, client string, opts ...ClientOption) (s api.Session, found bool, err error) {
+	url, token, ok, err := Discover(dir)
+	if err != nil || !ok {
+		return nil, false, err
+	}
+	c, err := Dial(ctx, url, token, opts...)
+	if err != nil {
+		if errors.Is(err, api.ErrNotRunning) {
+			return nil, false, fmt.Errorf("the line server at %s (from %s) does not answer; is 'lineup serve --api' still running? %w", url, InfoFile, err)
+		}
+		return nil, true, err
+	}
+	s, err = c.LogOn(ctx, client)
+	if err != nil {
+		return nil, true, err
+	}
+	return s, true, nil
+}
