@@ -1,18 +1,21 @@
-// Package api is how clients work the line server: the Go interface that the desktop UI uses
-// in-process, and that the local HTTP+JSON API (server.go) serves to other programs and that
-// client.go speaks over HTTP (used by `lineup dial` and `lineup journal`). One interface for
-// both keeps what the UI can do and what the API accepts from drifting apart.
+// Package api is how clients work the line server: the Session contract, its events and the
+// types it speaks in. The desktop UI uses it in-process; package httpapi serves it over the local
+// HTTP+JSON API and speaks it as a Go client (used by `lineup dial` and `lineup journal`). One
+// interface for both keeps what the UI can do and what the API accepts from drifting apart. The
+// package holds no transport: the engine implements it without pulling in net/http.
 //
 // A client logs on (Phone.LogOn) and gets a Session. While at least one session is open, calls
 // ring at the clients; with none, the line groups' "client not logged on" response applies
-// (SPEC 1). Every action is checked against the group's functions and the line or call state
-// (package line's function table): a deactivated function fails with an error wrapping
-// line.ErrFunctionDisabled, an impossible state with line.ErrFunctionState or ErrCallState.
+// (README.md, "Line groups at work"). Every action is checked against the group's functions and
+// the line or call state (package line's function table): a deactivated function fails with an
+// error wrapping line.ErrFunctionDisabled, an impossible state with line.ErrFunctionState or
+// ErrCallState.
 package api
 
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -268,4 +271,27 @@ func (t *EventType) UnmarshalText(b []byte) error {
 		}
 	}
 	return fmt.Errorf("event type %q: %w", s, ErrBadInput)
+}
+
+// LineOffering returns the name of the first line that offers f now, in configured order, or an
+// error that says where each line stands (e.g. "no line offers dial now (Off: switched off,
+// Lost: failed)"), for a client that was not told which line to use.
+func LineOffering(lines []Line, f line.Function) (string, error) {
+	for _, l := range lines {
+		if slices.Contains(l.Functions, f) {
+			return l.Name, nil
+		}
+	}
+	if len(lines) == 0 {
+		return "", fmt.Errorf("no line offers %s now (no line is configured)", f)
+	}
+	parts := make([]string, 0, len(lines))
+	for _, l := range lines {
+		st := l.Registration.String()
+		if !l.Enabled {
+			st = "switched off"
+		}
+		parts = append(parts, fmt.Sprintf("%s: %s", l.Name, st))
+	}
+	return "", fmt.Errorf("no line offers %s now (%s)", f, strings.Join(parts, ", "))
 }

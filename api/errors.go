@@ -2,9 +2,9 @@ package api
 
 import "errors"
 
-// Errors of the client interface. The HTTP server maps them, and package line's function
-// errors, to status codes (see StatusOf): not found 404, refused by the group 403, wrong state
-// 409, bad input 400.
+// Errors of the client interface. Package httpapi maps them, and package line's function
+// errors, to HTTP status codes (see httpapi.StatusOf): not found 404, refused by the group 403,
+// wrong state 409, bad input 400.
 var (
 	// ErrNoLine: no line has that name.
 	ErrNoLine = errors.New("no such line")

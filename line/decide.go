@@ -148,27 +148,27 @@ func enumOf(kind string, names []string, b []byte) (int, error) {
 type Decision struct {
 	// Reach says whether a call can reach the line at all. The other fields say what the line
 	// server does with an INVITE that does arrive (a proxy may still hold an old binding).
-	Reach Reach `json:"reach,omitzero"`
+	Reach Reach
 	// Action is what the server does with the call.
-	Action Action `json:"action,omitzero"`
+	Action Action
 	// Cause is why the server takes the call (ActionAnswer, ActionHoldRinging); CauseNone when
 	// it rings at the clients.
-	Cause Cause `json:"cause,omitzero"`
+	Cause Cause
 	// Answer is the group's "client not logged on" response the server gives: Busy Here,
 	// Temporarily Unavailable or Decline with ActionAnswer, Ringing with ActionHoldRinging;
 	// unset with ActionRing.
-	Answer Response `json:"answer,omitzero"`
+	Answer Response
 	// Waiting is set when the line has a call already: the new call rings as a waiting call.
-	Waiting bool `json:"waiting,omitempty"`
+	Waiting bool
 	// Offers are the call functions the clients get on the call, in catalogue order: answer,
 	// decline (unless hidden) and deflect while it rings at them, deflect while the server holds
 	// it ringing (picking it up is the pickup line function), none when the server answers it.
-	Offers []Function `json:"offers"`
+	Offers []Function
 	// Decline is what a client's Decline of a call ringing at it on this line sends, whatever the
 	// Action: a fixed Busy Here, Temporarily Unavailable or Decline, ResponseClientChoice (486
 	// for busy, 603 for decline, as the client says), or Ringing (the call leaves the clients
 	// and the server holds it ringing). Unset when the group does not offer Decline.
-	Decline Response `json:"decline,omitzero"`
+	Decline Response
 }
 
 // DecideIncoming decides what happens to a call arriving now on a line of group g in state l.

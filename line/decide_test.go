@@ -1,7 +1,6 @@
 package line
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -261,42 +260,6 @@ func TestDecisionEnumsText(t *testing.T) {
 	}
 	if Action(9).String() != "Action(9)" || Reach(-1).String() != "Reach(-1)" || Cause(7).String() != "Cause(7)" {
 		t.Errorf("unknown values print %q %q %q", Action(9), Reach(-1), Cause(7))
-	}
-}
-
-func TestDecisionJSON(t *testing.T) {
-	g := Group{NotLoggedOn: ResponseRinging, ClientReject: ResponseTemporarilyUnavailable}
-	d := DecideIncoming(g, LineView{Enabled: true, Registered: true, DND: true, LoggedOn: true, Calls: 1})
-	b, err := json.Marshal(d)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := `{"reach":"reachable","action":"hold_ringing","cause":"dnd","answer":"180","waiting":true,"offers":["deflect"],"decline":"480"}`
-	if string(b) != want {
-		t.Errorf("JSON %s\n want %s", b, want)
-	}
-	var back Decision
-	if err := json.Unmarshal(b, &back); err != nil || !back.equal(d) {
-		t.Errorf("read back %v, %v; want %v", back, err, d)
-	}
-	ring, err := json.Marshal(DecideIncoming(Group{}, LineView{Enabled: true, Registered: true, LoggedOn: true}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := `{"reach":"reachable","action":"ring","offers":["answer","decline","deflect"],"decline":"486/603"}`; string(ring) != want {
-		t.Errorf("JSON %s\n want %s", ring, want)
-	}
-}
-
-func TestUndecidedDecisionJSON(t *testing.T) {
-	// A line view made before anything was decided must still reach API clients.
-	b, err := json.Marshal(Decision{})
-	if err != nil || string(b) != `{"offers":null}` {
-		t.Fatalf("zero Decision: %s, %v", b, err)
-	}
-	var back Decision
-	if err := json.Unmarshal(b, &back); err != nil || !back.equal(Decision{}) {
-		t.Errorf("read back %+v, %v", back, err)
 	}
 }
 

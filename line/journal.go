@@ -123,36 +123,36 @@ var ErrEmptyJournalNumber = errors.New("must not be empty")
 // JournalEntry is the journal's record of one call, written when the call ends.
 type JournalEntry struct {
 	// ID is assigned by the store when the entry is written; it grows with every entry written.
-	ID    uint64 `json:"id"`
-	Line  string `json:"line"`
-	Group string `json:"group,omitempty"`
+	ID    uint64
+	Line  string
+	Group string
 	// Direction says who placed the call.
-	Direction CallDirection `json:"direction"`
+	Direction CallDirection
 	// LocalNumber is the line's own number and RemoteNumber the far end's, both canonical
 	// (E.164 like "+49891234567", or a bare extension like "201"). RemoteNumber is empty for an
 	// anonymous caller.
-	LocalNumber  string `json:"local_number,omitempty"`
-	RemoteNumber string `json:"remote_number,omitempty"`
+	LocalNumber  string
+	RemoteNumber string
 	// RemoteName is the far end's display name, as it came.
-	RemoteName string `json:"remote_name,omitempty"`
+	RemoteName string
 	// Start is when the call began ringing (incoming) or was dialed (outgoing), Answer when it
 	// was connected (zero when it never was), End when it ended.
-	Start  time.Time `json:"start"`
-	Answer time.Time `json:"answer,omitzero"`
-	End    time.Time `json:"end"`
+	Start  time.Time
+	Answer time.Time
+	End    time.Time
 	// Duration is how long the call was connected: zero unless it was answered, and at most
 	// End minus Answer.
-	Duration time.Duration `json:"duration"`
-	Outcome  Outcome       `json:"outcome"`
+	Duration time.Duration
+	Outcome  Outcome
 	// Code is the SIP status code of a declined or failed call (e.g. 603), or of the response
 	// that ended the call otherwise where one applies (486, 302); 0 when none applies.
-	Code int `json:"code,omitempty"`
+	Code int
 	// FeatureCode is the name of the feature code the call dialed, if any.
-	FeatureCode string `json:"feature_code,omitempty"`
+	FeatureCode string
 	// Client names the client that handled the call (empty when the server handled it alone).
-	Client string `json:"client,omitempty"`
+	Client string
 	// Memo is the user's note on the call.
-	Memo string `json:"memo,omitempty"`
+	Memo string
 }
 
 // earliestJournalTime bounds journal times from below, so that a zero or garbage time is caught.

@@ -11,92 +11,92 @@ import (
 // still encodes these types directly; the data file (package store) and provisioning files
 // (package provision) have types of their own.
 type Config struct {
-	Locations []Location `json:"locations"`
-	Groups    []Group    `json:"groups"`
-	Lines     []Line     `json:"lines"`
+	Locations []Location
+	Groups    []Group
+	Lines     []Line
 }
 
 // Location holds the dialing rules of a site. It turns numbers between their canonical (E.164),
 // display and dialable forms.
 type Location struct {
-	Name string `json:"name"`
+	Name string
 	// CountryCode is the country calling code without prefix, e.g. "49".
-	CountryCode string `json:"country_code"`
+	CountryCode string
 	// AreaCode is the area code without national prefix, e.g. "89"; empty where a country has none.
-	AreaCode string `json:"area_code,omitempty"`
+	AreaCode string
 	// InternationalPrefix is dialled before a country code, e.g. "00" or "011".
-	InternationalPrefix string `json:"international_prefix"`
+	InternationalPrefix string
 	// NationalPrefix is dialled before an area code, e.g. "0"; empty in countries without one.
-	NationalPrefix string `json:"national_prefix,omitempty"`
+	NationalPrefix string
 	// OutsideLine is the PBX's access code for an outside line, e.g. "0"; empty for none.
-	OutsideLine string `json:"outside_line,omitempty"`
+	OutsideLine string
 	// BaseNumber is the PBX's number without extension, e.g. "1234" for +49 89 1234-201.
-	BaseNumber string `json:"base_number,omitempty"`
+	BaseNumber string
 	// InternalMin and InternalMax bound the length of internal numbers (extensions).
-	InternalMin int `json:"internal_min"`
-	InternalMax int `json:"internal_max"`
+	InternalMin int
+	InternalMax int
 }
 
 // FeatureCode is a PBX code offered in a line's menu while the line has no call, e.g.
 // {"Call forwarding off", "#21#"}. Clicking it dials Code verbatim.
 type FeatureCode struct {
-	Name string `json:"name"`
-	Code string `json:"code"`
+	Name string
+	Code string
 }
 
 // Group is a line group. Its properties apply to every line in it.
 type Group struct {
-	Name string `json:"name"`
+	Name string
 	// NotLoggedOn is the server's answer while no client is logged on or the line is on DND.
 	// Default ResponseBusyHere; ResponseClientChoice is not allowed here.
-	NotLoggedOn Response `json:"not_logged_on"`
+	NotLoggedOn Response
 	// ClientReject is how a client's rejection is sent. Default ResponseClientChoice.
-	ClientReject Response `json:"client_reject"`
+	ClientReject Response
 	// HideDecline removes the Decline control from clients of this group's lines.
-	HideDecline bool `json:"hide_decline"`
+	HideDecline bool
 	// JournalAll journals every call of every line, whatever the line's own switch says.
-	JournalAll bool `json:"journal_all"`
+	JournalAll bool
 	// AutoNumbers derives each line's number from its registration.
-	AutoNumbers bool `json:"auto_numbers"`
+	AutoNumbers bool
 	// Location names the group location; empty for none.
-	Location string `json:"location,omitempty"`
+	Location string
 	// PerLineLocation permits a line to set a location of its own.
-	PerLineLocation bool `json:"per_line_location"`
+	PerLineLocation bool
 	// DisabledFunctions are never offered on the group's lines.
-	DisabledFunctions []Function `json:"disabled_functions,omitempty"`
+	DisabledFunctions []Function
 	// FeatureCodes are offered in that order.
-	FeatureCodes []FeatureCode `json:"feature_codes,omitempty"`
+	FeatureCodes []FeatureCode
 	// PickupCode contains <NUMBER> exactly once, e.g. "*59<NUMBER>"; empty for none.
-	PickupCode string `json:"pickup_code,omitempty"`
+	PickupCode string
 	// RegisterRate paces the group's REGISTER requests, in requests per second, so that a small
 	// PBX is not flooded at start-up. 0 means unpaced.
-	RegisterRate float64 `json:"register_rate,omitempty"`
+	RegisterRate float64
 }
 
 // Account is the SIP account a line registers.
 type Account struct {
 	// Registrar is host or host:port of the registrar; the AOR's domain is its host unless Domain
 	// is set.
-	Registrar string `json:"registrar"`
+	Registrar string
 	// Proxy is an optional outbound proxy, host or host:port, that requests are sent to instead.
-	Proxy string `json:"proxy,omitempty"`
+	Proxy string
 	// Domain is the AOR's domain when it differs from the registrar's host.
-	Domain   string `json:"domain,omitempty"`
-	User     string `json:"user"`
-	AuthUser string `json:"auth_user,omitempty"`
-	Password string `json:"password,omitempty"`
+	Domain   string
+	User     string
+	AuthUser string
+	Password string
 	// Transport is udp (default), tcp or tls.
-	Transport   Transport `json:"transport"`
-	DisplayName string    `json:"display_name,omitempty"`
+	Transport   Transport
+	DisplayName string
 	// Expires is the registration lifetime asked for, in seconds; 0 means DefaultExpires.
-	Expires int `json:"expires,omitempty"`
+	Expires int
 	// CAFile names a PEM file of extra certificate authorities trusted for TLS, in addition to
 	// the system's. Verification is never switched off.
-	CAFile string `json:"ca_file,omitempty"`
+	CAFile string
 	// DirectCalls sends a call to a sip: URI of another host straight to that host instead of
 	// through the registrar or proxy. The line's credentials are never sent there: a challenge
 	// from that host fails the call.
-	DirectCalls bool `json:"direct_calls,omitempty"`
+	DirectCalls bool
 }
 
 // DefaultExpires is the registration lifetime asked for when a line sets none.
@@ -104,20 +104,20 @@ const DefaultExpires = 3600
 
 // Line is one SIP account that Lineup registers, with its place in a group.
 type Line struct {
-	Name    string  `json:"name"`
-	Group   string  `json:"group"`
-	Account Account `json:"account"`
+	Name    string
+	Group   string
+	Account Account
 	// Number is the manually set phone number, used while the group does not set numbers
 	// automatically.
-	Number string `json:"number,omitempty"`
+	Number string
 	// Location is the line's own location; allowed only when its group permits it.
-	Location string `json:"location,omitempty"`
+	Location string
 	// Journal is the line's own journal switch.
-	Journal bool `json:"journal"`
+	Journal bool
 	// Disabled switches "use line" off. Stored negated so that a line is used unless told not.
-	Disabled bool `json:"disabled,omitempty"`
+	Disabled bool
 	// DND is Do Not Disturb: the server answers calls as if no client were logged on.
-	DND bool `json:"dnd,omitempty"`
+	DND bool
 }
 
 // Enabled reports whether the line is in use ("use line").

@@ -2,7 +2,8 @@
 # Installs what building, testing and the demo need on Debian or Ubuntu: the C tool chain and
 # headers Fyne builds with, the real SIP peers the tests talk to (Kamailio, SIPp, baresip), Xvfb
 # with imagemagick and x11-utils (screenshots, window places) and xdotool (types the keyboard
-# shortcuts that open the settings and journal windows) for GUI tests, and the Go modules.
+# shortcuts that open the settings and journal windows) for GUI tests, sipvicious (the scanners
+# the security tests point at a running Lineup), and the Go modules.
 # Run as root or with sudo; it does nothing that is already done.
 set -euo pipefail
 
@@ -10,7 +11,7 @@ packages=(
   gcc make pkg-config git ca-certificates
   libgl1-mesa-dev xorg-dev
   kamailio kamailio-tls-modules
-  sip-tester baresip-core
+  sip-tester baresip-core sipvicious
   xvfb imagemagick x11-utils xdotool
 )
 

@@ -11,7 +11,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
-	"github.com/lineupphone/lineup/internal/journalcsv"
+	"github.com/lineupphone/lineup/journalcsv"
 	"github.com/lineupphone/lineup/line"
 )
 
@@ -210,30 +210,15 @@ func (j *Journal) ExportCSV(w io.Writer, q JournalQuery) error {
 	if err := q.check(); err != nil {
 		return fmt.Errorf("export journal: %w", err)
 	}
-	cw := journalcsv.New(w)
-	left := q.Limit
-	for {
+	_, err := journalcsv.WritePages(w, journalPage, q.Limit, func(before uint64, limit int) ([]line.JournalEntry, error) {
 		page := q
-		page.Limit = journalPage
-		if left > 0 {
-			page.Limit = min(left, journalPage)
+		page.Limit = limit
+		if before != 0 {
+			page.Before = before
 		}
-		got, err := j.Query(page)
-		if err != nil {
-			return fmt.Errorf("export journal: %w", err)
-		}
-		if err := cw.Write(got); err != nil {
-			return fmt.Errorf("export journal: %w", err)
-		}
-		if left > 0 {
-			left -= len(got)
-		}
-		if len(got) < page.Limit || q.Limit > 0 && left == 0 {
-			break
-		}
-		q.Before = got[len(got)-1].ID
-	}
-	if err := cw.Flush(); err != nil {
+		return j.Query(page)
+	}, nil)
+	if err != nil {
 		return fmt.Errorf("export journal: %w", err)
 	}
 	return nil

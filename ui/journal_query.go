@@ -12,7 +12,7 @@ import (
 	"fyne.io/fyne/v2/dialog"
 
 	"github.com/lineupphone/lineup/api"
-	"github.com/lineupphone/lineup/internal/journalcsv"
+	"github.com/lineupphone/lineup/journalcsv"
 	"github.com/lineupphone/lineup/line"
 )
 
@@ -143,30 +143,11 @@ func exportJournal(ctx context.Context, s api.Session, q api.JournalQuery, match
 	if s == nil {
 		return 0, fmt.Errorf("export journal: %w", api.ErrLoggedOff)
 	}
-	cw := journalcsv.New(w)
-	n := 0
-	q.Limit, q.Before = exportPage, 0
-	for {
-		es, err := s.Journal(ctx, q)
-		if err != nil {
-			return n, fmt.Errorf("export journal: %w", err)
-		}
-		keep := es[:0:0]
-		for _, e := range es {
-			if match == nil || match(e) {
-				keep = append(keep, e)
-			}
-		}
-		if err := cw.Write(keep); err != nil {
-			return n, fmt.Errorf("export journal: %w", err)
-		}
-		n += len(keep)
-		if len(es) < q.Limit {
-			break
-		}
-		q.Before = es[len(es)-1].ID
-	}
-	if err := cw.Flush(); err != nil {
+	n, err := journalcsv.WritePages(w, exportPage, 0, func(before uint64, limit int) ([]line.JournalEntry, error) {
+		q.Before, q.Limit = before, limit
+		return s.Journal(ctx, q)
+	}, match)
+	if err != nil {
 		return n, fmt.Errorf("export journal: %w", err)
 	}
 	return n, nil

@@ -20,9 +20,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lineupphone/lineup/api"
 	"github.com/lineupphone/lineup/api/apitest"
+	"github.com/lineupphone/lineup/httpapi"
 	"github.com/lineupphone/lineup/internal/testpbx"
+	"github.com/lineupphone/lineup/journalcsv"
 	"github.com/lineupphone/lineup/line"
 	"github.com/lineupphone/lineup/store"
 )
@@ -117,7 +118,8 @@ func TestJournalFromTheDataFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	st.Close()
-	if err := writeJournalCSV(&viaAPI, entries); err != nil {
+	cw := journalcsv.New(&viaAPI)
+	if err := cw.Write(entries); err != nil || cw.Flush() != nil {
 		t.Fatal(err)
 	}
 	if csvOut != direct.String() || viaAPI.String() != direct.String() {
@@ -523,7 +525,7 @@ func (w *eventWatch) until(t *testing.T, kind string, parts ...string) {
 func fakeServe(t *testing.T, data string, p *apitest.Phone) {
 	t.Helper()
 	const tok = "fake-token-0123456789abcdef"
-	h, err := api.NewServer(p, tok)
+	h, err := httpapi.NewServer(p, tok)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -535,7 +537,7 @@ func fakeServe(t *testing.T, data string, p *apitest.Phone) {
 	if err := os.WriteFile(filepath.Join(data, "api-token"), []byte(tok+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := writeAPIInfo(data, apiInfo{URL: ts.URL, PID: os.Getpid()}); err != nil {
+	if err := httpapi.WriteInfo(data, httpapi.Info{URL: ts.URL, PID: os.Getpid()}); err != nil {
 		t.Fatal(err)
 	}
 }

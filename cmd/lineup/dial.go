@@ -6,11 +6,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/lineupphone/lineup/api"
+	"github.com/lineupphone/lineup/httpapi"
 	"github.com/lineupphone/lineup/line"
 )
 
@@ -34,29 +34,14 @@ func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
-// connectAPI finds the running line server's API through the data directory and logs on as
-// client. found is false when no server with --api has written api.json there.
+// connectAPI logs on as client to the line server running with the API on the data directory;
+// found is false when none has written api.json there (see httpapi.Connect).
 func connectAPI(ctx context.Context, g *globalFlags, client string) (s api.Session, found bool, err error) {
 	dir, err := g.dataDir()
 	if err != nil {
 		return nil, false, err
 	}
-	url, token, ok, err := readAPIInfo(dir)
-	if err != nil || !ok {
-		return nil, false, err
-	}
-	c, err := api.Dial(ctx, url, token)
-	if err != nil {
-		if errors.Is(err, api.ErrNotRunning) {
-			return nil, false, fmt.Errorf("the line server at %s (from %s) does not answer; is 'lineup serve --api' still running? %w", url, apiInfoFile, err)
-		}
-		return nil, true, err
-	}
-	s, err = c.LogOn(ctx, client)
-	if err != nil {
-		return nil, true, err
-	}
-	return s, true, nil
+	return httpapi.Connect(ctx, dir, client)
 }
 
 // cmdDial dials a number through the running line server's API and leaves the call to it.
@@ -91,14 +76,8 @@ func cmdDial(ctx context.Context, g *globalFlags, args []string, stdout, stderr 
 		if err != nil {
 			return fmt.Errorf("dial: %w", err)
 		}
-		for _, l := range lines {
-			if slices.Contains(l.Functions, line.FuncDial) {
-				name = l.Name
-				break
-			}
-		}
-		if name == "" {
-			return fmt.Errorf("dial: no line offers dial now (%s); choose one with --line", lineStates(lines))
+		if name, err = api.LineOffering(lines, line.FuncDial); err != nil {
+			return fmt.Errorf("dial: %w; choose one with --line", err)
 		}
 	}
 	c, err := s.Dial(ctx, name, number)
@@ -110,20 +89,4 @@ func cmdDial(ctx context.Context, g *globalFlags, args []string, stdout, stderr 
 	}
 	fmt.Fprintf(stdout, "call:    %s\nline:    %s\ndialled: %s\n", c.ID, c.Line, c.Dialled)
 	return nil
-}
-
-// lineStates says in a few words where each line stands, for an error message.
-func lineStates(lines []api.Line) string {
-	if len(lines) == 0 {
-		return "no line is configured"
-	}
-	parts := make([]string, 0, len(lines))
-	for _, l := range lines {
-		st := l.Registration.String()
-		if !l.Enabled {
-			st = "switched off"
-		}
-		parts = append(parts, fmt.Sprintf("%s: %s", l.Name, st))
-	}
-	return strings.Join(parts, ", ")
 }

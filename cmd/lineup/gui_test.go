@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lineupphone/lineup/api"
+	"github.com/lineupphone/lineup/httpapi"
 	"github.com/lineupphone/lineup/internal/baresiptest"
 	"github.com/lineupphone/lineup/internal/harness"
 	"github.com/lineupphone/lineup/internal/testpbx"
@@ -192,11 +192,11 @@ func guiSmoke(t *testing.T, display, th, data string, pbx *testpbx.PBX, caller *
 	save(t, dirs, "main-ringing-"+th+".png", mainRinging)
 
 	// Another client answers through the app's local API; the window follows the call.
-	url, token, ok, err := readAPIInfo(data)
+	url, token, ok, err := httpapi.Discover(data)
 	if err != nil || !ok {
 		t.Fatalf("the app's local API is not announced: %v", err)
 	}
-	cl, err := api.Dial(ctx, url, token)
+	cl, err := httpapi.Dial(ctx, url, token)
 	if err != nil {
 		t.Fatal(err)
 	}

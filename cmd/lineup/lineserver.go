@@ -1,32 +1,112 @@
 package main
 
 import (
+	"errors"
+	"flag"
+	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"strconv"
+	"strings"
 
+	"github.com/lineupphone/lineup/audio"
 	"github.com/lineupphone/lineup/engine"
+	"github.com/lineupphone/lineup/httpapi"
 	"github.com/lineupphone/lineup/line"
 	"github.com/lineupphone/lineup/sip"
 	"github.com/lineupphone/lineup/store"
 )
 
-// lineServer is what serve and the desktop app both run: the data directory's store, the sound
-// devices and the engine on them.
-type lineServer struct {
-	log        *slog.Logger
-	dir        string
-	st         *store.Store
-	srv        *engine.Server
-	closeAudio func()
-	// audio is the sound devices; nil without, and then noAudio says why.
-	audio   *deviceAudio
-	noAudio string
+// lineOptions are the line server's settings: serve takes them as flags, the desktop app from
+// LINEUP_SIP_LISTEN, LINEUP_SIP_PORT, LINEUP_SIP_TRUSTED_PEER, LINEUP_AUDIO and LINEUP_API (the
+// API then lets `lineup dial` click-to-dial through the running app).
+type lineOptions struct {
+	listen    string // local IP for SIP; "" listens on every interface
+	port      int    // local SIP port for UDP and TCP; 0 picks a free one
+	audio     string // system, null (silent devices) or none
+	api       string // HOST:PORT of the local HTTP API; "" for none
+	apiRemote bool   // the API may listen on an address that is not loopback
+	trusted   peers  // further addresses calls may come from besides the lines' registrars
 }
 
-// openLineServer opens the data directory, the sound devices (audioMode as serve's --audio) and
-// the engine listening for SIP on listen:port. close releases the devices and the store, after
-// the engine's Run returned or when it never ran.
-func openLineServer(g *globalFlags, stderr io.Writer, listen string, port int, audioMode string) (*lineServer, error) {
+// peers is a repeatable flag of addresses, "ip" or "ip:port".
+type peers []string
+
+func (p *peers) String() string { return strings.Join(*p, ",") }
+
+func (p *peers) Set(v string) error {
+	for _, a := range strings.Split(v, ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			*p = append(*p, a)
+		}
+	}
+	return nil
+}
+
+func (o *lineOptions) register(fs *flag.FlagSet) {
+	fs.StringVar(&o.listen, "sip-listen", "", "local `IP` to listen on for SIP (default: all interfaces)")
+	fs.IntVar(&o.port, "sip-port", 0, "local SIP `port` for UDP and TCP (default: a free port)")
+	fs.StringVar(&o.audio, "audio", "system", "sound `devices`: system, null (silent devices) or none")
+	fs.StringVar(&o.api, "api", "", "serve the local HTTP API on `HOST:PORT` (loopback only; port 0 picks a free one)")
+	fs.BoolVar(&o.apiRemote, "api-allow-remote", false, "allow --api on an address that is not loopback")
+	fs.Var(&o.trusted, "sip-trusted-peer", "also take calls from this `IP or IP:PORT` (repeatable; the lines' registrars and proxies always are)")
+}
+
+func lineOptionsFromEnv() (lineOptions, error) {
+	o := lineOptions{listen: os.Getenv("LINEUP_SIP_LISTEN"), audio: os.Getenv("LINEUP_AUDIO"), api: os.Getenv("LINEUP_API")}
+	if o.audio == "" {
+		o.audio = "system"
+	}
+	if p := os.Getenv("LINEUP_SIP_PORT"); p != "" {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 0 || n > 65535 {
+			return o, fmt.Errorf("LINEUP_SIP_PORT %q: must be a port number: %w", p, errUsage)
+		}
+		o.port = n
+	}
+	if err := o.checkAPI(); err != nil {
+		return o, fmt.Errorf("LINEUP_API: %w", err)
+	}
+	_ = o.trusted.Set(os.Getenv("LINEUP_SIP_TRUSTED_PEER"))
+	return o, nil
+}
+
+// checkAPI refuses an API address that is not HOST:PORT (a usage error), or that is not on the
+// loopback interface unless remote access was asked for.
+func (o *lineOptions) checkAPI() error {
+	if o.api == "" {
+		return nil
+	}
+	err := httpapi.CheckAddr(o.api, o.apiRemote)
+	var ae *httpapi.AddrError
+	switch {
+	case errors.As(err, &ae) && ae.NotLoopback:
+		return fmt.Errorf("--api %w unless --api-allow-remote is given", err)
+	case err != nil:
+		return fmt.Errorf("--api %w: %w", err, errUsage)
+	}
+	return nil
+}
+
+// lineServer is what serve and the desktop app both run: the data directory's store, the sound
+// devices, the engine on them and the local API.
+type lineServer struct {
+	log *slog.Logger
+	st  *store.Store
+	srv *engine.Server
+	// snd is the sound devices: snd.Engine is nil without, and then snd.Off says why.
+	snd     audio.Setup
+	stopAPI func()
+}
+
+// openLineServer opens the data directory, the sound devices and the engine listening for SIP,
+// and serves the API when o asks for it. close stops the API and releases the devices and the
+// store, after the engine's Run returned or when it never ran.
+func openLineServer(g *globalFlags, stderr io.Writer, o lineOptions) (ls *lineServer, err error) {
+	if !audio.ValidMode(o.audio) {
+		return nil, fmt.Errorf("--audio %q: want system, null or none: %w", o.audio, errUsage)
+	}
 	log, err := g.logger(stderr)
 	if err != nil {
 		return nil, err
@@ -39,34 +119,44 @@ func openLineServer(g *globalFlags, stderr io.Writer, listen string, port int, a
 	if err != nil {
 		return nil, err
 	}
+	ls = &lineServer{log: log, st: st, snd: audio.Setup{Close: func() {}}, stopAPI: func() {}}
+	defer func() {
+		if err != nil { // release what was opened, the engine first
+			if ls.srv != nil {
+				ls.srv.Close()
+			}
+			ls.close()
+		}
+	}()
 	cfg, err := st.Config()
 	if err != nil {
-		st.Close()
 		return nil, err
 	}
-	audio, err := serveAudio(audioMode, st, log)
+	snd, err := audio.Open(o.audio, st, log)
 	if err != nil {
-		st.Close()
 		return nil, err
 	}
-	opts := append([]engine.Option{
-		engine.WithLogger(log),
-		engine.WithStore(st),
-		engine.WithEndpoint(sip.EndpointConfig{ListenIP: listen, UDPPort: port, TCPPort: port}),
-	}, audio.opts...)
-	srv, err := engine.New(cfg, opts...)
-	if err != nil {
-		audio.close()
-		st.Close()
+	ls.snd = snd
+	if ls.srv, err = engine.New(cfg, append([]engine.Option{engine.WithLogger(log), engine.WithStore(st),
+		engine.WithEndpoint(sip.EndpointConfig{ListenIP: o.listen, UDPPort: o.port, TCPPort: o.port, TrustedPeers: o.trusted}),
+	}, snd.Options...)...); err != nil {
 		return nil, err
 	}
 	log.Info("line server started", "data", st.Path(), "lines", len(cfg.Lines),
-		"udp", srv.SIPAddr(line.TransportUDP), "tcp", srv.SIPAddr(line.TransportTCP))
-	return &lineServer{log: log, dir: dir, st: st, srv: srv, closeAudio: audio.close, audio: audio.dev, noAudio: audio.off}, nil
+		"udp", ls.srv.SIPAddr(line.TransportUDP), "tcp", ls.srv.SIPAddr(line.TransportTCP))
+	if o.api != "" {
+		stop, err := httpapi.Start(dir, o.api, ls.srv, log)
+		if err != nil {
+			return nil, err
+		}
+		ls.stopAPI = stop
+	}
+	return ls, nil
 }
 
-// close releases the sound devices and the store.
+// close stops the API (logging its sessions off) and releases the sound devices and the store.
 func (ls *lineServer) close() error {
-	ls.closeAudio()
+	ls.stopAPI()
+	ls.snd.Close()
 	return ls.st.Close()
 }

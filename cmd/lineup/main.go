@@ -1,19 +1,9 @@
 // Command lineup is the Lineup softphone and line manager. Without a subcommand it opens the
-// desktop app; the subcommands run the headless line server and manage its data:
-//
-//	lineup serve [--api 127.0.0.1:PORT]
-//	                                  register the lines and run the line server headless, with
-//	                                  the local HTTP API
-//	lineup dial NUMBER [--line NAME]  dial through the running line server's API
-//	lineup journal [--csv] [filters]  print the call journal
-//	lineup provision import FILE      replace the whole set-up with a provisioning file
-//	lineup provision export           print the set-up as a provisioning file
-//	lineup audio devices              list the sound devices and the ones chosen
-//	lineup audio set [--call-capture ID] [--call-playback ID] [--ringer ID]
-//	                                  choose the sound devices (an ID, or default)
-//
-// Every subcommand takes --data DIR (or LINEUP_DATA) to choose the data directory; the default is
-// the user's configuration directory. This file only wires the parts together.
+// desktop app; the subcommands (serve, dial, journal, provision, audio: see usage below and
+// README.md) run the headless line server and manage its data. Every subcommand takes --data DIR
+// (or LINEUP_DATA) to choose the data directory; the default is the user's configuration
+// directory. This package only wires the parts together; gui.go is its one file with cgo (to
+// hand freed C heap back to the system), and the sound devices' cgo stays in media/device.
 package main
 
 import (
@@ -27,6 +17,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/lineupphone/lineup/audio"
 	"github.com/lineupphone/lineup/store"
 )
 
@@ -121,45 +112,33 @@ func run(args []string, stdout, stderr io.Writer) int {
 	rest := fs.Args()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if len(rest) == 0 {
-		if err := runGUI(ctx, &g, stderr); err != nil {
-			fmt.Fprintf(stderr, "lineup: %v\n", err)
-			if errors.Is(err, errUsage) {
-				fmt.Fprint(stderr, usage)
-				return 2
-			}
-			return 1
-		}
-		return 0
-	}
-
 	var err error
-	switch rest[0] {
-	case "serve":
+	switch {
+	case len(rest) == 0:
+		err = runGUI(ctx, &g, stderr)
+	case rest[0] == "serve":
 		err = cmdServe(ctx, &g, rest[1:], stderr)
-	case "dial":
+	case rest[0] == "dial":
 		err = cmdDial(ctx, &g, rest[1:], stdout, stderr)
-	case "journal":
+	case rest[0] == "journal":
 		err = cmdJournal(ctx, &g, rest[1:], stdout, stderr)
-	case "provision":
+	case rest[0] == "provision":
 		err = cmdProvision(&g, rest[1:], stdout, stderr)
-	case "audio":
+	case rest[0] == "audio":
 		err = cmdAudio(&g, rest[1:], stdout, stderr)
-	case "help", "-h", "--help":
+	case rest[0] == "help" || rest[0] == "-h" || rest[0] == "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
 	default:
 		err = fmt.Errorf("unknown command %q: %w", rest[0], errUsage)
 	}
-	switch {
-	case err == nil:
+	if err == nil {
 		return 0
-	case errors.Is(err, errUsage):
-		fmt.Fprintf(stderr, "lineup: %v\n", err)
+	}
+	fmt.Fprintf(stderr, "lineup: %v\n", err)
+	if errors.Is(err, errUsage) || errors.Is(err, audio.ErrUsage) {
 		fmt.Fprint(stderr, usage)
 		return 2
-	default:
-		fmt.Fprintf(stderr, "lineup: %v\n", err)
-		return 1
 	}
+	return 1
 }

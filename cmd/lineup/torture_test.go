@@ -33,19 +33,21 @@ func TestServeSurvivesTheTortureCorpus(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := startServe(t, data, "--sip-port", strconv.Itoa(port), "--api", "127.0.0.1:0")
+	// The corpus comes from 127.0.0.2, a peer the line server is told to trust: from anywhere
+	// else (TestScannersFindNothing) it would get no answer at all.
+	s := startServe(t, data, "--sip-port", strconv.Itoa(port), "--api", "127.0.0.1:0", "--sip-trusted-peer", "127.0.0.2")
 	apiURL := urlInLog.FindStringSubmatch(s.wait(t, `msg="local api listening"`, 1))
 	s.wait(t, `msg="line registered"`, 2)
 	server := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 
 	n := 0
 	for _, transport := range []string{"UDP", "TCP"} {
-		for i, c := range sipcorpus.Cases(sipcorpus.Target{Host: "127.0.0.1", Port: port, User: "201", Transport: transport, From: "127.0.0.1:9"}, 0) {
+		for i, c := range sipcorpus.Cases(sipcorpus.Target{Host: "127.0.0.1", Port: port, User: "201", Transport: transport, From: "127.0.0.2:9"}, 0) {
 			if (c.UDPOnly && transport != "UDP") || (c.StreamOnly && transport != "TCP") {
 				continue
 			}
 			n++
-			p, err := sipcorpus.Dial(transport, server)
+			p, err := sipcorpus.DialFrom("127.0.0.2", transport, server)
 			if err != nil {
 				t.Fatalf("%s %s: connect: %v", transport, c.Name, err)
 			}
@@ -67,7 +69,7 @@ func TestServeSurvivesTheTortureCorpus(t *testing.T) {
 			case len(c.Want) > 0 && !slices.Contains(c.Want, res.Code):
 				t.Errorf("%s %s: answered %q, want one of %v", transport, c.Name, res.Raw, c.Want)
 			}
-			q, err := sipcorpus.Dial(transport, server)
+			q, err := sipcorpus.DialFrom("127.0.0.2", transport, server)
 			if err != nil {
 				t.Fatalf("after %s %s: the line server takes no %s connection: %v\n%s", transport, c.Name, transport, err, s.log.String())
 			}

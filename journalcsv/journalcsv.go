@@ -1,6 +1,10 @@
-// Package journalcsv writes call journal entries as CSV. The store's export, the journal command
-// and the desktop app's journal view all write through it, so the file is the same whichever
-// wrote it; it is its own package so that the app need not import the store (and bbolt) for it.
+// Package journalcsv writes call journal entries for people and programs: as CSV (Writer), as
+// the table `lineup journal` prints (WriteTable), and page by page from any journal query
+// (Pages, WritePages, Print), so that no export holds the whole journal or one long read open;
+// QueryFlags are the journal filters of the command line. The store's export, the journal
+// command and the desktop app's journal view all write through it, so the file is the same
+// whichever wrote it. It is its own package so that the app and the command need not import the
+// store (and bbolt) for it; it depends only on the pure packages line and api.
 package journalcsv
 
 import (

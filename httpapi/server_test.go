@@ -1,4 +1,4 @@
-package api_test
+package httpapi_test
 
 import (
 	"bufio"
@@ -18,6 +18,7 @@ import (
 
 	"github.com/lineupphone/lineup/api"
 	"github.com/lineupphone/lineup/api/apitest"
+	"github.com/lineupphone/lineup/httpapi"
 	"github.com/lineupphone/lineup/line"
 )
 
@@ -42,16 +43,16 @@ func testConfig() line.Config {
 
 type fixture struct {
 	phone  *apitest.Phone
-	server *api.Server
+	server *httpapi.Server
 	ts     *httptest.Server
 	hc     *http.Client
 }
 
-func setup(t *testing.T, opts ...api.ServerOption) *fixture {
+func setup(t *testing.T, opts ...httpapi.ServerOption) *fixture {
 	t.Helper()
 	p := apitest.New(testConfig())
-	opts = append([]api.ServerOption{api.WithServerLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))}, opts...)
-	srv, err := api.NewServer(p, token, opts...)
+	opts = append([]httpapi.ServerOption{httpapi.WithServerLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))}, opts...)
+	srv, err := httpapi.NewServer(p, token, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +79,7 @@ func (f *fixture) request(t *testing.T, method, path, session, body string, hdr 
 	}
 	req.Header.Set("Authorization", "Bearer "+token)
 	if session != "" {
-		req.Header.Set(api.SessionHeader, session)
+		req.Header.Set(httpapi.SessionHeader, session)
 	}
 	for i := 0; i+1 < len(hdr); i += 2 {
 		req.Header.Set(hdr[i], hdr[i+1])
@@ -139,7 +140,7 @@ func TestTokenIsRequired(t *testing.T) {
 
 func TestSessionIsRequired(t *testing.T) {
 	f := setup(t)
-	if code, body := f.request(t, "GET", "/api/v1/lines", "", ""); code != 401 || !strings.Contains(body, api.SessionHeader) {
+	if code, body := f.request(t, "GET", "/api/v1/lines", "", ""); code != 401 || !strings.Contains(body, httpapi.SessionHeader) {
 		t.Errorf("lines without a session: %d %s", code, body)
 	}
 	if code, body := f.request(t, "GET", "/api/v1/lines", "session-99", ""); code != 401 || !strings.Contains(body, "session-99") {
@@ -176,7 +177,7 @@ func TestErrorStatuses(t *testing.T) {
 	if err := helper.Answer(ctx, talk.ID); err != nil {
 		t.Fatal(err)
 	}
-	big := `{"number":"` + strings.Repeat("1", api.MaxRequestBody) + `"}`
+	big := `{"number":"` + strings.Repeat("1", httpapi.MaxRequestBody) + `"}`
 	cases := []struct {
 		name, method, path, body string
 		status                   int
@@ -266,7 +267,7 @@ func TestStatusOf(t *testing.T) {
 		{errors.New("disk on fire"), 500},
 	}
 	for _, c := range cases {
-		if got, _ := api.StatusOf(c.err); got != c.status {
+		if got, _ := httpapi.StatusOf(c.err); got != c.status {
 			t.Errorf("StatusOf(%v) = %d, want %d", c.err, got, c.status)
 		}
 	}
@@ -286,7 +287,7 @@ func (f *fixture) openEvents(t *testing.T, session string) *sseReader {
 	ctx, cancel := context.WithCancel(context.Background())
 	req, _ := http.NewRequestWithContext(ctx, "GET", f.ts.URL+"/api/v1/events", nil)
 	req.Header.Set("Authorization", "Bearer "+token)
-	req.Header.Set(api.SessionHeader, session)
+	req.Header.Set(httpapi.SessionHeader, session)
 	resp, err := f.hc.Do(req)
 	if err != nil {
 		cancel()
@@ -337,7 +338,7 @@ func (r *sseReader) next(t *testing.T, prefix string) string {
 }
 
 func TestEventStream(t *testing.T) {
-	f := setup(t, api.WithKeepAlive(50*time.Millisecond))
+	f := setup(t, httpapi.WithKeepAlive(50*time.Millisecond))
 	id := f.logOn(t, "crm")
 	st := f.openEvents(t, id)
 	if code, body := f.request(t, "GET", "/api/v1/events", id, ""); code != 409 || !strings.Contains(body, "one per session") {
@@ -399,7 +400,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 
 func TestIdleSessionIsLoggedOff(t *testing.T) {
 	const idle = 400 * time.Millisecond
-	f := setup(t, api.WithIdleTimeout(idle), api.WithKeepAlive(20*time.Millisecond))
+	f := setup(t, httpapi.WithIdleTimeout(idle), httpapi.WithKeepAlive(20*time.Millisecond))
 
 	// A session kept busy with requests stays.
 	id := f.logOn(t, "script")

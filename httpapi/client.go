@@ -1,4 +1,4 @@
-package api
+package httpapi
 
 import (
 	"bufio"
@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/lineupphone/lineup/api"
 	"github.com/lineupphone/lineup/line"
 )
 
@@ -29,7 +30,7 @@ type Client struct {
 	retry time.Duration
 }
 
-var _ Phone = (*Client)(nil)
+var _ api.Phone = (*Client)(nil)
 
 // ClientOption changes a Client.
 type ClientOption func(*Client)
@@ -75,7 +76,7 @@ func (e *StatusError) Unwrap() error { return e.err }
 func Dial(ctx context.Context, baseURL, token string, opts ...ClientOption) (*Client, error) {
 	u, err := url.Parse(strings.TrimRight(baseURL, "/"))
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("api url %q: must be http://HOST:PORT: %w", baseURL, ErrBadInput)
+		return nil, fmt.Errorf("api url %q: must be http://HOST:PORT: %w", baseURL, api.ErrBadInput)
 	}
 	c := &Client{base: u, token: token, hc: &http.Client{}, retry: time.Second}
 	for _, o := range opts {
@@ -144,7 +145,7 @@ func (c *Client) send(ctx context.Context, session, method, path string, query u
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("%s %s: %w", method, path, ctx.Err())
 		}
-		return nil, fmt.Errorf("line server at %s: %w (%v)", c.base, ErrNotRunning, err)
+		return nil, fmt.Errorf("line server at %s: %w (%v)", c.base, api.ErrNotRunning, err)
 	}
 	return resp, nil
 }
@@ -165,25 +166,25 @@ func readError(resp *http.Response) error {
 		case http.StatusForbidden:
 			e.err = line.ErrFunctionDisabled
 		case http.StatusConflict:
-			e.err = ErrCallState
+			e.err = api.ErrCallState
 		case http.StatusBadRequest:
-			e.err = ErrBadInput
+			e.err = api.ErrBadInput
 		case http.StatusUnauthorized:
 			e.err = ErrUnauthorized
 		case http.StatusServiceUnavailable:
-			e.err = ErrNotRunning
+			e.err = api.ErrNotRunning
 		}
 	}
 	return e
 }
 
 // LogOn opens a session over HTTP.
-func (c *Client) LogOn(ctx context.Context, name string) (Session, error) {
+func (c *Client) LogOn(ctx context.Context, name string) (api.Session, error) {
 	var rep LogOnReply
 	if err := c.do(ctx, "", http.MethodPost, "/api/v1/sessions", nil, LogOnRequest{Client: name}, &rep); err != nil {
 		return nil, err
 	}
-	return &clientSession{c: c, id: rep.Session, client: rep.Client, events: make(chan Event, 64)}, nil
+	return &clientSession{c: c, id: rep.Session, client: rep.Client, events: make(chan api.Event, 64)}, nil
 }
 
 // clientSession is a Session over HTTP. Its event stream starts on the first call of Events; until
@@ -192,7 +193,7 @@ type clientSession struct {
 	c      *Client
 	id     string
 	client string
-	events chan Event
+	events chan api.Event
 
 	mu      sync.Mutex
 	started bool
@@ -209,7 +210,7 @@ func (s *clientSession) do(ctx context.Context, method, path string, query url.V
 	closed := s.closed
 	s.mu.Unlock()
 	if closed {
-		return fmt.Errorf("client %q: %w", s.client, ErrLoggedOff)
+		return fmt.Errorf("client %q: %w", s.client, api.ErrLoggedOff)
 	}
 	return s.c.do(ctx, s.id, method, path, query, body, out)
 }
@@ -217,20 +218,20 @@ func (s *clientSession) do(ctx context.Context, method, path string, query url.V
 func linePath(name, rest string) string { return "/api/v1/lines/" + url.PathEscape(name) + rest }
 func callPath(id, rest string) string   { return "/api/v1/calls/" + url.PathEscape(id) + rest }
 
-func (s *clientSession) Lines(ctx context.Context) ([]Line, error) {
-	var out []Line
+func (s *clientSession) Lines(ctx context.Context) ([]api.Line, error) {
+	var out []wireLine
 	if err := s.do(ctx, http.MethodGet, "/api/v1/lines", nil, nil, &out); err != nil {
 		return nil, err
 	}
-	return out, nil
+	return mapSlice(out, wireLine.api), nil
 }
 
-func (s *clientSession) Calls(ctx context.Context) ([]Call, error) {
-	var out []Call
+func (s *clientSession) Calls(ctx context.Context) ([]api.Call, error) {
+	var out []wireCall
 	if err := s.do(ctx, http.MethodGet, "/api/v1/calls", nil, nil, &out); err != nil {
 		return nil, err
 	}
-	return out, nil
+	return mapSlice(out, wireCall.api), nil
 }
 
 func (s *clientSession) Dialable(ctx context.Context, lineName, input string) (string, error) {
@@ -239,27 +240,27 @@ func (s *clientSession) Dialable(ctx context.Context, lineName, input string) (s
 	return rep.Dialable, err
 }
 
-func (s *clientSession) callAction(ctx context.Context, path string, body any) (Call, error) {
-	var c Call
+func (s *clientSession) callAction(ctx context.Context, path string, body any) (api.Call, error) {
+	var c wireCall
 	if err := s.do(ctx, http.MethodPost, path, nil, body, &c); err != nil {
-		return Call{}, err
+		return api.Call{}, err
 	}
-	return c, nil
+	return c.api(), nil
 }
 
-func (s *clientSession) Dial(ctx context.Context, lineName, input string) (Call, error) {
+func (s *clientSession) Dial(ctx context.Context, lineName, input string) (api.Call, error) {
 	return s.callAction(ctx, linePath(lineName, "/dial"), NumberRequest{Number: input})
 }
 
-func (s *clientSession) Redial(ctx context.Context, lineName string) (Call, error) {
+func (s *clientSession) Redial(ctx context.Context, lineName string) (api.Call, error) {
 	return s.callAction(ctx, linePath(lineName, "/redial"), nil)
 }
 
-func (s *clientSession) FeatureCode(ctx context.Context, lineName, name string) (Call, error) {
+func (s *clientSession) FeatureCode(ctx context.Context, lineName, name string) (api.Call, error) {
 	return s.callAction(ctx, linePath(lineName, "/feature-code"), FeatureCodeRequest{Name: name})
 }
 
-func (s *clientSession) Pickup(ctx context.Context, lineName, number string) (Call, error) {
+func (s *clientSession) Pickup(ctx context.Context, lineName, number string) (api.Call, error) {
 	return s.callAction(ctx, linePath(lineName, "/pickup"), NumberRequest{Number: number})
 }
 
@@ -271,7 +272,7 @@ func (s *clientSession) Answer(ctx context.Context, callID string) error {
 	return s.do(ctx, http.MethodPost, callPath(callID, "/answer"), nil, nil, nil)
 }
 
-func (s *clientSession) Decline(ctx context.Context, callID string, reason DeclineReason) error {
+func (s *clientSession) Decline(ctx context.Context, callID string, reason api.DeclineReason) error {
 	if _, err := reason.MarshalText(); err != nil {
 		return fmt.Errorf("decline: %w", err)
 	}
@@ -303,7 +304,7 @@ func (s *clientSession) SetMuted(ctx context.Context, callID string, muted bool)
 }
 
 // JournalValues returns q as the query parameters of GET /api/v1/journal.
-func JournalValues(q JournalQuery) url.Values {
+func JournalValues(q api.JournalQuery) url.Values {
 	v := url.Values{}
 	set := func(k, val string) {
 		if val != "" {
@@ -333,25 +334,27 @@ func JournalValues(q JournalQuery) url.Values {
 	return v
 }
 
-func (s *clientSession) Journal(ctx context.Context, q JournalQuery) ([]line.JournalEntry, error) {
+func (s *clientSession) Journal(ctx context.Context, q api.JournalQuery) ([]line.JournalEntry, error) {
 	if q.Outcome != line.OutcomeUnset && !q.Outcome.Valid() {
-		return nil, fmt.Errorf("journal: outcome %d: %w", int(q.Outcome), ErrBadInput)
+		return nil, fmt.Errorf("journal: outcome %d: %w", int(q.Outcome), api.ErrBadInput)
 	}
-	var out []line.JournalEntry
+	var out []wireEntry
 	if err := s.do(ctx, http.MethodGet, "/api/v1/journal", JournalValues(q), nil, &out); err != nil {
 		return nil, err
 	}
-	return out, nil
+	return mapSlice(out, wireEntry.line), nil
 }
 
 func (s *clientSession) Config(ctx context.Context) (line.Config, error) {
-	var cfg line.Config
-	err := s.do(ctx, http.MethodGet, "/api/v1/config", nil, nil, &cfg)
-	return cfg, err
+	var cfg wireConfig
+	if err := s.do(ctx, http.MethodGet, "/api/v1/config", nil, nil, &cfg); err != nil {
+		return line.Config{}, err
+	}
+	return cfg.line(), nil
 }
 
 func (s *clientSession) SaveConfig(ctx context.Context, cfg line.Config) error {
-	return s.do(ctx, http.MethodPut, "/api/v1/config", nil, cfg, nil)
+	return s.do(ctx, http.MethodPut, "/api/v1/config", nil, toWireConfig(cfg), nil)
 }
 
 func (s *clientSession) SetMemo(ctx context.Context, entryID uint64, memo string) error {
@@ -371,7 +374,7 @@ func (s *clientSession) LogOff(ctx context.Context) error {
 	started, cancel, done := s.started, s.cancel, s.done
 	s.mu.Unlock()
 	err := s.c.do(ctx, s.id, http.MethodDelete, "/api/v1/sessions/current", nil, nil, nil)
-	if errors.Is(err, ErrLoggedOff) {
+	if errors.Is(err, api.ErrLoggedOff) {
 		err = nil
 	}
 	if started {
@@ -386,7 +389,7 @@ func (s *clientSession) LogOff(ctx context.Context) error {
 // Events starts the event stream on its first call. The channel is closed at LogOff, or when the
 // server no longer knows the session; after the stream broke and was connected again, an
 // EventResync comes first.
-func (s *clientSession) Events() <-chan Event {
+func (s *clientSession) Events() <-chan api.Event {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !s.started && !s.closed {
@@ -429,9 +432,9 @@ func (s *clientSession) stream(ctx context.Context, resync bool) (gone bool) {
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		err := readError(resp)
-		return errors.Is(err, ErrLoggedOff) || errors.Is(err, ErrUnauthorized)
+		return errors.Is(err, api.ErrLoggedOff) || errors.Is(err, ErrUnauthorized)
 	}
-	deliver := func(ev Event) bool {
+	deliver := func(ev api.Event) bool {
 		select {
 		case s.events <- ev:
 			return true
@@ -439,7 +442,7 @@ func (s *clientSession) stream(ctx context.Context, resync bool) (gone bool) {
 			return false
 		}
 	}
-	if resync && !deliver(Event{Type: EventResync}) {
+	if resync && !deliver(api.Event{Type: api.EventResync}) {
 		return false
 	}
 	sc := bufio.NewScanner(resp.Body)
@@ -450,8 +453,8 @@ func (s *clientSession) stream(ctx context.Context, resync bool) (gone bool) {
 		switch {
 		case len(l) == 0:
 			if len(data) > 0 {
-				var ev Event
-				if json.Unmarshal(data, &ev) == nil && !deliver(ev) {
+				var ev wireEvent
+				if json.Unmarshal(data, &ev) == nil && !deliver(ev.api()) {
 					return false
 				}
 			}

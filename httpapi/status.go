@@ -1,10 +1,11 @@
-package api
+package httpapi
 
 import (
 	"context"
 	"errors"
 	"net/http"
 
+	"github.com/lineupphone/lineup/api"
 	"github.com/lineupphone/lineup/line"
 )
 
@@ -35,21 +36,21 @@ type statusRule struct {
 }
 
 var statusRules = []statusRule{
-	{ErrNoLine, http.StatusNotFound, CodeNoLine},
-	{ErrNoCall, http.StatusNotFound, CodeNoCall},
-	{ErrNoEntry, http.StatusNotFound, CodeNoEntry},
+	{api.ErrNoLine, http.StatusNotFound, CodeNoLine},
+	{api.ErrNoCall, http.StatusNotFound, CodeNoCall},
+	{api.ErrNoEntry, http.StatusNotFound, CodeNoEntry},
 	{line.ErrFunctionDisabled, http.StatusForbidden, CodeFunctionDisabled},
-	{ErrLineOff, http.StatusConflict, CodeLineOff},
+	{api.ErrLineOff, http.StatusConflict, CodeLineOff},
 	{line.ErrFunctionState, http.StatusConflict, CodeFunctionState},
-	{ErrCallState, http.StatusConflict, CodeCallState},
+	{api.ErrCallState, http.StatusConflict, CodeCallState},
 	{line.ErrBadNumber, http.StatusBadRequest, CodeBadNumber},
 	{line.ErrInvalidNumber, http.StatusBadRequest, CodeBadNumber},
-	{ErrBadInput, http.StatusBadRequest, CodeBadInput},
+	{api.ErrBadInput, http.StatusBadRequest, CodeBadInput},
 	{line.ErrInvalid, http.StatusBadRequest, CodeBadInput},
 	{line.ErrUnknownValue, http.StatusBadRequest, CodeBadInput},
 	{line.ErrUnknownFeatureCode, http.StatusBadRequest, CodeBadInput},
-	{ErrLoggedOff, http.StatusUnauthorized, CodeLoggedOff},
-	{ErrNotRunning, http.StatusServiceUnavailable, CodeNotRunning},
+	{api.ErrLoggedOff, http.StatusUnauthorized, CodeLoggedOff},
+	{api.ErrNotRunning, http.StatusServiceUnavailable, CodeNotRunning},
 	{context.DeadlineExceeded, http.StatusServiceUnavailable, CodeNotRunning},
 }
 

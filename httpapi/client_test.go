@@ -1,4 +1,4 @@
-package api_test
+package httpapi_test
 
 import (
 	"context"
@@ -11,14 +11,15 @@ import (
 
 	"github.com/lineupphone/lineup/api"
 	"github.com/lineupphone/lineup/api/apitest"
+	"github.com/lineupphone/lineup/httpapi"
 	"github.com/lineupphone/lineup/line"
 )
 
-func (f *fixture) client(t *testing.T) *api.Client {
+func (f *fixture) client(t *testing.T) *httpapi.Client {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	c, err := api.Dial(ctx, f.ts.URL, token, api.WithHTTPClient(f.hc), api.WithReconnectDelay(20*time.Millisecond))
+	c, err := httpapi.Dial(ctx, f.ts.URL, token, httpapi.WithHTTPClient(f.hc), httpapi.WithReconnectDelay(20*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -28,16 +29,16 @@ func (f *fixture) client(t *testing.T) *api.Client {
 func TestDialChecksServerAndToken(t *testing.T) {
 	f := setup(t)
 	ctx := context.Background()
-	if _, err := api.Dial(ctx, f.ts.URL, "wrong", api.WithHTTPClient(f.hc)); !errors.Is(err, api.ErrUnauthorized) {
+	if _, err := httpapi.Dial(ctx, f.ts.URL, "wrong", httpapi.WithHTTPClient(f.hc)); !errors.Is(err, httpapi.ErrUnauthorized) {
 		t.Errorf("wrong token: %v, want ErrUnauthorized", err)
 	}
-	if _, err := api.Dial(ctx, "ftp://x", token); !errors.Is(err, api.ErrBadInput) {
+	if _, err := httpapi.Dial(ctx, "ftp://x", token); !errors.Is(err, api.ErrBadInput) {
 		t.Errorf("bad URL: %v", err)
 	}
 	// A port nothing listens on: take a free one from a closed test server.
 	gone := setup(t)
 	gone.ts.Close()
-	if _, err := api.Dial(ctx, gone.ts.URL, token, api.WithHTTPClient(f.hc)); !errors.Is(err, api.ErrNotRunning) {
+	if _, err := httpapi.Dial(ctx, gone.ts.URL, token, httpapi.WithHTTPClient(f.hc)); !errors.Is(err, api.ErrNotRunning) {
 		t.Errorf("no server: %v, want ErrNotRunning", err)
 	}
 }
@@ -254,7 +255,7 @@ func TestClientErrorsWrapSentinels(t *testing.T) {
 			t.Errorf("%s: HTTP error %v does not wrap %v", c.name, gotErr, c.want)
 			continue
 		}
-		var se *api.StatusError
+		var se *httpapi.StatusError
 		if c.status != 0 {
 			if !errors.As(gotErr, &se) || se.Status != c.status {
 				t.Errorf("%s: %v is not a StatusError %d", c.name, gotErr, c.status)
@@ -314,7 +315,7 @@ func TestClientEventsEndWhenTheServerForgetsTheSession(t *testing.T) {
 	// Another client logs the session off behind its back.
 	req, _ := http.NewRequest("DELETE", f.ts.URL+"/api/v1/sessions/current", nil)
 	req.Header.Set("Authorization", "Bearer "+token)
-	req.Header.Set(api.SessionHeader, s.ID())
+	req.Header.Set(httpapi.SessionHeader, s.ID())
 	resp, err := f.hc.Do(req)
 	if err != nil {
 		t.Fatal(err)

@@ -1,4 +1,4 @@
-package main
+package audio
 
 import (
 	"context"
@@ -17,7 +17,7 @@ import (
 
 // desktopOnNull is the desktop app's sound devices on the null backend with a store of their own,
 // starting from choice, and a line server that reports their status.
-func desktopOnNull(t *testing.T, choice audioChoice) (*desktopAudio, *store.Store, func() []string) {
+func desktopOnNull(t *testing.T, choice Choice) (*Desktop, *store.Store, func() []string) {
 	t.Helper()
 	st, err := store.Open(t.TempDir())
 	if err != nil {
@@ -25,13 +25,13 @@ func desktopOnNull(t *testing.T, choice audioChoice) (*desktopAudio, *store.Stor
 	}
 	t.Cleanup(func() { st.Close() })
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	a := newDeviceAudio(nullSystem(t), choice, quiet)
+	a := NewEngine(nullSystem(t), choice, quiet)
 	srv := serverWith(t, a)
-	return &desktopAudio{a: a, st: st}, st, func() []string { return srv.AudioStatus().Reasons }
+	return &Desktop{a: a, st: st}, st, func() []string { return srv.AudioStatus().Reasons }
 }
 
 func TestDesktopAudioChoosePersistsAndApplies(t *testing.T) {
-	d, st, reasons := desktopOnNull(t, audioChoice{Ringer: "0badcafe"})
+	d, st, reasons := desktopOnNull(t, Choice{Ringer: "0badcafe"})
 	ctx := context.Background()
 	devs, err := d.Devices(ctx)
 	if err != nil {
@@ -52,11 +52,11 @@ func TestDesktopAudioChoosePersistsAndApplies(t *testing.T) {
 	if err := d.Choose(ctx, want); err != nil {
 		t.Fatalf("choose the attached devices: %v", err)
 	}
-	saved, err := loadAudioChoice(st)
+	saved, err := LoadChoice(st)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if saved != (audioChoice{CallCapture: mic, CallPlayback: spk, Ringer: spk}) {
+	if saved != (Choice{CallCapture: mic, CallPlayback: spk, Ringer: spk}) {
 		t.Errorf("saved %+v, want %+v", saved, want)
 	}
 	if got := d.a.chosen(); got != saved {
@@ -92,7 +92,7 @@ func TestDesktopAudioChoosePersistsAndApplies(t *testing.T) {
 			t.Errorf("Choose(%+v) = %v, want %q first and api.ErrBadInput", tc.c, err, tc.field+": no device…")
 		}
 	}
-	if after, _ := loadAudioChoice(st); after != saved || d.a.chosen() != saved {
+	if after, _ := LoadChoice(st); after != saved || d.a.chosen() != saved {
 		t.Errorf("a refused choice changed the saved %+v or used %+v, want %+v", after, d.a.chosen(), saved)
 	}
 
@@ -108,7 +108,7 @@ func TestDesktopAudioChoosePersistsAndApplies(t *testing.T) {
 }
 
 func TestDesktopAudioTestTonePlaysOnTheDevice(t *testing.T) {
-	d, _, _ := desktopOnNull(t, audioChoice{})
+	d, _, _ := desktopOnNull(t, Choice{})
 	var src *pulledSource
 	d.tone = func(rate int) media.FrameSource {
 		src = &pulledSource{src: media.NewChime(rate)}
@@ -170,7 +170,7 @@ func TestDesktopAudioTestTonePlaysOnTheDevice(t *testing.T) {
 }
 
 func TestDesktopAudioInputLevel(t *testing.T) {
-	d, _, _ := desktopOnNull(t, audioChoice{})
+	d, _, _ := desktopOnNull(t, Choice{})
 	devs, err := d.Devices(context.Background())
 	if err != nil {
 		t.Fatal(err)

@@ -1,4 +1,4 @@
-package api_test
+package httpapi_test
 
 import (
 	"context"
@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/lineupphone/lineup/api"
+	"github.com/lineupphone/lineup/httpapi"
 )
 
 // TestConfigOverHTTP reads the set-up, has an invalid change refused with a message naming the
@@ -15,7 +15,7 @@ import (
 func TestConfigOverHTTP(t *testing.T) {
 	f := setup(t)
 	ctx := context.Background()
-	c, err := api.Dial(ctx, f.ts.URL, token, api.WithHTTPClient(f.hc))
+	c, err := httpapi.Dial(ctx, f.ts.URL, token, httpapi.WithHTTPClient(f.hc))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,7 +39,7 @@ func TestConfigOverHTTP(t *testing.T) {
 	bad := cfg.Clone()
 	bad.Groups[0].PickupCode = "*59"
 	err = ss.SaveConfig(ctx, bad)
-	var se *api.StatusError
+	var se *httpapi.StatusError
 	if !errors.As(err, &se) || se.Status != 400 || !strings.Contains(err.Error(), "pickup code") {
 		t.Fatalf("invalid pickup code: %v, want a 400 naming the pickup code", err)
 	}

@@ -1,0 +1,248 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/lineupphone/lineup/api"
+)
+
+// The local API's files in the data directory: the token (made once, kept across restarts) and
+// the address of the running server, so that `lineup dial` and `lineup journal` find it with no
+// flags. Both are readable by their owner only.
+const (
+	TokenFile = "api-token"
+	InfoFile  = "api.json"
+)
+
+// Info is what api.json holds while a server started by Start runs.
+type Info struct {
+	URL string `json:"url"`
+	PID int    `json:"pid"`
+}
+
+// AddrError is why CheckAddr refuses an address.
+type AddrError struct {
+	// Addr is the address refused.
+	Addr string
+	// NotLoopback is set for an address that is HOST:PORT but not on the loopback interface;
+	// Host then says which host ("all interfaces" for an empty one).
+	NotLoopback bool
+	Host        string
+}
+
+func (e *AddrError) Error() string {
+	if e.NotLoopback {
+		return fmt.Sprintf("%q: %s is not a loopback address; the API is local only (use 127.0.0.1)", e.Addr, e.Host)
+	}
+	return fmt.Sprintf("%q: must be HOST:PORT, e.g. 127.0.0.1:7070 (port 0 picks a free one)", e.Addr)
+}
+
+// CheckAddr refuses, with an *AddrError, an address to listen on that is not HOST:PORT, or that
+// is not on the loopback interface unless allowRemote: the API is meant for programs on the same
+// machine.
+func CheckAddr(addr string, allowRemote bool) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return &AddrError{Addr: addr}
+	}
+	if allowRemote {
+		return nil
+	}
+	if strings.EqualFold(host, "localhost") {
+		return nil
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		return nil
+	}
+	what := host
+	if host == "" {
+		what = "all interfaces"
+	}
+	return &AddrError{Addr: addr, NotLoopback: true, Host: what}
+}
+
+// LoadOrMakeToken returns the token in dir/api-token and the file's path, making it (mode 0600)
+// when there is none. A token file that others may read is tightened to 0600.
+func LoadOrMakeToken(dir string, log *slog.Logger) (token, path string, err error) {
+	path = filepath.Join(dir, TokenFile)
+	b, err := os.ReadFile(path)
+	switch {
+	case err == nil:
+		tok := strings.TrimSpace(string(b))
+		if tok == "" {
+			return "", path, fmt.Errorf("api token file %s is empty: delete it and a new token is made", path)
+		}
+		if err := tighten(path, log); err != nil {
+			return "", path, err
+		}
+		return tok, path, nil
+	case !errors.Is(err, fs.ErrNotExist):
+		return "", path, fmt.Errorf("read api token: %w", err)
+	}
+	tok, err := NewToken()
+	if err != nil {
+		return "", path, err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return "", path, fmt.Errorf("make api token: %w", err)
+	}
+	_, werr := f.WriteString(tok + "\n")
+	if err := errors.Join(werr, f.Close()); err != nil {
+		os.Remove(path)
+		return "", path, fmt.Errorf("make api token: %w", err)
+	}
+	log.Info("made a new api token", "file", path)
+	return tok, path, nil
+}
+
+func tighten(path string, log *slog.Logger) error {
+	if runtime.GOOS == "windows" {
+		return nil
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		return err
+	}
+	if fi.Mode().Perm()&0o077 != 0 {
+		if err := os.Chmod(path, 0o600); err != nil {
+			return fmt.Errorf("restrict %s to its owner: %w", path, err)
+		}
+		log.Warn("file was readable by others; restricted it to its owner", "file", path)
+	}
+	return nil
+}
+
+// WriteInfo writes dir/api.json (mode 0600) by renaming a complete temporary file into place.
+func WriteInfo(dir string, info Info) error {
+	b, err := json.MarshalIndent(info, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(dir, InfoFile+".*")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", InfoFile, err)
+	}
+	_, werr := tmp.Write(append(b, '\n'))
+	if err := errors.Join(werr, tmp.Chmod(0o600), tmp.Close()); err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("write %s: %w", InfoFile, err)
+	}
+	if err := os.Rename(tmp.Name(), filepath.Join(dir, InfoFile)); err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("write %s: %w", InfoFile, err)
+	}
+	return nil
+}
+
+// removeInfo removes api.json if it still names url (a newer server may have replaced it).
+func removeInfo(dir, url string) {
+	path := filepath.Join(dir, InfoFile)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return
+	}
+	var info Info
+	if json.Unmarshal(b, &info) == nil && info.URL == url {
+		os.Remove(path)
+	}
+}
+
+// Discover returns the URL and token of the server running on the data directory dir; ok is
+// false when no server has written its address there (api.json).
+func Discover(dir string) (url, token string, ok bool, err error) {
+	b, err := os.ReadFile(filepath.Join(dir, InfoFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", "", false, nil
+	}
+	if err != nil {
+		return "", "", false, fmt.Errorf("read %s: %w", InfoFile, err)
+	}
+	var info Info
+	if err := json.Unmarshal(b, &info); err != nil || info.URL == "" {
+		return "", "", false, fmt.Errorf("%s in %s: not a valid api file", InfoFile, dir)
+	}
+	t, err := os.ReadFile(filepath.Join(dir, TokenFile))
+	if err != nil {
+		return "", "", false, fmt.Errorf("read api token: %w", err)
+	}
+	return info.URL, strings.TrimSpace(string(t)), true, nil
+}
+
+// Start serves phone's API on addr (HOST:PORT; port 0 picks a free one) with the token of the
+// data directory dir (made when there is none) until the returned stop function is called. It
+// writes dir/api.json, so that Discover finds the server, and removes it at stop; stop also logs
+// off the sessions opened over HTTP and ends their event streams.
+func Start(dir, addr string, phone api.Phone, log *slog.Logger) (stop func(), err error) {
+	tok, tokPath, err := LoadOrMakeToken(dir, log)
+	if err != nil {
+		return nil, err
+	}
+	handler, err := NewServer(phone, tok, WithServerLogger(log))
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("local api: %w", err)
+	}
+	url := "http://" + ln.Addr().String()
+	if err := WriteInfo(dir, Info{URL: url, PID: os.Getpid()}); err != nil {
+		ln.Close()
+		return nil, err
+	}
+	hs := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("local api stopped", "error", err)
+		}
+	}()
+	log.Info("local api listening", "url", url, "token_file", tokPath)
+	return func() {
+		removeInfo(dir, url)
+		_ = handler.Close() // logs the sessions off and ends the event streams
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := hs.Shutdown(ctx); err != nil {
+			hs.Close()
+		}
+		<-done
+	}, nil
+}
+
+// Connect finds the server running on the data directory dir (Discover), checks that it answers
+// and logs on as client. found is false when no server has written its address there, or when
+// the one that did no longer answers (a stale api.json: the error then says so).
+func Connect(ctx context.Context, dir, client string, opts ...ClientOption) (s api.Session, found bool, err error) {
+	url, token, ok, err := Discover(dir)
+	if err != nil || !ok {
+		return nil, false, err
+	}
+	c, err := Dial(ctx, url, token, opts...)
+	if err != nil {
+		if errors.Is(err, api.ErrNotRunning) {
+			return nil, false, fmt.Errorf("the line server at %s (from %s) does not answer; is 'lineup serve --api' still running? %w", url, InfoFile, err)
+		}
+		return nil, true, err
+	}
+	s, err = c.LogOn(ctx, client)
+	if err != nil {
+		return nil, true, err
+	}
+	return s, true, nil
+}
