@@ -80,8 +80,11 @@ func startLineup(ctx context.Context, o options, w io.Writer) (_ *lineupServer, 
 		return nil, fmt.Errorf("lineup: %w", err)
 	}
 
+	// SIPp plays the phone system and calls the line server directly, from 127.0.0.1 on a port
+	// of its own: trust that host, as an office would trust its PBX's address.
 	args := append([]string{"--data", s.data, "--log-level", o.logLevel, "serve",
-		"--sip-listen", "127.0.0.1", "--sip-port", "0", "--audio", "none"}, o.serveArgs...)
+		"--sip-listen", "127.0.0.1", "--sip-port", "0", "--audio", "none",
+		"--sip-trusted-peer", "127.0.0.1"}, o.serveArgs...)
 	var copyTo io.Writer
 	if o.lineupOutput != "" {
 		f, err := os.OpenFile(o.lineupOutput, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
