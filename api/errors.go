@@ -22,4 +22,7 @@ var (
 	ErrLoggedOff = errors.New("session is logged off")
 	// ErrNotRunning: the line server is not running.
 	ErrNotRunning = errors.New("line server is not running")
+	// ErrUnreachable: the host a call must go to (the line's registrar or proxy, or a dialled
+	// host) cannot be found: its name does not resolve.
+	ErrUnreachable = errors.New("phone system not found")
 )

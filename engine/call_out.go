@@ -45,6 +45,9 @@ func (s *Server) dialAs(ctx context.Context, e line.Effective, target, remote st
 	out, err := s.ep.Dial(ctx, l.Account, target, local)
 	if err != nil {
 		c.finish(0, "call could not be placed: "+err.Error())
+		if errors.Is(err, sip.ErrUnreachable) {
+			return api.Call{}, fmt.Errorf("dial: %w: %w", api.ErrUnreachable, err)
+		}
 		return api.Call{}, fmt.Errorf("dial: %w", err)
 	}
 	c.mu.Lock()

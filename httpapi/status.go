@@ -24,6 +24,7 @@ const (
 	CodeUnauthorized     = "unauthorized"
 	CodeLoggedOff        = "logged_off"
 	CodeNotRunning       = "not_running"
+	CodeUnreachable      = "unreachable"
 	CodeInternal         = "internal"
 )
 
@@ -51,6 +52,7 @@ var statusRules = []statusRule{
 	{line.ErrUnknownFeatureCode, http.StatusBadRequest, CodeBadInput},
 	{api.ErrLoggedOff, http.StatusUnauthorized, CodeLoggedOff},
 	{api.ErrNotRunning, http.StatusServiceUnavailable, CodeNotRunning},
+	{api.ErrUnreachable, http.StatusUnprocessableEntity, CodeUnreachable},
 	{context.DeadlineExceeded, http.StatusServiceUnavailable, CodeNotRunning},
 }
 
@@ -63,6 +65,7 @@ var statusRules = []statusRule{
 //	400 ErrBadInput, line.ErrBadNumber, line.ErrInvalidNumber, line.ErrInvalid,
 //	    line.ErrUnknownValue, line.ErrUnknownFeatureCode
 //	401 ErrLoggedOff
+//	422 ErrUnreachable (the phone system's or the dialled host's name does not resolve)
 //	503 ErrNotRunning, context.DeadlineExceeded
 //	500 anything else
 //

@@ -165,6 +165,10 @@ func (e *Endpoint) Dial(ctx context.Context, acct line.Account, target string, l
 	dua := &sipgo.DialogUA{Client: e.client, ContactHDR: contact}
 	sess, err := dua.WriteInvite(ctx, req, prebuilt)
 	if err != nil {
+		var dnsErr *net.DNSError
+		if errors.As(err, &dnsErr) {
+			return nil, fmt.Errorf("dial %s: %w: %s: %w", target, ErrUnreachable, dnsErr.Name, err)
+		}
 		return nil, fmt.Errorf("dial %s: %w", target, err)
 	}
 	actx, cancel := context.WithCancel(e.calls.ctx)

@@ -29,7 +29,7 @@ func (e *Endpoint) checkChallenge(ctx context.Context, acct line.Account, res *g
 		return fmt.Errorf("%w: %w", ErrForeignChallenge, err)
 	}
 	src := res.Source()
-	if !fromHost(ctx, src, dest) {
+	if !fromHost(ctx, e.resolver, src, dest) {
 		return fmt.Errorf("%w: %s (realm %q) asked, not the line's registrar or proxy %s", ErrForeignChallenge, src, chal.Realm, dest)
 	}
 	if known := e.sharedChallenge(dest); known != nil && known.chal != nil && known.chal.Realm != chal.Realm {
@@ -40,7 +40,7 @@ func (e *Endpoint) checkChallenge(ctx context.Context, acct line.Account, res *g
 
 // fromHost reports whether src ("ip:port", where a message came from) is dest (host:port, the
 // host a DNS name or an address). A name is resolved; on failure nothing matches.
-func fromHost(ctx context.Context, src, dest string) bool {
+func fromHost(ctx context.Context, resolver *net.Resolver, src, dest string) bool {
 	sa, err := netip.ParseAddrPort(src)
 	if err != nil {
 		return false
@@ -57,7 +57,7 @@ func fromHost(ctx context.Context, src, dest string) bool {
 	}
 	rctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
-	addrs, err := net.DefaultResolver.LookupNetIP(rctx, "ip", host)
+	addrs, err := resolver.LookupNetIP(rctx, "ip", host)
 	if err != nil {
 		return false
 	}

@@ -35,6 +35,9 @@ type EndpointConfig struct {
 	// taken besides those of the lines' registrars and proxies (trust.go): a phone system that
 	// sends calls from another address than it registers lines at.
 	TrustedPeers []string
+	// Resolver looks up the host names of registrars, proxies and dialled hosts; nil is
+	// net.DefaultResolver.
+	Resolver *net.Resolver
 	// OpenToAll takes requests from any address. Only tests that play a phone system
 	// themselves set it; the line server never does.
 	OpenToAll bool
@@ -65,8 +68,9 @@ type Endpoint struct {
 	wg        sync.WaitGroup
 	closeOnce sync.Once
 
-	calls calls // call state and handlers, in call.go
-	trust *trustSet
+	calls    calls // call state and handlers, in call.go
+	trust    *trustSet
+	resolver *net.Resolver
 
 	// handlers are the request handlers by method, each behind guard; sipgo dispatches to them
 	// and the fuzz tests call them with recorded transactions.
@@ -110,10 +114,15 @@ func NewEndpoint(cfg EndpointConfig) (*Endpoint, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sip endpoint: %w", err)
 	}
+	resolver := cfg.Resolver
+	if resolver == nil {
+		resolver = net.DefaultResolver
+	}
 	sipgoLog := useSipgoLogger(log)
 	ua, err := sipgo.NewUA(
 		sipgo.WithUserAgent(UserAgentName),
 		sipgo.WithUserAgenTLSConfig(tlsConf),
+		sipgo.WithUserAgentDNSResolver(resolver),
 		sipgo.WithUserAgentTransportLayerOptions(gosip.WithTransportLayerLogger(sipgoLog)),
 		sipgo.WithUserAgentTransactionLayerOptions(
 			gosip.WithTransactionLayerLogger(sipgoLog),
@@ -137,7 +146,7 @@ func NewEndpoint(cfg EndpointConfig) (*Endpoint, error) {
 		ua.Close()
 		return nil, fmt.Errorf("sip endpoint: %w", err)
 	}
-	e := &Endpoint{ua: ua, srv: srv, client: client, log: log, listenIP: ip, trust: trust,
+	e := &Endpoint{ua: ua, srv: srv, client: client, log: log, listenIP: ip, trust: trust, resolver: resolver,
 		inflight: make(chan struct{}, maxInflightRegisters), challenges: map[string]*authState{}}
 
 	e.udp, err = net.ListenPacket("udp4", net.JoinHostPort(ip, strconv.Itoa(cfg.UDPPort)))
@@ -238,9 +247,13 @@ func (e *Endpoint) localIPFor(ctx context.Context, hostport string) (string, err
 	if ip := net.ParseIP(e.listenIP); ip != nil && !ip.IsUnspecified() {
 		return e.listenIP, nil
 	}
-	var d net.Dialer
+	d := net.Dialer{Resolver: e.resolver}
 	c, err := d.DialContext(ctx, "udp4", hostport)
 	if err != nil {
+		var dnsErr *net.DNSError
+		if errors.As(err, &dnsErr) {
+			return "", fmt.Errorf("%w: %s: %w", ErrUnreachable, hostport, err)
+		}
 		return "", fmt.Errorf("find local address for %s: %w", hostport, err)
 	}
 	defer c.Close()

@@ -15,3 +15,7 @@ var (
 // proxy, or a realm other than the one the registrar uses, asks for the line's credentials:
 // they are not sent, so that a rogue host cannot collect a digest to crack offline.
 var ErrForeignChallenge = errors.New("challenge not from the line's registrar: credentials not sent")
+
+// ErrUnreachable is returned when the host a request must go to (the line's registrar or proxy,
+// or the dialled host of a line set for direct calls) has a name that does not resolve.
+var ErrUnreachable = errors.New("host name does not resolve")

@@ -149,7 +149,7 @@ func hostPortDefault(s string, port int) (string, error) {
 func (r *Registrar) Run(ctx context.Context) {
 	r.setState(line.Registration{State: line.RegRegistering})
 	// The registrar (or proxy) is where the phone system sends this line's calls from.
-	untrust := r.ep.trust.addHops(resolveHop(ctx, r.dest))
+	untrust := r.ep.trust.addHops(resolveHop(ctx, r.ep.resolver, r.dest))
 	defer untrust()
 	defer func() {
 		if r.contact.User != "" {
@@ -324,7 +324,7 @@ func (r *Registrar) register(ctx context.Context, expires time.Duration) (*gosip
 		if err != nil {
 			return nil, fmt.Errorf("%d %s: %w", res.StatusCode, res.Reason, err)
 		}
-		if !fromHost(ctx, res.Source(), r.dest) {
+		if !fromHost(ctx, r.ep.resolver, res.Source(), r.dest) {
 			return nil, fmt.Errorf("%d %s: %w: %s asked, not %s", res.StatusCode, res.Reason, ErrForeignChallenge, res.Source(), r.dest)
 		}
 		// A challenge to credentials computed for a fresh challenge of this attempt (not just a

@@ -70,7 +70,7 @@ func (t *trustSet) trusted(src string) bool {
 }
 
 // resolveHop turns a first hop (host:port) into its addresses.
-func resolveHop(ctx context.Context, dest string) []netip.AddrPort {
+func resolveHop(ctx context.Context, resolver *net.Resolver, dest string) []netip.AddrPort {
 	host, portText, err := net.SplitHostPort(dest)
 	if err != nil {
 		return nil
@@ -84,7 +84,7 @@ func resolveHop(ctx context.Context, dest string) []netip.AddrPort {
 	}
 	rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	addrs, err := net.DefaultResolver.LookupNetIP(rctx, "ip", host)
+	addrs, err := resolver.LookupNetIP(rctx, "ip", host)
 	if err != nil {
 		return nil
 	}
