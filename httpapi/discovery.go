@@ -12,8 +12,11 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"time"
+
+	"golang.org/x/net/netutil"
 
 	"github.com/lineupphone/lineup/api"
 )
@@ -181,6 +184,31 @@ func Discover(dir string) (url, token string, ok bool, err error) {
 	return info.URL, strings.TrimSpace(string(t)), true, nil
 }
 
+// MaxConnections is how many connections the API holds at once; more wait in the kernel's
+// backlog until one closes, so a local program cannot tie up the server with idle sockets.
+const MaxConnections = 64
+
+// MaxHeaderBytes bounds a request's header.
+const MaxHeaderBytes = 64 << 10
+
+// Timeouts are the HTTP server's: the headers of a request must arrive within ReadHeader, the
+// whole request within Read, the answer must be written within Write (an event stream lifts
+// both for itself), and an idle kept-alive connection is closed after Idle.
+var Timeouts = struct{ ReadHeader, Read, Write, Idle time.Duration }{
+	ReadHeader: 10 * time.Second, Read: 30 * time.Second, Write: 30 * time.Second, Idle: 60 * time.Second,
+}
+
+// hostsOf is what a Host header may name for a server listening on a: its address, and for a
+// loopback address also localhost, with its port.
+func hostsOf(a *net.TCPAddr) []string {
+	port := strconv.Itoa(a.Port)
+	hosts := []string{net.JoinHostPort(a.IP.String(), port)}
+	if a.IP.IsLoopback() {
+		hosts = append(hosts, net.JoinHostPort("localhost", port))
+	}
+	return hosts
+}
+
 // Start serves phone's API on addr (HOST:PORT; port 0 picks a free one) with the token of the
 // data directory dir (made when there is none) until the returned stop function is called. It
 // writes dir/api.json, so that Discover finds the server, and removes it at stop; stop also logs
@@ -190,21 +218,24 @@ func Start(dir, addr string, phone api.Phone, log *slog.Logger) (stop func(), er
 	if err != nil {
 		return nil, err
 	}
-	handler, err := NewServer(phone, tok, WithServerLogger(log))
-	if err != nil {
-		return nil, err
-	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("local api: %w", err)
+	}
+	handler, err := NewServer(phone, tok, WithServerLogger(log), WithAllowedHosts(hostsOf(ln.Addr().(*net.TCPAddr))...))
+	if err != nil {
+		ln.Close()
+		return nil, err
 	}
 	url := "http://" + ln.Addr().String()
 	if err := WriteInfo(dir, Info{URL: url, PID: os.Getpid()}); err != nil {
 		ln.Close()
 		return nil, err
 	}
-	hs := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second,
+	hs := &http.Server{Handler: handler, ReadHeaderTimeout: Timeouts.ReadHeader, ReadTimeout: Timeouts.Read,
+		WriteTimeout: Timeouts.Write, IdleTimeout: Timeouts.Idle, MaxHeaderBytes: MaxHeaderBytes,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	ln = netutil.LimitListener(ln, MaxConnections)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)

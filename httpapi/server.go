@@ -10,8 +10,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/netip"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -62,6 +65,18 @@ func WithKeepAlive(d time.Duration) ServerOption {
 	}
 }
 
+// WithAllowedHosts sets the Host headers the server answers, e.g. "127.0.0.1:7070" (Start
+// passes the address it listens on). Without it, any loopback address or "localhost" with any
+// port is answered. Any other Host is refused, so that a web page whose name a DNS rebinding
+// points at 127.0.0.1 cannot reach the API.
+func WithAllowedHosts(hosts ...string) ServerOption {
+	return func(s *Server) {
+		for _, h := range hosts {
+			s.hosts = append(s.hosts, strings.ToLower(h))
+		}
+	}
+}
+
 // WithServerLogger sets the logger (default slog.Default()).
 func WithServerLogger(l *slog.Logger) ServerOption {
 	return func(s *Server) {
@@ -80,6 +95,7 @@ type Server struct {
 	keepAlive time.Duration
 	log       *slog.Logger
 	mux       *http.ServeMux
+	hosts     []string // WithAllowedHosts; empty: loopback hosts
 
 	mu       sync.Mutex
 	sessions map[string]*httpSession
@@ -145,6 +161,16 @@ func NewServer(phone api.Phone, token string, opts ...ServerOption) (*Server, er
 // ServeHTTP checks the token and serves the request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
+	if !s.hostAllowed(r.Host) {
+		writeError(w, http.StatusForbidden, CodeForbidden, fmt.Sprintf("host %q is not this server's address: the local API answers requests to its own loopback address only", r.Host))
+		return
+	}
+	if o, site := r.Header.Get("Origin"), r.Header.Get("Sec-Fetch-Site"); o != "" || (site != "" && site != "none") {
+		// A browser sends these; the API is for programs on this machine, not for web pages,
+		// and it sends no CORS headers.
+		writeError(w, http.StatusForbidden, CodeForbidden, "cross-origin requests are refused: the local API serves programs, not web pages")
+		return
+	}
 	if !s.authorized(r) {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="lineup"`)
 		writeError(w, http.StatusUnauthorized, CodeUnauthorized, "missing or wrong token: send the header \"Authorization: Bearer TOKEN\" with the token from the data directory's api-token file")
@@ -156,6 +182,23 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, limit)
 	s.mux.ServeHTTP(w, r)
+}
+
+// hostAllowed reports whether a request's Host header names this server.
+func (s *Server) hostAllowed(host string) bool {
+	host = strings.ToLower(host)
+	if len(s.hosts) > 0 {
+		return slices.Contains(s.hosts, host)
+	}
+	h, _, err := net.SplitHostPort(host)
+	if err != nil {
+		h = host
+	}
+	if h == "localhost" {
+		return true
+	}
+	ip, err := netip.ParseAddr(strings.Trim(h, "[]"))
+	return err == nil && ip.IsLoopback()
 }
 
 func (s *Server) authorized(r *http.Request) bool {
@@ -306,7 +349,7 @@ func decode(r *http.Request, v any) error {
 	case errors.Is(err, io.EOF):
 		return nil
 	case errors.As(err, &tooBig):
-		return fmt.Errorf("request body: larger than %d bytes: %w", MaxRequestBody, api.ErrBadInput)
+		return fmt.Errorf("request body: larger than %d bytes: %w", tooBig.Limit, api.ErrBadInput)
 	case err != nil:
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) && te.Field != "" {
@@ -368,6 +411,10 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 		s.mu.Unlock()
 	}()
 	rc := http.NewResponseController(w)
+	// The stream lives as long as the session: the server's read and write timeouts are for
+	// requests, not for it.
+	_ = rc.SetReadDeadline(time.Time{})
+	_ = rc.SetWriteDeadline(time.Time{})
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("X-Accel-Buffering", "no")
 	w.WriteHeader(http.StatusOK)

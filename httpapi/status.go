@@ -25,6 +25,7 @@ const (
 	CodeLoggedOff        = "logged_off"
 	CodeNotRunning       = "not_running"
 	CodeUnreachable      = "unreachable"
+	CodeForbidden        = "forbidden" // a Host that is not the server's, or a browser's cross-origin request
 	CodeInternal         = "internal"
 )
 
