@@ -48,7 +48,7 @@ type fixture struct {
 	hc     *http.Client
 }
 
-func setup(t *testing.T, opts ...httpapi.ServerOption) *fixture {
+func setup(t testing.TB, opts ...httpapi.ServerOption) *fixture {
 	t.Helper()
 	p := apitest.New(testConfig())
 	opts = append([]httpapi.ServerOption{httpapi.WithServerLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))}, opts...)
@@ -67,7 +67,7 @@ func setup(t *testing.T, opts ...httpapi.ServerOption) *fixture {
 }
 
 // request sends a raw request and returns the status and body.
-func (f *fixture) request(t *testing.T, method, path, session, body string, hdr ...string) (int, string) {
+func (f *fixture) request(t testing.TB, method, path, session, body string, hdr ...string) (int, string) {
 	t.Helper()
 	var rd io.Reader
 	if body != "" {
@@ -93,7 +93,7 @@ func (f *fixture) request(t *testing.T, method, path, session, body string, hdr 
 	return resp.StatusCode, string(b)
 }
 
-func (f *fixture) logOn(t *testing.T, client string) string {
+func (f *fixture) logOn(t testing.TB, client string) string {
 	t.Helper()
 	code, body := f.request(t, "POST", "/api/v1/sessions", "", fmt.Sprintf(`{"client":%q}`, client))
 	if code != http.StatusCreated {

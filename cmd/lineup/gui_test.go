@@ -252,6 +252,7 @@ const screenW, screenH = 1920, 1080
 // startXvfb starts Xvfb on a display it picks itself (-displayfd) and returns ":N".
 func startXvfb(t testing.TB) string {
 	t.Helper()
+	harness.SkipIfShort(t, "an X server (Xvfb)")
 	r, w, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
