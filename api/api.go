@@ -106,71 +106,73 @@ const (
 
 // Line is a line as a client shows it.
 type Line struct {
-	Name  string `json:"name"`
-	Group string `json:"group"`
+	Name  string
+	Group string
 	// Number is the line's number in canonical form and NumberDisplay as a person reads it; both
 	// empty when the line has none (yet).
-	Number        string `json:"number,omitempty"`
-	NumberDisplay string `json:"number_display,omitempty"`
+	Number        string
+	NumberDisplay string
 	// Location is the name of the location whose rules apply to the line; empty for none.
-	Location string `json:"location,omitempty"`
-	Enabled  bool   `json:"enabled"`
-	DND      bool   `json:"dnd"`
+	Location string
+	Enabled  bool
+	DND      bool
 	// Registration is the line's registration state. After a failure RegCode is the registrar's
 	// status code and RegReason its reason phrase as it came (e.g. 403, "Forbidden"); RegCode is 0
 	// for a timeout or a transport error, whose text is in RegReason. Clients word the hint.
-	Registration line.RegState `json:"registration"`
-	RegCode      int           `json:"reg_code,omitempty"`
-	RegReason    string        `json:"reg_reason,omitempty"`
+	Registration line.RegState
+	RegCode      int
+	RegReason    string
 	// Functions are the line functions offered now (dial, dnd, pickup, feature_codes, redial).
-	Functions []line.Function `json:"functions"`
+	Functions []line.Function
 	// FeatureCodes are the group's feature codes, offered only while "feature_codes" is in
 	// Functions.
-	FeatureCodes []line.FeatureCode `json:"feature_codes,omitempty"`
+	FeatureCodes []line.FeatureCode
 	// Redial is the last number dialled on the line, as the user gave it.
-	Redial string `json:"redial,omitempty"`
+	Redial string
 	// HeldRinging are the calls the server holds ringing on the line (decline setting 180): the
 	// clients do not ring for them; they can be deflected or picked up.
-	HeldRinging []Call `json:"held_ringing,omitempty"`
+	HeldRinging []Call
 	// Incoming is what a call arriving on the line now would get (line.DecideIncoming): whether
 	// it can reach the line, whether the server answers it (and with what, and why) or it rings
 	// at the clients, and what they may do with it. Clients word it.
-	Incoming line.Decision `json:"incoming"`
+	Incoming line.Decision
 }
 
 // Call is a call as a client shows it.
 type Call struct {
-	ID        string             `json:"id"`
-	Line      string             `json:"line"`
-	Direction line.CallDirection `json:"direction"`
-	State     line.CallState     `json:"state"`
+	ID        string
+	Line      string
+	Direction line.CallDirection
+	State     line.CallState
 	// RemoteNumber is the far end's number, canonical when the line's location can read it, else
 	// as it came; RemoteDisplay is its display form; RemoteName the display name that came.
-	RemoteNumber  string `json:"remote_number,omitempty"`
-	RemoteDisplay string `json:"remote_display,omitempty"`
-	RemoteName    string `json:"remote_name,omitempty"`
+	RemoteNumber  string
+	RemoteDisplay string
+	RemoteName    string
 	// Dialled is what was sent to the PBX for an outgoing call.
-	Dialled string `json:"dialled,omitempty"`
+	Dialled string
 	// FeatureCode names the feature code the call dialled.
-	FeatureCode  string  `json:"feature_code,omitempty"`
-	Codec        string  `json:"codec,omitempty"`
-	HeldByRemote bool    `json:"held_by_remote,omitempty"`
-	Muted        bool    `json:"muted,omitempty"`
-	DTMFReceived string  `json:"dtmf_received,omitempty"`
-	LossPercent  float64 `json:"loss_percent"`
+	FeatureCode  string
+	Codec        string
+	HeldByRemote bool
+	Muted        bool
+	DTMFReceived string
+	LossPercent  float64
 	// ServerRinging is set for a call the server holds ringing (decline setting 180).
-	ServerRinging bool      `json:"server_ringing,omitempty"`
-	Started       time.Time `json:"started"`
-	Answered      time.Time `json:"answered,omitzero"`
-	Ended         time.Time `json:"ended,omitzero"`
-	EndCode       int       `json:"end_code,omitempty"`
-	EndReason     string    `json:"end_reason,omitempty"`
+	ServerRinging bool
+	Started       time.Time
+	Answered      time.Time
+	Ended         time.Time
+	// EndCause, EndCode and EndReason say why an ended call ended (see line.Call).
+	EndCause  line.EndCause
+	EndCode   int
+	EndReason string
 	// JournalID is the journal entry of an ended call, once written; 0 when the call is not
 	// journaled.
-	JournalID uint64 `json:"journal_id,omitempty"`
+	JournalID uint64
 	// Functions are the call functions offered now (answer, decline, hangup, hold, retrieve,
 	// dtmf, deflect).
-	Functions []line.Function `json:"functions"`
+	Functions []line.Function
 }
 
 // EventType says what an Event carries.
@@ -193,23 +195,23 @@ const (
 
 // Event is one change a session is told of.
 type Event struct {
-	Type  EventType          `json:"type"`
-	Line  *Line              `json:"line,omitempty"`
-	Call  *Call              `json:"call,omitempty"`
-	Entry *line.JournalEntry `json:"entry,omitempty"`
+	Type  EventType
+	Line  *Line
+	Call  *Call
+	Entry *line.JournalEntry
 }
 
 // JournalQuery selects journal entries; zero fields select everything, filters combine with
 // "and". Number matches the end of the remote or local number (whole number with ExactNumber).
 type JournalQuery struct {
-	Line        string       `json:"line,omitempty"`
-	Number      string       `json:"number,omitempty"`
-	ExactNumber bool         `json:"exact_number,omitempty"`
-	Outcome     line.Outcome `json:"outcome,omitzero"`
-	From        time.Time    `json:"from,omitzero"`
-	To          time.Time    `json:"to,omitzero"`
-	Before      uint64       `json:"before,omitempty"`
-	Limit       int          `json:"limit,omitempty"`
+	Line        string
+	Number      string
+	ExactNumber bool
+	Outcome     line.Outcome
+	From        time.Time
+	To          time.Time
+	Before      uint64
+	Limit       int
 }
 
 var declineReasonNames = []string{DeclineBusy: "busy", DeclineDecline: "decline"}

@@ -196,8 +196,8 @@ func TestInteropBaresipCallsLineup(t *testing.T) {
 		t.Fatal(err)
 	}
 	end = lu.calls.wait(t, "ended", 5*time.Second, func(x api.Call) bool { return x.ID == in.ID && x.State == line.CallEnded })
-	if end.EndReason != "the other party hung up" {
-		t.Errorf("end reason %q, want the other party hung up", end.EndReason)
+	if end.EndCause != line.EndHungUpThere {
+		t.Errorf("end cause %v (%q), want hung_up_there", end.EndCause, end.EndReason)
 	}
 	if _, err := bs.WaitEvent(ctx, "CALL_CLOSED"); err != nil {
 		t.Fatal(err)

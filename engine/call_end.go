@@ -39,9 +39,9 @@ func (s *Server) hangUp(ctx context.Context, id string) error {
 	if c == nil {
 		return fmt.Errorf("hang up: call %s: %w", id, ErrNoCall)
 	}
-	reason := "hung up here"
+	cause := line.EndHungUpHere
 	if s.callCtxOrNil().Err() != nil {
-		reason = "line server stopped"
+		cause = line.EndStopped
 	}
 	c.mu.Lock()
 	if c.phase == line.PhaseRingingIn {
@@ -57,7 +57,7 @@ func (s *Server) hangUp(ctx context.Context, id string) error {
 	}
 	switch {
 	case dlg != nil:
-		c.finish(0, reason)
+		c.finish(cause, 0, "")
 		bctx, cancel := context.WithTimeout(ctx, hangUpTimeout)
 		defer cancel()
 		if err := dlg.Hangup(bctx); err != nil {
@@ -70,15 +70,15 @@ func (s *Server) hangUp(ctx context.Context, id string) error {
 		if out != nil {
 			out.Cancel()
 		}
-		if reason == "hung up here" {
-			reason = "cancelled here"
+		if cause == line.EndHungUpHere {
+			cause = line.EndCancelled
 		}
-		c.finish(487, reason)
+		c.finish(cause, 487, "")
 		return nil
 	default:
 		// Answered here a moment ago and still connecting: the answer gets a BYE once its
 		// dialog is up.
-		c.finish(0, reason)
+		c.finish(cause, 0, "")
 		return nil
 	}
 }
@@ -90,11 +90,11 @@ func (c *call) follow(dlg *sip.Dialog) {
 	c.mu.Unlock()
 	select {
 	case <-dlg.Done():
-		reason := dlg.EndReason().Text
-		if dlg.EndReason().Remote {
-			reason = "the other party hung up"
+		if r := dlg.EndReason(); r.Remote {
+			c.finish(line.EndHungUpThere, 0, "")
+		} else {
+			c.finish(line.EndFailed, 0, r.Text)
 		}
-		c.finish(0, reason)
 	case err := <-ended:
 		c.mu.Lock()
 		over := c.phase.Over()
@@ -106,22 +106,24 @@ func (c *call) follow(dlg *sip.Dialog) {
 		c.byeDetached(dlg)
 		switch {
 		case c.ctx.Err() != nil:
-			c.finish(0, "line server stopped")
+			c.finish(line.EndStopped, 0, "")
 		case errors.Is(err, media.ErrInactive):
-			c.finish(0, "no audio received (RTP timeout)")
+			c.finish(line.EndNoAudio, 0, "")
 		default:
-			c.finish(0, fmt.Sprintf("media failed: %v", err))
+			c.finish(line.EndFailed, 0, fmt.Sprintf("media: %v", err))
 		}
 	}
 }
 
 // finish ends the call once: it records why, reports it, forgets the call and stops its
 // goroutines; the sockets and audio are released here unless a media stream owns them.
-func (c *call) finish(code int, reason string) { c.end(code, reason, false) }
+func (c *call) finish(cause line.EndCause, code int, detail string) {
+	c.end(cause, code, detail, false)
+}
 
 // end is finish; with busy (an outgoing call the far end answered busy) the speaker plays the busy
 // tone for a while before the audio is released.
-func (c *call) end(code int, reason string, busy bool) {
+func (c *call) end(cause line.EndCause, code int, detail string, busy bool) {
 	c.reportMu.Lock()
 	defer c.reportMu.Unlock()
 	c.mu.Lock()
@@ -130,8 +132,9 @@ func (c *call) end(code int, reason string, busy bool) {
 		return // ended already
 	}
 	c.info.Ended = time.Now()
+	c.info.EndCause = cause
 	c.info.EndCode = code
-	c.info.EndReason = reason
+	c.info.EndReason = detail
 	if c.stream != nil {
 		c.info.LossPercent = c.stream.Stats().LossPercent
 	}
@@ -156,7 +159,7 @@ func (c *call) end(code int, reason string, busy bool) {
 		c.release()
 	}
 	c.s.log.Info("call ended", "call", info.ID, "line", info.Line, "direction", info.Direction,
-		"remote", info.RemoteNumber, "code", code, "reason", reason)
+		"remote", info.RemoteNumber, "cause", cause, "code", code, "detail", detail)
 	if id := c.journalEnded(info); id != 0 {
 		c.mu.Lock()
 		c.journalID = id
@@ -192,7 +195,7 @@ func (s *Server) endAllCalls() {
 	for _, c := range s.liveCalls() {
 		ctx, cancel := context.WithTimeout(context.Background(), byeTimeout)
 		if err := s.hangUp(ctx, c.info.ID); err != nil && !errors.Is(err, ErrNoCall) {
-			c.finish(0, "line server stopped")
+			c.finish(line.EndStopped, 0, "")
 		}
 		cancel()
 	}

@@ -34,7 +34,7 @@ func (s *Server) onIncoming(in *sip.IncomingCall) {
 	c.in = in
 	c.mu.Unlock()
 	if err := in.Ringing(); err != nil {
-		c.finish(0, "could not signal ringing: "+err.Error())
+		c.finish(line.EndFailed, 0, "ringing: "+err.Error())
 		return
 	}
 	s.publishLine(l.Name)
@@ -56,11 +56,11 @@ func (c *call) watchRinging() {
 		}
 		if r := c.in.CancelReason(); r.CompletedElsewhere() {
 			c.setOutcome(line.OutcomeAnsweredElsewhere, 0)
-			c.finish(487, "answered elsewhere ("+r.Text+")")
+			c.finish(line.EndAnsweredElsewhere, 487, r.Text)
 			return
 		}
 		c.setOutcome(line.OutcomeMissed, 0)
-		c.finish(487, "the caller hung up before answer")
+		c.finish(line.EndCallerGaveUp, 487, "")
 	case <-c.done:
 	}
 }
@@ -111,13 +111,13 @@ func (s *Server) answer(ctx context.Context, id string) error {
 	local, err := c.openMedia(s.localHost(c.acct))
 	if err != nil {
 		in.Reject(500, "Server Internal Error")
-		c.finish(500, "no media port: "+err.Error())
+		c.finish(line.EndFailed, 500, "no media port: "+err.Error())
 		return fmt.Errorf("answer: %w", err)
 	}
 	ans, err := sip.Negotiate(in.Offer(), local.Codecs)
 	if err != nil {
 		in.Reject(488, "Not Acceptable Here")
-		c.finish(488, "no common codec")
+		c.finish(line.EndNoCommonCodec, 488, "")
 		return fmt.Errorf("answer: %w", err)
 	}
 	ans.Host, ans.Port = local.Host, local.Port
@@ -126,7 +126,7 @@ func (s *Server) answer(ctx context.Context, id string) error {
 	c.mu.Unlock()
 	dlg, err := in.Answer(ctx, ans)
 	if err != nil {
-		c.finish(0, "answer failed: "+err.Error())
+		c.finish(line.EndFailed, 0, "answer: "+err.Error())
 		return fmt.Errorf("answer: %w", err)
 	}
 	c.connected(dlg)
@@ -154,9 +154,9 @@ func (s *Server) reject(verb, id string, code int, reason string) error {
 	if err := in.Reject(code, reason); err != nil {
 		// The answer could not be sent (the caller's connection is gone): the call is over here
 		// all the same, or it would ring for ever.
-		c.finish(0, fmt.Sprintf("rejecting failed: %v", err))
+		c.finish(line.EndFailed, 0, fmt.Sprintf("reject: %v", err))
 		return fmt.Errorf("%s: %w", verb, err)
 	}
-	c.finish(code, fmt.Sprintf("rejected here (%d %s)", code, reason))
+	c.finish(line.EndRejected, code, reason)
 	return nil
 }

@@ -151,8 +151,8 @@ func TestCallBetweenTwoLinesCarriesAudioBothWays(t *testing.T) {
 			end := a.calls.wait(t, "ended at a", 5*time.Second, func(c api.Call) bool {
 				return c.ID == aID && c.State == line.CallEnded
 			})
-			if end.EndReason == "" || end.Answered.IsZero() {
-				t.Errorf("ended call: %+v", end)
+			if end.EndCause != line.EndHungUpThere || end.Answered.IsZero() {
+				t.Errorf("ended call: %+v, want answered and ended by the other party", end)
 			}
 			// The audio is released once the media stops, right after the end is reported.
 			deadline := time.Now().Add(2 * time.Second)

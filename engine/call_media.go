@@ -47,7 +47,7 @@ func (c *call) connected(dlg *sip.Dialog) {
 	if early != nil {
 		if earlyCodec != codec {
 			c.byeDetached(dlg)
-			c.finish(0, fmt.Sprintf("the far end answered with %s after early media in %s", codec.Name, earlyCodec.Name))
+			c.finish(line.EndNoCommonCodec, 0, fmt.Sprintf("the far end answered with %s after early media in %s", codec.Name, earlyCodec.Name))
 			return
 		}
 		// The early media stream goes on as the call's stream, towards the answer's address.
@@ -70,7 +70,7 @@ func (c *call) connected(dlg *sip.Dialog) {
 		c.dlg = dlg
 		c.mu.Unlock()
 		c.byeDetached(dlg)
-		c.finish(0, "media could not start: "+err.Error())
+		c.finish(line.EndFailed, 0, "media: "+err.Error())
 		return
 	}
 	c.mu.Lock()

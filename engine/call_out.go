@@ -39,12 +39,12 @@ func (s *Server) dialAs(ctx context.Context, e line.Effective, target, remote st
 	s.publishLine(l.Name)
 	local, err := c.openMedia(s.localHost(l.Account))
 	if err != nil {
-		c.finish(0, "no media port: "+err.Error())
+		c.finish(line.EndFailed, 0, "no media port: "+err.Error())
 		return api.Call{}, fmt.Errorf("dial: %w", err)
 	}
 	out, err := s.ep.Dial(ctx, l.Account, target, local)
 	if err != nil {
-		c.finish(0, "call could not be placed: "+err.Error())
+		c.finish(line.EndFailed, 0, err.Error())
 		if errors.Is(err, sip.ErrUnreachable) {
 			return api.Call{}, fmt.Errorf("dial: %w: %w", api.ErrUnreachable, err)
 		}
@@ -97,11 +97,15 @@ func (c *call) runOutgoing() {
 		var ce *sip.CallError
 		if errors.As(err, &ce) {
 			busy := ce.Code == 486 || ce.Code == 600
-			c.end(ce.Code, failureReason(ce.Code, ce.Reason), busy)
+			detail := ce.Reason
+			if ce.Err != nil {
+				detail += ": " + ce.Err.Error()
+			}
+			c.end(line.EndRefused, ce.Code, detail, busy)
 		} else if ctx.Err() != nil || errors.Is(err, context.Canceled) {
-			c.finish(487, "cancelled")
+			c.finish(line.EndCancelled, 487, "")
 		} else {
-			c.finish(0, err.Error())
+			c.finish(line.EndFailed, 0, err.Error())
 		}
 		return
 	}
@@ -114,30 +118,6 @@ func (c *call) runOutgoing() {
 		return
 	}
 	c.connected(dlg)
-}
-
-// failureReason words a final failure response for the user.
-func failureReason(code int, reason string) string {
-	text := fmt.Sprintf("%d %s", code, reason)
-	switch code {
-	case 486, 600:
-		return "busy (" + text + ")"
-	case 603:
-		return "declined (" + text + ")"
-	case 480:
-		return "not available (" + text + ")"
-	case 404, 604:
-		return "number not found (" + text + ")"
-	case 408:
-		return "no answer (" + text + ")"
-	case 487:
-		return "cancelled (" + text + ")"
-	case 488, 606:
-		return "no common codec (" + text + ")"
-	case 401, 407, 403:
-		return "not authorised to call (" + text + ")"
-	}
-	return text
 }
 
 // startRingback opens the call's audio while an outgoing call rings at the far end and plays the

@@ -200,7 +200,7 @@ func (c *call) view(info line.Call) api.Call {
 		RemoteNumber: info.RemoteNumber, RemoteName: info.RemoteName, Dialled: c.dialled,
 		FeatureCode: c.featureCode, Codec: info.Codec, HeldByRemote: info.HeldByRemote, Muted: info.Muted,
 		DTMFReceived: info.DTMFReceived, LossPercent: info.LossPercent, ServerRinging: c.serverHeld,
-		Started: info.Started, Answered: info.Answered, Ended: info.Ended, EndCode: info.EndCode,
+		Started: info.Started, Answered: info.Answered, Ended: info.Ended, EndCause: info.EndCause, EndCode: info.EndCode,
 		EndReason: info.EndReason, JournalID: c.journalID,
 	}
 	held := c.serverHeld

@@ -76,16 +76,10 @@ func (s *Server) screen(inv sip.ScreenedInvite) (int, string) {
 	now := time.Now()
 	info := line.Call{ID: newCallID(), Line: l.Name, Direction: line.Incoming, State: line.CallEnded,
 		RemoteNumber: s.canonicalRemote(e, inv.From.User), RemoteName: inv.From.Display,
-		Started: now, Ended: now, EndCode: code, EndReason: serverAnswerReason(d)}
+		Started: now, Ended: now, EndCause: line.EndServerAnswered, EndCode: code, EndReason: d.Cause.String()}
 	s.journalCall(e, info, outcomeOfCode(code), code, callExtras{})
 	s.log.Debug("call answered by the line server", "line", l.Name, "code", code, "cause", d.Cause, "from", inv.From.User)
 	return code, d.Answer.Phrase()
-}
-
-// serverAnswerReason is the end reason of a call the server answered itself, for logs and the
-// call's last view; clients word it from the code (and the line's decision) themselves.
-func serverAnswerReason(d line.Decision) string {
-	return fmt.Sprintf("answered %d %s by the line server (%s)", d.Code(), d.Answer.Phrase(), d.Cause)
 }
 
 // outcomeOfCode is the journal outcome of a call refused with code: busy for 486 and 600,
@@ -204,10 +198,10 @@ func (s *Server) decideIncoming(c *call, e line.Effective) {
 		code := d.Code()
 		c.setOutcome(outcomeOfCode(code), code)
 		if err := c.in.Reject(code, d.Answer.Phrase()); err != nil {
-			c.finish(0, "could not answer the call: "+err.Error())
+			c.finish(line.EndFailed, 0, "answer: "+err.Error())
 			return
 		}
-		c.finish(code, serverAnswerReason(d))
+		c.finish(line.EndServerAnswered, code, d.Cause.String())
 	default:
 		c.startRinging()
 		c.update(func(*line.Call) {})
@@ -262,7 +256,7 @@ func (s *Server) deflect(c *call, e line.Effective, number, client string) error
 	c.mu.Lock()
 	c.deflectedTo = target
 	c.mu.Unlock()
-	c.finish(302, "deflected to "+target)
+	c.finish(line.EndDeflected, 302, target)
 	return nil
 }
 

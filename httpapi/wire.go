@@ -74,6 +74,7 @@ type wireCall struct {
 	Started       time.Time          `json:"started"`
 	Answered      time.Time          `json:"answered,omitzero"`
 	Ended         time.Time          `json:"ended,omitzero"`
+	EndCause      line.EndCause      `json:"end_cause,omitzero"`
 	EndCode       int                `json:"end_code,omitempty"`
 	EndReason     string             `json:"end_reason,omitempty"`
 	JournalID     uint64             `json:"journal_id,omitempty"`
@@ -224,7 +225,7 @@ func toWireCall(c api.Call) wireCall {
 		RemoteDisplay: c.RemoteDisplay, RemoteName: c.RemoteName, Dialled: c.Dialled,
 		FeatureCode: c.FeatureCode, Codec: c.Codec, HeldByRemote: c.HeldByRemote, Muted: c.Muted,
 		DTMFReceived: c.DTMFReceived, LossPercent: c.LossPercent, ServerRinging: c.ServerRinging,
-		Started: c.Started, Answered: c.Answered, Ended: c.Ended, EndCode: c.EndCode,
+		Started: c.Started, Answered: c.Answered, Ended: c.Ended, EndCause: c.EndCause, EndCode: c.EndCode,
 		EndReason: c.EndReason, JournalID: c.JournalID, Functions: c.Functions,
 	}
 }
@@ -235,7 +236,7 @@ func (w wireCall) api() api.Call {
 		RemoteDisplay: w.RemoteDisplay, RemoteName: w.RemoteName, Dialled: w.Dialled,
 		FeatureCode: w.FeatureCode, Codec: w.Codec, HeldByRemote: w.HeldByRemote, Muted: w.Muted,
 		DTMFReceived: w.DTMFReceived, LossPercent: w.LossPercent, ServerRinging: w.ServerRinging,
-		Started: w.Started, Answered: w.Answered, Ended: w.Ended, EndCode: w.EndCode,
+		Started: w.Started, Answered: w.Answered, Ended: w.Ended, EndCause: w.EndCause, EndCode: w.EndCode,
 		EndReason: w.EndReason, JournalID: w.JournalID, Functions: w.Functions,
 	}
 }

@@ -38,7 +38,7 @@ func goldenCall() api.Call {
 		Dialled: "0030123456", FeatureCode: "Forward off", Codec: "PCMA", HeldByRemote: true,
 		Muted: true, DTMFReceived: "12#", LossPercent: 1.5, ServerRinging: true,
 		Started: goldenTime, Answered: goldenTime.Add(3 * time.Second), Ended: goldenTime.Add(time.Minute),
-		EndCode: 486, EndReason: "Busy Here", JournalID: 42,
+		EndCause: line.EndRefused, EndCode: 486, EndReason: "Busy Here", JournalID: 42,
 		Functions: []line.Function{line.FuncHangUp, line.FuncHold, line.FuncDTMF},
 	}
 }

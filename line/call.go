@@ -76,8 +76,10 @@ type Call struct {
 	Started     time.Time
 	Answered    time.Time
 	Ended       time.Time
-	// EndCode is the SIP status that ended the call (e.g. 486), 0 when none applies, and
-	// EndReason says in words why the call ended.
+	// EndCause is why the call ended; EndCode is the SIP status that ended it (e.g. 486), 0
+	// when none applies; EndReason is the detail the cause needs, in the far end's or the
+	// system's words (its reason phrase, a deflection's target, an error), or empty.
+	EndCause  EndCause
 	EndCode   int
 	EndReason string
 }

@@ -1,38 +1,19 @@
 package sip
 
 import (
-	"bytes"
 	"log/slog"
 	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	gosip "github.com/emiago/sipgo/sip"
 	"github.com/emiago/sipgo/siptest"
 
+	"github.com/lineupphone/lineup/internal/harness"
 	"github.com/lineupphone/lineup/internal/sipcorpus"
 	"github.com/lineupphone/lineup/line"
 )
-
-// lockedBuffer is a log sink the endpoint's goroutines write while the fuzz target reads it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // FuzzEndpointRequest puts bytes into the endpoint the way its transports do: parsed by sipgo,
 // then handed to the handler of the method with a recorded server transaction. Whatever the
@@ -45,7 +26,7 @@ func FuzzEndpointRequest(f *testing.F) {
 		}
 	}
 	f.Add(sipcorpus.Options("127.0.0.1:5099", "UDP", "127.0.0.1:5060", "201", 1))
-	logs := &lockedBuffer{}
+	logs := &harness.LogBuffer{}
 	e, err := NewEndpoint(EndpointConfig{ListenIP: "127.0.0.1", OpenToAll: true, Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	if err != nil {
 		f.Fatal(err)

@@ -194,7 +194,7 @@ func TestCallViewEndedSavesMemoOnceJournaled(t *testing.T) {
 	ended := connected()
 	ended.State = line.CallEnded
 	ended.Ended = t0.Add(95 * time.Second)
-	ended.EndReason = "hung up by the other party"
+	ended.EndCause = line.EndHungUpThere
 	ended.Functions = nil
 	v.SetCall(ended)
 	bs := buttons(v)
@@ -245,10 +245,10 @@ func TestCallViewEndedSavesMemoOnceJournaled(t *testing.T) {
 func TestCallViewOutgoingFailedSaysWhy(t *testing.T) {
 	c := api.Call{ID: "c2", Line: "Office", Direction: line.Outgoing, State: line.CallEnded,
 		Dialled: "0891234567", RemoteNumber: "+49891234567", RemoteDisplay: "+49 89 1234567",
-		Started: t0, Ended: t0.Add(2 * time.Second), EndCode: 486, EndReason: "Busy Here"}
+		Started: t0, Ended: t0.Add(2 * time.Second), EndCause: line.EndRefused, EndCode: 486, EndReason: "Busy Here"}
 	v, _ := newView(t, c)
 	txt := texts(v)
-	for _, want := range []string{"+49 89 1234567", "Outgoing call on Office", "Busy Here", "486"} {
+	for _, want := range []string{"+49 89 1234567", "Outgoing call on Office", "Busy (486): Busy Here"} {
 		if !strings.Contains(txt, want) {
 			t.Errorf("failed call view lacks %q:\n%s", want, txt)
 		}

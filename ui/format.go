@@ -78,19 +78,6 @@ func callStateText(c api.Call) string {
 	return c.State.String()
 }
 
-// endedText says why a call ended.
-func endedText(c api.Call) string {
-	switch {
-	case c.EndReason != "" && c.EndCode != 0:
-		return fmt.Sprintf("Ended: %s (%d)", c.EndReason, c.EndCode)
-	case c.EndReason != "":
-		return "Ended: " + c.EndReason
-	case c.EndCode != 0:
-		return fmt.Sprintf("Ended (%d)", c.EndCode)
-	}
-	return "Ended"
-}
-
 // callDuration is how long the call has been connected, or, before the answer, how long it has
 // been ringing or dialling.
 func callDuration(c api.Call, now time.Time) time.Duration {

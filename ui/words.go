@@ -7,8 +7,8 @@ import (
 	"github.com/lineupphone/lineup/line"
 )
 
-// This file words what the line server reports as codes and causes: a line's registration and
-// what a call arriving on it now would get (line.Decision). The sentences live here, in one place,
+// This file words what the line server reports as codes and causes: a line's registration, what
+// a call arriving on it now would get (line.Decision) and why a call ended (line.EndCause). The sentences live here, in one place,
 // so that a translation has one file to follow.
 
 // regText names a line's registration state; regDetail adds the reason when there is one.
@@ -113,4 +113,75 @@ func answerText(r line.Response) string {
 		return "calls ring on at the server (180) until answered elsewhere, picked up or given up."
 	}
 	return r.String() + "."
+}
+
+// endedText says why a call ended, from its cause, its SIP status and the detail.
+func endedText(c api.Call) string {
+	code := ""
+	if c.EndCode != 0 {
+		code = fmt.Sprintf(" (%d)", c.EndCode)
+	}
+	detail := ""
+	if c.EndReason != "" {
+		detail = ": " + c.EndReason
+	}
+	switch c.EndCause {
+	case line.EndHungUpHere:
+		return "Ended: hung up here"
+	case line.EndHungUpThere:
+		return "Ended: the other party hung up"
+	case line.EndCallerGaveUp:
+		return "Missed: the caller hung up before the answer"
+	case line.EndAnsweredElsewhere:
+		return "Answered at another phone"
+	case line.EndRejected:
+		return "Declined here" + code
+	case line.EndServerAnswered:
+		why := "no client logged on"
+		if c.EndReason == line.CauseDND.String() {
+			why = "Do Not Disturb"
+		}
+		return fmt.Sprintf("Answered by the line server (%s)%s", why, code)
+	case line.EndDeflected:
+		return "Forwarded to " + c.EndReason
+	case line.EndRefused:
+		return refusedText(c.EndCode) + code + detail
+	case line.EndCancelled:
+		return "Cancelled"
+	case line.EndNoAudio:
+		return "Ended: no audio came from the other party"
+	case line.EndNoCommonCodec:
+		return "Ended: no codec both sides can use" + detail
+	case line.EndStopped:
+		return "Ended: Lineup stopped"
+	case line.EndFailed:
+		return "Failed" + code + detail
+	}
+	if detail != "" || code != "" {
+		return "Ended" + code + detail
+	}
+	return "Ended"
+}
+
+// refusedText says what the far end's final answer to our call means.
+func refusedText(code int) string {
+	switch code {
+	case 486, 600:
+		return "Busy"
+	case 603:
+		return "Declined"
+	case 480:
+		return "Not available"
+	case 404, 604:
+		return "Number not found"
+	case 408:
+		return "No answer"
+	case 487:
+		return "Cancelled"
+	case 488, 606:
+		return "No codec both sides can use"
+	case 401, 403, 407:
+		return "Not authorised to call"
+	}
+	return "Refused"
 }

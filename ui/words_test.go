@@ -113,3 +113,33 @@ func TestRegDetail(t *testing.T) {
 		}
 	}
 }
+
+// TestEndedTextEveryCause: each end cause has its own words, with the code and detail where the
+// cause needs them.
+func TestEndedTextEveryCause(t *testing.T) {
+	for _, tc := range []struct {
+		c    api.Call
+		want string
+	}{
+		{api.Call{EndCause: line.EndHungUpHere}, "Ended: hung up here"},
+		{api.Call{EndCause: line.EndHungUpThere}, "Ended: the other party hung up"},
+		{api.Call{EndCause: line.EndCallerGaveUp, EndCode: 487}, "Missed: the caller hung up before the answer"},
+		{api.Call{EndCause: line.EndAnsweredElsewhere, EndCode: 487, EndReason: "Call completed elsewhere"}, "Answered at another phone"},
+		{api.Call{EndCause: line.EndRejected, EndCode: 603, EndReason: "Decline"}, "Declined here (603)"},
+		{api.Call{EndCause: line.EndServerAnswered, EndCode: 486, EndReason: "no_client"}, "Answered by the line server (no client logged on) (486)"},
+		{api.Call{EndCause: line.EndServerAnswered, EndCode: 480, EndReason: "dnd"}, "Answered by the line server (Do Not Disturb) (480)"},
+		{api.Call{EndCause: line.EndDeflected, EndCode: 302, EndReason: "205"}, "Forwarded to 205"},
+		{api.Call{EndCause: line.EndRefused, EndCode: 404, EndReason: "Not Found"}, "Number not found (404): Not Found"},
+		{api.Call{EndCause: line.EndRefused, EndCode: 599, EndReason: "Odd"}, "Refused (599): Odd"},
+		{api.Call{EndCause: line.EndCancelled, EndCode: 487}, "Cancelled"},
+		{api.Call{EndCause: line.EndNoAudio}, "Ended: no audio came from the other party"},
+		{api.Call{EndCause: line.EndNoCommonCodec, EndCode: 488}, "Ended: no codec both sides can use"},
+		{api.Call{EndCause: line.EndStopped}, "Ended: Lineup stopped"},
+		{api.Call{EndCause: line.EndFailed, EndReason: "no media port: all in use"}, "Failed: no media port: all in use"},
+		{api.Call{}, "Ended"},
+	} {
+		if got := endedText(tc.c); got != tc.want {
+			t.Errorf("%v %d %q: %q, want %q", tc.c.EndCause, tc.c.EndCode, tc.c.EndReason, got, tc.want)
+		}
+	}
+}
