@@ -147,11 +147,12 @@ func (s *settingsEditor) buildLine() {
 		widget.NewLabel("Display name"), container.NewVBox(f.display, msg("account.display_name")),
 		widget.NewLabel("Domain"), container.NewVBox(f.domain, msg("account.domain")),
 	)
-	f.direct = widget.NewCheck("Direct calls: a sip: address of another host is called there, not through the registrar", nil)
+	f.direct = widget.NewCheck("Direct calls to other hosts", nil)
 	f.direct.SetChecked(acc().DirectCalls)
 	f.direct.OnChanged = func(b bool) { acc().DirectCalls = b; s.changed() }
-	directNote := widget.NewLabel("The line's password is never sent to that host.")
+	directNote := widget.NewLabel("A sip: address of another host is called there, not through the registrar. The line's password is never sent to that host.")
 	directNote.SizeName = theme.SizeNameCaptionText
+	directNote.Wrapping = fyne.TextWrapWord
 	f.box.Add(section("SIP account", "", container.NewVBox(form(account...), f.direct, directNote)))
 
 	f.number = s.entryField(widget.NewEntry(), func() string { return ln().Number }, func(v string) { ln().Number = v })
