@@ -73,7 +73,9 @@ func (s *Server) logOff(w http.ResponseWriter, r *http.Request, ss api.Session) 
 
 func (s *Server) config(w http.ResponseWriter, r *http.Request, ss api.Session) {
 	v, err := ss.Config(r.Context())
-	s.reply(w, r, toWireConfig(v), err)
+	// The lines' SIP passwords never leave the server: a client that saves the set-up back
+	// keeps them (saveConfig).
+	s.reply(w, r, toWireConfig(line.WithoutPasswords(v)), err)
 }
 
 func (s *Server) saveConfig(w http.ResponseWriter, r *http.Request, ss api.Session) {
@@ -82,7 +84,13 @@ func (s *Server) saveConfig(w http.ResponseWriter, r *http.Request, ss api.Sessi
 		s.fail(w, r, err)
 		return
 	}
-	s.reply(w, r, nil, ss.SaveConfig(r.Context(), cfg.line()))
+	old, err := ss.Config(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	next, _ := line.KeepPasswords(cfg.line(), old)
+	s.reply(w, r, nil, ss.SaveConfig(r.Context(), next))
 }
 
 func (s *Server) lines(w http.ResponseWriter, r *http.Request, ss api.Session) {

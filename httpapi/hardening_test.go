@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -173,5 +174,35 @@ func TestIdleConnectionsAreClosedAndCapped(t *testing.T) {
 			t.Fatalf("after 16 connections closed, %d answered, want the waiting 16 too", len(answered))
 		case <-time.After(20 * time.Millisecond):
 		}
+	}
+}
+
+// TestConfigPasswordsStayOnTheServer: GET /api/v1/config carries no SIP password, and a set-up
+// PUT back without one keeps the line's stored password.
+func TestConfigPasswordsStayOnTheServer(t *testing.T) {
+	f := setup(t)
+	id := f.logOn(t, "admin")
+	withPW := `{"groups":[{"name":"Sales"}],"lines":[{"name":"Alice","group":"Sales","account":{"registrar":"pbx","user":"201","password":"pw-secret-201"}}]}`
+	if code, body := f.request(t, "PUT", "/api/v1/config", id, withPW); code != 200 && code != 204 {
+		t.Fatalf("PUT config: %d %s", code, body)
+	}
+	code, body := f.request(t, "GET", "/api/v1/config", id, "")
+	if code != 200 || strings.Contains(body, "pw-secret-201") || strings.Contains(body, `"password"`) {
+		t.Fatalf("GET config: %d %s, want no password in it", code, body)
+	}
+	if code, body := f.request(t, "PUT", "/api/v1/config", id, body); code != 200 && code != 204 {
+		t.Fatalf("PUT back the set-up read: %d %s", code, body)
+	}
+	s, err := f.phone.LogOn(context.Background(), "check")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.LogOff(context.Background())
+	cfg, err := s.Config(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Lines) != 1 || cfg.Lines[0].Account.Password != "pw-secret-201" {
+		t.Errorf("after saving the set-up back, the line has %+v, want its password kept", cfg.Lines)
 	}
 }

@@ -27,21 +27,7 @@ type lineOptions struct {
 	audio     string // system, null (silent devices) or none
 	api       string // HOST:PORT of the local HTTP API; "" for none
 	apiRemote bool   // the API may listen on an address that is not loopback
-	trusted   peers  // further addresses calls may come from besides the lines' registrars
-}
-
-// peers is a repeatable flag of addresses, "ip" or "ip:port".
-type peers []string
-
-func (p *peers) String() string { return strings.Join(*p, ",") }
-
-func (p *peers) Set(v string) error {
-	for _, a := range strings.Split(v, ",") {
-		if a = strings.TrimSpace(a); a != "" {
-			*p = append(*p, a)
-		}
-	}
-	return nil
+	trusted   string // further addresses (IP or IP:PORT, comma-separated) calls may come from
 }
 
 func (o *lineOptions) register(fs *flag.FlagSet) {
@@ -50,7 +36,7 @@ func (o *lineOptions) register(fs *flag.FlagSet) {
 	fs.StringVar(&o.audio, "audio", "system", "sound `devices`: system, null (silent devices) or none")
 	fs.StringVar(&o.api, "api", "", "serve the local HTTP API on `HOST:PORT` (loopback only; port 0 picks a free one)")
 	fs.BoolVar(&o.apiRemote, "api-allow-remote", false, "allow --api on an address that is not loopback")
-	fs.Var(&o.trusted, "sip-trusted-peer", "also take calls from this `IP or IP:PORT` (repeatable; the lines' registrars and proxies always are)")
+	fs.StringVar(&o.trusted, "sip-trusted-peer", "", "also take calls from these `IP[:PORT],...` (the lines' registrars and proxies always are)")
 }
 
 func lineOptionsFromEnv() (lineOptions, error) {
@@ -68,7 +54,7 @@ func lineOptionsFromEnv() (lineOptions, error) {
 	if err := o.checkAPI(); err != nil {
 		return o, fmt.Errorf("LINEUP_API: %w", err)
 	}
-	_ = o.trusted.Set(os.Getenv("LINEUP_SIP_TRUSTED_PEER"))
+	o.trusted = os.Getenv("LINEUP_SIP_TRUSTED_PEER")
 	return o, nil
 }
 
@@ -138,7 +124,7 @@ func openLineServer(g *globalFlags, stderr io.Writer, o lineOptions) (ls *lineSe
 	}
 	ls.snd = snd
 	if ls.srv, err = engine.New(cfg, append([]engine.Option{engine.WithLogger(log), engine.WithStore(st),
-		engine.WithEndpoint(sip.EndpointConfig{ListenIP: o.listen, UDPPort: o.port, TCPPort: o.port, TrustedPeers: o.trusted}),
+		engine.WithEndpoint(sip.EndpointConfig{ListenIP: o.listen, UDPPort: o.port, TCPPort: o.port, TrustedPeers: strings.FieldsFunc(o.trusted, func(r rune) bool { return r == ',' || r == ' ' })}),
 	}, snd.Options...)...); err != nil {
 		return nil, err
 	}

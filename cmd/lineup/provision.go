@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/lineupphone/lineup/line"
 	"github.com/lineupphone/lineup/provision"
 )
 
@@ -16,6 +17,10 @@ func cmdProvision(g *globalFlags, args []string, stdout, stderr io.Writer) error
 	fs := flag.NewFlagSet("provision "+args[0], flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	g.register(fs)
+	passwords := false
+	if args[0] == "export" {
+		fs.BoolVar(&passwords, "passwords", false, "include the lines' SIP passwords (a full backup: keep the file as safe as the passwords)")
+	}
 	if err := fs.Parse(args[1:]); err != nil {
 		return fmt.Errorf("provision: %w", errUsage)
 	}
@@ -33,11 +38,12 @@ func cmdProvision(g *globalFlags, args []string, stdout, stderr io.Writer) error
 			return err
 		}
 		defer st.Close()
-		if err := st.SaveConfig(cfg); err != nil {
+		kept := 0 // lines the file gives no password keep theirs, in the same transaction
+		if err := st.Update(func(c *line.Config) error { *c, kept = line.KeepPasswords(cfg, *c); return nil }); err != nil {
 			return fmt.Errorf("nothing imported: %w", err)
 		}
-		fmt.Fprintf(stdout, "imported %d locations, %d line groups, %d lines into %s\n",
-			len(cfg.Locations), len(cfg.Groups), len(cfg.Lines), st.Path())
+		fmt.Fprintf(stdout, "imported %d locations, %d line groups, %d lines (%d kept their stored password) into %s\n",
+			len(cfg.Locations), len(cfg.Groups), len(cfg.Lines), kept, st.Path())
 		return nil
 	case "export":
 		if fs.NArg() != 0 {
@@ -51,6 +57,9 @@ func cmdProvision(g *globalFlags, args []string, stdout, stderr io.Writer) error
 		cfg, err := st.Config()
 		if err != nil {
 			return err
+		}
+		if !passwords {
+			cfg = line.WithoutPasswords(cfg)
 		}
 		return provision.Encode(stdout, cfg)
 	}
