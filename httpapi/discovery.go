@@ -199,7 +199,8 @@ var Timeouts = struct{ ReadHeader, Read, Write, Idle time.Duration }{
 }
 
 // hostsOf is what a Host header may name for a server listening on a: its address, and for a
-// loopback address also localhost, with its port.
+// loopback address also localhost, with its port. (A server on every interface is reached by any
+// of the machine's names: Start answers any Host with its port then, WithAnyHostOnPort.)
 func hostsOf(a *net.TCPAddr) []string {
 	port := strconv.Itoa(a.Port)
 	hosts := []string{net.JoinHostPort(a.IP.String(), port)}
@@ -222,7 +223,11 @@ func Start(dir, addr string, phone api.Phone, log *slog.Logger) (stop func(), er
 	if err != nil {
 		return nil, fmt.Errorf("local api: %w", err)
 	}
-	handler, err := NewServer(phone, tok, WithServerLogger(log), WithAllowedHosts(hostsOf(ln.Addr().(*net.TCPAddr))...))
+	hosts := WithAllowedHosts(hostsOf(ln.Addr().(*net.TCPAddr))...)
+	if a := ln.Addr().(*net.TCPAddr); a.IP.IsUnspecified() {
+		hosts = WithAnyHostOnPort(strconv.Itoa(a.Port))
+	}
+	handler, err := NewServer(phone, tok, WithServerLogger(log), hosts)
 	if err != nil {
 		ln.Close()
 		return nil, err

@@ -206,3 +206,34 @@ func TestConfigPasswordsStayOnTheServer(t *testing.T) {
 		t.Errorf("after saving the set-up back, the line has %+v, want its password kept", cfg.Lines)
 	}
 }
+
+// TestAllInterfacesAnswersItsPort: a server on every interface (--api-allow-remote on 0.0.0.0)
+// answers a Host of any name with its port, and refuses another port.
+func TestAllInterfacesAnswersItsPort(t *testing.T) {
+	dir := t.TempDir()
+	stop, err := httpapi.Start(dir, "0.0.0.0:0", apitest.New(testConfig()), slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	url, tok, _, err := httpapi.Discover(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, port, _ := net.SplitHostPort(strings.TrimPrefix(url, "http://"))
+	hc := &http.Client{Transport: &http.Transport{}}
+	defer hc.CloseIdleConnections()
+	for host, want := range map[string]int{"lineup-box.lan:" + port: 200, "lineup-box.lan:1": 403} {
+		req, _ := http.NewRequest("GET", "http://127.0.0.1:"+port+"/api/v1/status", nil)
+		req.Host = host
+		req.Header.Set("Authorization", "Bearer "+tok)
+		resp, err := hc.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("Host %s: %d, want %d", host, resp.StatusCode, want)
+		}
+	}
+}

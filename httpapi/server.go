@@ -77,6 +77,10 @@ func WithAllowedHosts(hosts ...string) ServerOption {
 	}
 }
 
+// WithAnyHostOnPort answers a Host header of any name with that port: for a server listening on
+// every interface (--api-allow-remote), which has no one name of its own.
+func WithAnyHostOnPort(port string) ServerOption { return func(s *Server) { s.anyHostPort = port } }
+
 // WithServerLogger sets the logger (default slog.Default()).
 func WithServerLogger(l *slog.Logger) ServerOption {
 	return func(s *Server) {
@@ -89,13 +93,14 @@ func WithServerLogger(l *slog.Logger) ServerOption {
 // Server serves a Phone over HTTP. It is an http.Handler; Close logs off the sessions it opened
 // and ends the event streams.
 type Server struct {
-	phone     api.Phone
-	token     []byte
-	idle      time.Duration
-	keepAlive time.Duration
-	log       *slog.Logger
-	mux       *http.ServeMux
-	hosts     []string // WithAllowedHosts; empty: loopback hosts
+	phone       api.Phone
+	token       []byte
+	idle        time.Duration
+	keepAlive   time.Duration
+	log         *slog.Logger
+	mux         *http.ServeMux
+	hosts       []string // WithAllowedHosts; empty: loopback hosts
+	anyHostPort string   // WithAnyHostOnPort
 
 	mu       sync.Mutex
 	sessions map[string]*httpSession
@@ -187,6 +192,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // hostAllowed reports whether a request's Host header names this server.
 func (s *Server) hostAllowed(host string) bool {
 	host = strings.ToLower(host)
+	if s.anyHostPort != "" {
+		_, port, err := net.SplitHostPort(host)
+		return err == nil && port == s.anyHostPort
+	}
 	if len(s.hosts) > 0 {
 		return slices.Contains(s.hosts, host)
 	}
@@ -411,10 +420,12 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 		s.mu.Unlock()
 	}()
 	rc := http.NewResponseController(w)
-	// The stream lives as long as the session: the server's read and write timeouts are for
-	// requests, not for it.
+	// The stream lives as long as the session: the server's read timeout is for requests, not
+	// for it, and each write gets the write timeout of its own, so that a client that stops
+	// reading is let go instead of holding the stream's writer and a connection.
 	_ = rc.SetReadDeadline(time.Time{})
-	_ = rc.SetWriteDeadline(time.Time{})
+	deadline := func() { _ = rc.SetWriteDeadline(time.Now().Add(Timeouts.Write)) }
+	deadline()
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("X-Accel-Buffering", "no")
 	w.WriteHeader(http.StatusOK)
@@ -434,6 +445,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 		case <-s.done:
 			return
 		case <-tick.C:
+			deadline()
 			if _, err := io.WriteString(w, ": keep-alive\n\n"); err != nil || rc.Flush() != nil {
 				return
 			}
@@ -446,6 +458,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 				s.log.Warn("api event not encoded", "type", ev.Type, "error", err)
 				continue
 			}
+			deadline()
 			if _, err := fmt.Fprintf(w, "event: %s\ndata: %s\n\n", ev.Type, b); err != nil || rc.Flush() != nil {
 				return
 			}

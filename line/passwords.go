@@ -3,9 +3,11 @@ package line
 import "strings"
 
 // KeepPasswords gives the lines of next that come without a password the password of the line
-// of old with the same name, registrar and user: a set-up read back without its secrets (the
-// HTTP API's GET, `provision export` without --passwords) can be edited and saved again without
-// losing them. A line that changed its account gets no old password. It returns next with the
+// of old with the same name and the same account in every other respect (registrar, proxy,
+// domain, user, auth user, transport, ...): a set-up read back without its secrets (the HTTP
+// API's GET, `provision export` without --passwords) can be edited and saved again without losing
+// them. A line whose account changed in any way gets no old password, so that pointing a line at
+// another host cannot carry its password there. It returns next with the
 // passwords filled in (the Lines slice is copied) and how many were kept.
 func KeepPasswords(next, old Config) (Config, int) {
 	if len(next.Lines) == 0 {
@@ -21,8 +23,10 @@ func KeepPasswords(next, old Config) (Config, int) {
 			continue
 		}
 		for _, o := range old.Lines {
+			oa := o.Account
+			oa.Password = ""
 			if strings.EqualFold(strings.TrimSpace(o.Name), strings.TrimSpace(lines[i].Name)) &&
-				o.Account.Registrar == a.Registrar && o.Account.User == a.User && o.Account.Password != "" {
+				oa == *a && o.Account.Password != "" {
 				a.Password = o.Account.Password
 				kept++
 				break

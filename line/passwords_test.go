@@ -15,8 +15,12 @@ func TestKeepPasswords(t *testing.T) {
 		{Name: "Cleo", Account: acct("other", "203", "")},     // another registrar: none
 		{Name: "Dora", Account: acct("pbx", "204", "")},       // a new line: none
 	}}
+	old.Lines = append(old.Lines, Line{Name: "Eve", Account: acct("pbx", "205", "old-205")})
+	moved := acct("pbx", "205", "")
+	moved.Proxy = "rogue.example" // same registrar and user, another first hop: none
+	next.Lines = append(next.Lines, Line{Name: "Eve", Account: moved})
 	got, kept := KeepPasswords(next, old)
-	want := []string{"old-201", "new-202", "", ""}
+	want := []string{"old-201", "new-202", "", "", ""}
 	for i, l := range got.Lines {
 		if l.Account.Password != want[i] {
 			t.Errorf("%s: password %q, want %q", l.Name, l.Account.Password, want[i])

@@ -206,6 +206,9 @@ func (r *Registrar) attempt(ctx context.Context) time.Duration {
 	if !ok || granted <= 0 {
 		return r.fail(0, "registrar granted no binding for our contact", 0)
 	}
+	// A registrar may shorten the lifetime asked for, not lengthen it (RFC 3261 section 10.3):
+	// more is taken as what was asked, so that the line refreshes in time.
+	granted = min(granted, r.acct.ExpiresOrDefault())
 	r.failures = 0
 	r.staleContact = nil
 	now := time.Now()

@@ -153,7 +153,7 @@ const maxSeconds = 1<<32 - 1
 // digits only, capped at maxSeconds so that the Duration cannot overflow.
 func parseSeconds(v string) (time.Duration, bool) {
 	v = strings.TrimSpace(v)
-	if v == "" || len(v) > 20 || strings.Trim(v, "0123456789") != "" {
+	if v == "" || strings.Trim(v, "0123456789") != "" {
 		return 0, false
 	}
 	n, err := strconv.ParseUint(v, 10, 64)

@@ -17,8 +17,10 @@ import (
 // sends its calls from. A request that begins something (an INVITE, OPTIONS, REGISTER, any
 // request outside a dialog) is taken only from those addresses, the line's own first hops,
 // resolved, plus the peers the line server is told to trust (EndpointConfig.TrustedPeers). From
-// anywhere else it gets no answer at all: a scanner cannot tell Lineup from a closed port, nor one
-// user from another, and a direct INVITE rings nothing, journals nothing and shows nothing.
+// anywhere else a well-formed request gets no answer at all: a scanner cannot tell one user from
+// another, nor Lineup from a closed port by OPTIONS, INVITE or REGISTER, and a direct INVITE rings
+// nothing, journals nothing and shows nothing. (A request without Via or CSeq is answered 400 by
+// sipgo's transaction layer before any handler sees it, whoever sent it.)
 // Requests inside an established dialog come from wherever its Call-ID and both tags are known
 // (the far end of a call that is not record-routed sends its BYE itself).
 //
