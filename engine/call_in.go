@@ -13,7 +13,7 @@ import (
 // onIncoming takes an INVITE the sip package accepted (its SDP parsed, a codec in common) and the
 // screen let through: it rings at the clients or is held ringing by the server.
 func (s *Server) onIncoming(in *sip.IncomingCall) {
-	l, ok := s.lineForUser(in.ToUser())
+	l, ok := s.lineFor(in.Line(), in.ToUser())
 	if !ok {
 		in.Reject(404, "Not Found")
 		return

@@ -225,8 +225,15 @@ func (s *Server) addCall(c *call) error {
 	return nil
 }
 
-// lineForUser finds the enabled line whose account user is user.
-func (s *Server) lineForUser(user string) (line.Line, bool) {
+// lineFor finds the enabled line a call is for: the line of that name (the registration it was
+// routed to), else the one whose account user is user.
+func (s *Server) lineFor(name, user string) (line.Line, bool) {
+	if name != "" {
+		cfg := s.conf()
+		if l, ok := cfg.Line(name); ok && l.Enabled() {
+			return *l, true
+		}
+	}
 	s.cfgMu.RLock()
 	defer s.cfgMu.RUnlock()
 	l, ok := s.users[user]

@@ -60,7 +60,7 @@ func (s *Server) decide(e line.Effective, ringing bool) line.Decision {
 // screen is the sip endpoint's first look at a new INVITE: a call the server declines by itself
 // is answered here at once and journaled, without a dialog.
 func (s *Server) screen(inv sip.ScreenedInvite) (int, string) {
-	l, ok := s.lineForUser(inv.ToUser)
+	l, ok := s.lineFor(inv.Line, inv.ToUser)
 	if !ok {
 		return 0, ""
 	}

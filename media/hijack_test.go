@@ -1,6 +1,8 @@
 package media
 
 import (
+	"net"
+	"net/netip"
 	"testing"
 	"time"
 
@@ -66,5 +68,53 @@ func TestStraySenderCannotTakeTheCallOver(t *testing.T) {
 	}
 	if st := p.a.Stats(); st.Foreign < 40 {
 		t.Errorf("A counted %d packets from a foreign address, want the 50 sprayed", st.Foreign)
+	}
+}
+
+// TestPeerMovingBehindNATIsFollowed: the far end's NAT gives it a new port mid-call. After a
+// second of silence from the old one, the same source (SSRC) from the new address is heard and
+// answered there; a stranger with another SSRC still is not.
+func TestPeerMovingBehindNATIsFollowed(t *testing.T) {
+	conn, old, moved, stranger := listen(t), listen(t), listen(t), listen(t)
+	sink := &recorder{}
+	s := start(t, StreamConfig{Conn: conn, Remote: addrOf(old), Codec: PCMU, Sink: sink, Source: &sine{rate: 8000, freq: 700}})
+	from := func(c *net.UDPConn) injector { return injector{t, c, addrOf(conn)} }
+	for seq := uint16(1); seq <= 10; seq++ {
+		from(old).send(0xa11ce, PCMU.PayloadType, seq)
+		time.Sleep(FrameDuration)
+	}
+	eventually(t, time.Second, "the first packets were not taken", func() bool { return s.Stats().PacketsReceived == 10 })
+	time.Sleep(natRebindAfter + 100*time.Millisecond)
+	from(stranger).send(0xbad, PCMU.PayloadType, 11)
+	for seq := uint16(11); seq <= 20; seq++ {
+		from(moved).send(0xa11ce, PCMU.PayloadType, seq)
+		time.Sleep(FrameDuration)
+	}
+	eventually(t, time.Second, "the moved source was not heard", func() bool { return s.Stats().PacketsReceived == 20 })
+	if got := s.Stats().RemoteAddr; got != addrOf(moved).String() {
+		t.Errorf("A sends to %s, want the moved peer at %s", got, addrOf(moved))
+	}
+	if f := s.Stats().Foreign; f != 1 {
+		t.Errorf("%d packets refused as foreign, want the stranger's 1", f)
+	}
+}
+
+// TestHoldKeepsThePeer: a hold SDP with c=0.0.0.0 sends nothing and lets no new sender latch;
+// the peer heard before is still the one heard.
+func TestHoldKeepsThePeer(t *testing.T) {
+	p := startPair(t, PCMU, func(a, b *StreamConfig) { b.Source = &sine{rate: 8000, freq: 440} })
+	eventually(t, time.Second, "A hears nothing", func() bool { return p.a.Stats().PacketsReceived > 5 })
+	p.a.SetRemote(netip.AddrPortFrom(netip.IPv4Unspecified(), addrOf(p.connB).Port()))
+	stray := listen(t)
+	for seq := uint16(1); seq <= 5; seq++ {
+		injector{t, stray, addrOf(p.connA)}.send(0x5eed, PCMU.PayloadType, seq)
+	}
+	time.Sleep(200 * time.Millisecond)
+	if f := p.a.Stats().Foreign; f < 5 {
+		t.Errorf("during the hold, %d of the stray sender's 5 packets refused", f)
+	}
+	stray.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
+	if n, _, err := stray.ReadFrom(make([]byte, 1500)); err == nil {
+		t.Errorf("the stray sender received a %d byte packet during the hold", n)
 	}
 }

@@ -314,7 +314,17 @@ func (s *Stream) Direction() Direction {
 func (s *Stream) SetRemote(addr netip.AddrPort) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.remote = unmap(addr)
+	addr = unmap(addr)
+	if addr == s.signalled {
+		return // the same SDP again (a re-INVITE that changes no address): nothing moves
+	}
+	if !sendable(addr) {
+		// Hold with c=0.0.0.0 (RFC 3264 section 8.4): nothing is sent, and the peer heard so
+		// far stays the one heard: no new sender may latch meanwhile.
+		s.remote, s.signalled = addr, addr
+		return
+	}
+	s.remote = addr
 	s.signalled = s.remote
 	s.latched, s.peer = false, netip.AddrPort{}
 	s.rtcpLatched = false

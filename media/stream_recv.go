@@ -39,14 +39,29 @@ func (s *Stream) readRTP() error {
 	}
 }
 
-// acceptFrom reports whether a packet from from may be heard, latching to it when it is the
-// first sender other than the signalled address since the last SDP. s.mu held.
-func (s *Stream) acceptFrom(from netip.AddrPort) bool {
+// natRebindAfter is how long the latched address must be silent before the same source (its
+// SSRC) may come back from another one: a NAT that gave the peer a new port mid-call.
+const natRebindAfter = time.Second
+
+// acceptFrom reports whether a packet of source ssrc from from may be heard, latching to it when
+// it is the first sender since the last SDP. s.mu held.
+func (s *Stream) acceptFrom(from netip.AddrPort, ssrc uint32, now time.Time) bool {
 	switch {
 	case !from.IsValid(): // a socket that does not say (not UDP): nothing to check
 		return true
+	case s.latched && from == s.peer:
+		return true
+	case s.latched && from == s.signalled:
+		// The address SDP gives wins over one latched at the start (a stray sender that was
+		// quicker than the peer).
+		s.peer = from
+		return true
+	case s.latched && s.haveSrc && ssrc == s.srcSSRC && now.Sub(s.srcSeen) >= natRebindAfter:
+		s.log.Info("rtp source moved: following it", "from", s.peer, "to", from)
+		s.peer = from
+		return true
 	case s.latched:
-		return from == s.peer || from == s.signalled
+		return false
 	}
 	// The first sender heard since the last SDP is the peer: the signalled address, or where
 	// the peer's packets really come from behind NAT.
@@ -74,7 +89,7 @@ func (s *Stream) receiveRTP(b []byte, from netip.AddrPort, now time.Time) {
 		return
 	}
 	s.mu.Lock()
-	if !s.acceptFrom(from) {
+	if !s.acceptFrom(from, p.SSRC, now) {
 		s.mu.Unlock()
 		s.foreign.Add(1)
 		s.dropped.Add(1)

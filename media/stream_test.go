@@ -224,9 +224,15 @@ func TestSymmetricRTPLatchesToTheRealSource(t *testing.T) {
 		t.Errorf("the stranger received a %d byte packet", n)
 	}
 
-	// SetRemote (a new SDP) moves the stream, and latching may happen again.
+	// The same SDP again (a re-INVITE that moves nothing) keeps the latched address.
 	a.SetRemote(addrOf(announced))
-	if got := a.Stats().RemoteAddr; got != addrOf(announced).String() {
+	if got := a.Stats().RemoteAddr; got != addrOf(connB).String() {
+		t.Errorf("after the same SDP again A sends to %s, want still %s", got, addrOf(connB))
+	}
+	// A new SDP address moves the stream, and latching may happen again.
+	moved := listen(t)
+	a.SetRemote(addrOf(moved))
+	if got := a.Stats().RemoteAddr; got != addrOf(moved).String() {
 		t.Errorf("after SetRemote A sends to %s", got)
 	}
 	eventually(t, time.Second, "A did not latch again after SetRemote", func() bool {

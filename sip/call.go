@@ -138,7 +138,9 @@ func (e *Endpoint) OnCall(f func(*IncomingCall)) {
 
 // ScreenedInvite is what OnScreen sees of a new INVITE: enough to decide whether to take it.
 type ScreenedInvite struct {
-	// ToUser is the user the call is for (as IncomingCall.ToUser).
+	// Line and ToUser are the line and the user the call is for (as IncomingCall.Line and
+	// ToUser).
+	Line   string
 	ToUser string
 	From   Party
 	CallID string

@@ -92,14 +92,19 @@ func (c *IncomingCall) CallID() string { return c.req.CallID().Value() }
 // ToUser is the line's user the call is for: the line behind the Request-URI's user (a registrar
 // routes to our registration's Contact, whose user part is random, trust.go), else the To
 // header's user.
-func (c *IncomingCall) ToUser() string { return c.ep.requestUser(c.req) }
+func (c *IncomingCall) ToUser() string { _, u := c.ep.requestLine(c.req); return u }
 
-// requestUser is the line's user a request is for (IncomingCall.ToUser).
-func (e *Endpoint) requestUser(req *gosip.Request) string {
+// Line is the name of the line whose registration the call was routed to (by its Contact's
+// random user part), or "" when the call names a plain user (see ToUser).
+func (c *IncomingCall) Line() string { n, _ := c.ep.requestLine(c.req); return n }
+
+// requestLine is the line a request is for: the name of the line whose Contact it was routed
+// to ("" when none) and the line's user (IncomingCall.ToUser).
+func (e *Endpoint) requestLine(req *gosip.Request) (name, user string) {
 	if req.Recipient.User != "" {
-		return e.trust.lineUser(req.Recipient.User)
+		return e.trust.lineOf(req.Recipient.User)
 	}
-	return req.To().Address.User
+	return "", req.To().Address.User
 }
 
 // From is the caller.
@@ -163,13 +168,19 @@ func (c *IncomingCall) Redirect(target string) error {
 // Ringing sends 180 Ringing. The server may send it again while it keeps the call ringing, so
 // that proxies keep the transaction (RFC 3261 section 13.3.1.1).
 func (c *IncomingCall) Ringing() error {
+	finalBegun := func() bool {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return c.final
+	}
+	// Checked before waiting for respMu too: a final response holds it until its ACK.
+	if finalBegun() {
+		return nil // the final response is under way: no more provisional ones
+	}
 	c.respMu.Lock()
 	defer c.respMu.Unlock()
-	c.mu.Lock()
-	final := c.final
-	c.mu.Unlock()
-	if final {
-		return nil // the final response is under way: no more provisional ones
+	if finalBegun() {
+		return nil
 	}
 	if err := c.sess.Respond(gosip.StatusRinging, "Ringing", nil); err != nil {
 		return fmt.Errorf("ringing: %w", err)
@@ -326,7 +337,8 @@ func (e *Endpoint) handleInvite(req *gosip.Request, tx gosip.ServerTransaction) 
 
 	if screen != nil {
 		f := req.From()
-		inv := ScreenedInvite{ToUser: e.requestUser(req), CallID: req.CallID().Value(),
+		name, user := e.requestLine(req)
+		inv := ScreenedInvite{Line: name, ToUser: user, CallID: req.CallID().Value(),
 			From: partyOf(f.DisplayName, f.Address)}
 		if code, reason := screen(inv); code >= 300 {
 			e.respond(tx, req, code, reasonPhrase(reason))

@@ -21,7 +21,8 @@ import (
 
 // checkChallenge returns nil when the line may answer chal, which came in res: res came from the
 // line's first hop (its proxy, else its registrar) and chal's realm is the one the registrar
-// challenged the line's REGISTER with, where one was seen. Otherwise it returns an error wrapping
+// challenged this line's REGISTER with, where one was seen (lines of a multi-tenant PBX each
+// have their own). Otherwise it returns an error wrapping
 // ErrForeignChallenge that names the host and realm.
 func (e *Endpoint) checkChallenge(ctx context.Context, acct line.Account, res *gosip.Response, chal *digest.Challenge) error {
 	dest, err := lineDest(acct)
@@ -32,10 +33,26 @@ func (e *Endpoint) checkChallenge(ctx context.Context, acct line.Account, res *g
 	if !fromHost(ctx, e.resolver, src, dest) {
 		return fmt.Errorf("%w: %s (realm %q) asked, not the line's registrar or proxy %s", ErrForeignChallenge, src, chal.Realm, dest)
 	}
-	if known := e.sharedChallenge(dest); known != nil && known.chal != nil && known.chal.Realm != chal.Realm {
-		return fmt.Errorf("%w: realm %q asked, the registrar's is %q", ErrForeignChallenge, chal.Realm, known.chal.Realm)
+	if known, ok := e.lineRealm(dest, acct.AuthName()); ok && known != chal.Realm {
+		return fmt.Errorf("%w: realm %q asked, the line's registration is in %q", ErrForeignChallenge, chal.Realm, known)
 	}
 	return nil
+}
+
+func realmKey(dest, authUser string) string { return dest + "\x00" + authUser }
+
+// rememberRealm notes the realm a line's registration at dest was challenged in.
+func (e *Endpoint) rememberRealm(dest, authUser, realm string) {
+	e.chMu.Lock()
+	e.realms[realmKey(dest, authUser)] = realm
+	e.chMu.Unlock()
+}
+
+func (e *Endpoint) lineRealm(dest, authUser string) (string, bool) {
+	e.chMu.Lock()
+	defer e.chMu.Unlock()
+	r, ok := e.realms[realmKey(dest, authUser)]
+	return r, ok
 }
 
 // fromHost reports whether src ("ip:port", where a message came from) is dest (host:port, the

@@ -64,6 +64,9 @@ type Endpoint struct {
 	// for a realm it has seen) instead of first drawing a 401 of its own.
 	chMu       sync.Mutex
 	challenges map[string]*authState
+	// realms is the realm each line's registration was challenged in, by first hop and
+	// authentication user: its calls answer challenges of that realm only (credentials.go).
+	realms map[string]string
 
 	wg        sync.WaitGroup
 	closeOnce sync.Once
@@ -147,7 +150,7 @@ func NewEndpoint(cfg EndpointConfig) (*Endpoint, error) {
 		return nil, fmt.Errorf("sip endpoint: %w", err)
 	}
 	e := &Endpoint{ua: ua, srv: srv, client: client, log: log, listenIP: ip, trust: trust, resolver: resolver,
-		inflight: make(chan struct{}, maxInflightRegisters), challenges: map[string]*authState{}}
+		inflight: make(chan struct{}, maxInflightRegisters), challenges: map[string]*authState{}, realms: map[string]string{}}
 
 	e.udp, err = net.ListenPacket("udp4", net.JoinHostPort(ip, strconv.Itoa(cfg.UDPPort)))
 	if err != nil {

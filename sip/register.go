@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
+	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -81,6 +83,24 @@ type Registrar struct {
 
 	failures int
 	state    line.Registration
+
+	hops    []netip.AddrPort // trusted for this line now (trustHops)
+	untrust func()
+}
+
+// trustHops makes hops the addresses this line's calls are taken from, replacing the last ones.
+func (r *Registrar) trustHops(hops []netip.AddrPort) {
+	if r.untrust != nil && slices.Equal(hops, r.hops) {
+		return
+	}
+	if r.untrust != nil {
+		r.untrust()
+		r.untrust = nil
+	}
+	r.hops = hops
+	if len(hops) > 0 {
+		r.untrust = r.ep.trust.addHops(hops)
+	}
 }
 
 type authState struct {
@@ -148,9 +168,11 @@ func hostPortDefault(s string, port int) (string, error) {
 // when ctx ends removes the binding (with its own short deadline) before returning.
 func (r *Registrar) Run(ctx context.Context) {
 	r.setState(line.Registration{State: line.RegRegistering})
-	// The registrar (or proxy) is where the phone system sends this line's calls from.
-	untrust := r.ep.trust.addHops(resolveHop(ctx, r.ep.resolver, r.dest))
-	defer untrust()
+	// The registrar (or proxy) is where the phone system sends this line's calls from: trusted
+	// as resolved now, again at each attempt (a name that did not resolve at start, or moved),
+	// and as the address its last 200 OK came from.
+	defer func() { r.trustHops(nil) }()
+	r.trustHops(resolveHop(ctx, r.ep.resolver, r.dest))
 	defer func() {
 		if r.contact.User != "" {
 			r.ep.trust.dropContactUser(r.contact.User)
@@ -187,6 +209,7 @@ func (r *Registrar) Run(ctx context.Context) {
 func (r *Registrar) attempt(ctx context.Context) time.Duration {
 	actx, cancel := context.WithTimeout(ctx, r.attemptTimeout)
 	defer cancel()
+	hops := resolveHop(actx, r.ep.resolver, r.dest)
 	res, err := r.register(actx, r.acct.ExpiresOrDefault())
 	if ctx.Err() != nil {
 		return 0
@@ -209,6 +232,10 @@ func (r *Registrar) attempt(ctx context.Context) time.Duration {
 	// A registrar may shorten the lifetime asked for, not lengthen it (RFC 3261 section 10.3):
 	// more is taken as what was asked, so that the line refreshes in time.
 	granted = min(granted, r.acct.ExpiresOrDefault())
+	if src, err := netip.ParseAddrPort(res.Source()); err == nil && !slices.Contains(hops, unmapPort(src)) {
+		hops = append(hops, unmapPort(src))
+	}
+	r.trustHops(hops)
 	r.failures = 0
 	r.staleContact = nil
 	now := time.Now()
@@ -337,6 +364,7 @@ func (r *Registrar) register(ctx context.Context, expires time.Duration) (*gosip
 			return res, nil
 		}
 		answered = true
+		r.ep.rememberRealm(r.dest, r.acct.AuthName(), chal.Realm)
 		r.auth = &authState{chal: chal, proxy: proxy}
 		r.ep.rememberChallenge(r.dest, r.auth)
 	}
@@ -419,7 +447,7 @@ func (r *Registrar) initContact(ctx context.Context) error {
 	}
 	user := r.contact.User
 	if user == "" {
-		user = r.ep.trust.newContactUser(r.acct.User)
+		user = r.ep.trust.newContactUser(r.name, r.acct.User)
 	}
 	r.contact = gosip.Uri{Scheme: "sip", User: user, Host: host, Port: r.ep.port(r.acct.Transport)}
 	if r.acct.Transport != line.TransportUDP {

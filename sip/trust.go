@@ -34,13 +34,13 @@ type trustSet struct {
 	anyAll  bool                   // EndpointConfig.OpenToAll
 	hops    map[netip.AddrPort]int // registrars and proxies, counted by their registrations
 	peers   map[netip.AddrPort]bool
-	hosts   map[netip.Addr]bool // TrustedPeers given without a port
-	contact map[string]string   // random Contact user -> the line's user
+	hosts   map[netip.Addr]bool     // TrustedPeers given without a port
+	contact map[string]contactOwner // random Contact user -> the line it registers
 }
 
 func newTrustSet(cfg EndpointConfig) (*trustSet, error) {
 	t := &trustSet{anyAll: cfg.OpenToAll, hops: map[netip.AddrPort]int{}, peers: map[netip.AddrPort]bool{},
-		hosts: map[netip.Addr]bool{}, contact: map[string]string{}}
+		hosts: map[netip.Addr]bool{}, contact: map[string]contactOwner{}}
 	for _, p := range cfg.TrustedPeers {
 		if ap, err := netip.ParseAddrPort(p); err == nil {
 			t.peers[unmapPort(ap)] = true
@@ -118,13 +118,17 @@ func (t *trustSet) addHops(hops []netip.AddrPort) (remove func()) {
 	}
 }
 
-// newContactUser makes the random user part of a registration's Contact for the line's user.
-func (t *trustSet) newContactUser(user string) string {
+// contactOwner is the line a random Contact user stands for: its name and account user.
+type contactOwner struct{ line, user string }
+
+// newContactUser makes the random user part of a registration's Contact for the line name with
+// the account user.
+func (t *trustSet) newContactUser(name, user string) string {
 	b := make([]byte, 8)
 	_, _ = rand.Read(b)
 	token := "lu" + hex.EncodeToString(b)
 	t.mu.Lock()
-	t.contact[token] = user
+	t.contact[token] = contactOwner{line: name, user: user}
 	t.mu.Unlock()
 	return token
 }
@@ -135,15 +139,15 @@ func (t *trustSet) dropContactUser(token string) {
 	t.mu.Unlock()
 }
 
-// lineUser is the line's user a request's user part stands for: the line's user behind a
-// Contact user of ours, else the user part as it is.
-func (t *trustSet) lineUser(user string) string {
+// lineOf is the line a request's user part stands for: the line's name and account user behind
+// a Contact user of ours, else no name and the user part as it is.
+func (t *trustSet) lineOf(user string) (name, lineUser string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if u, ok := t.contact[user]; ok {
-		return u
+	if o, ok := t.contact[user]; ok {
+		return o.line, o.user
 	}
-	return user
+	return "", user
 }
 
 // mayBegin reports whether req may be handled: it comes from a trusted address, or it belongs to
