@@ -23,6 +23,33 @@ const statusUnsupportedURIScheme = 416
 // (RFC 3261 section 7.3.1 allows repetition only for comma-separated list headers).
 var singletons = []string{"Call-ID", "From", "To", "CSeq", "Max-Forwards", "Content-Length", "Content-Type"}
 
+// repeatedSingleton finds a header of singletons that req has more than once, in one pass over
+// its headers and without allocating (every request passes here).
+func repeatedSingleton(req *gosip.Request) (string, bool) {
+	var seen [8]uint8
+	for _, h := range req.Headers() {
+		name := gosip.HeaderToLower(h.Name())
+		for i, s := range singletonsLower {
+			if name == s {
+				if seen[i]++; seen[i] > 1 {
+					return singletons[i], true
+				}
+				break
+			}
+		}
+	}
+	return "", false
+}
+
+// singletonsLower are singletons as gosip.HeaderToLower names them.
+var singletonsLower = func() []string {
+	out := make([]string, len(singletons))
+	for i, s := range singletons {
+		out[i] = gosip.HeaderToLower(s)
+	}
+	return out
+}()
+
 // requestProblem is why a request is refused before any handler sees it.
 type requestProblem struct {
 	code   int
@@ -39,10 +66,8 @@ func checkRequest(req *gosip.Request) (requestProblem, bool) {
 		// RFC 3261 section 8.2.2.1 (sipgo names no constant for 416).
 		return requestProblem{statusUnsupportedURIScheme, "Unsupported URI Scheme"}, false
 	}
-	for _, name := range singletons {
-		if len(req.GetHeaders(name)) > 1 {
-			return requestProblem{gosip.StatusBadRequest, "Duplicate " + name + " Header"}, false
-		}
+	if name, ok := repeatedSingleton(req); ok {
+		return requestProblem{gosip.StatusBadRequest, "Duplicate " + name + " Header"}, false
 	}
 	switch {
 	case req.CallID() == nil || req.CallID().Value() == "":
