@@ -85,17 +85,23 @@ func policyServer(t *testing.T, lines []policyLine, opts ...Option) (*Server, *s
 // lastEntry returns the newest journal entry of a line once the journal has it.
 func lastEntry(t *testing.T, st *store.Store, lineName string) line.JournalEntry {
 	t.Helper()
-	if err := st.Journal().Flush(context.Background()); err != nil {
-		t.Fatal(err)
+	// The call ends, and is journaled, just after the caller has its final response: wait a
+	// moment for the entry.
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if err := st.Journal().Flush(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		es, err := st.Journal().Query(store.JournalQuery{Line: lineName, Limit: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(es) == 1 {
+			return es[0]
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("line %q: no journal entry within 5 s", lineName)
+		}
 	}
-	es, err := st.Journal().Query(store.JournalQuery{Line: lineName, Limit: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(es) != 1 {
-		t.Fatalf("line %q: no journal entry", lineName)
-	}
-	return es[0]
 }
 
 // checkEntry checks a journal entry's outcome, code and client, and that the caller's number
