@@ -228,15 +228,12 @@ func (s *Server) addCall(c *call) error {
 // lineFor finds the enabled line a call is for: the line of that name (the registration it was
 // routed to), else the one whose account user is user.
 func (s *Server) lineFor(name, user string) (line.Line, bool) {
-	if name != "" {
-		cfg := s.conf()
-		if l, ok := cfg.Line(name); ok && l.Enabled() {
-			return *l, true
-		}
-	}
 	s.cfgMu.RLock()
 	defer s.cfgMu.RUnlock()
-	l, ok := s.users[user]
+	if l, ok := s.lines.byName[name]; ok {
+		return l, true
+	}
+	l, ok := s.lines.byUser[user]
 	return l, ok
 }
 

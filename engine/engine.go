@@ -51,7 +51,7 @@ type Server struct {
 	regOpts []sip.RegisterOption
 	onState []func(line.Registration)
 
-	// cfgMu guards cfg, users and regs, which SaveConfig replaces while the server runs (cfg is
+	// cfgMu guards cfg, lines and regs, which SaveConfig replaces while the server runs (cfg is
 	// replaced whole, never changed in place, so a copy read under the lock stays valid).
 	cfgMu  sync.RWMutex
 	cfg    line.Config
@@ -85,7 +85,25 @@ type Server struct {
 	sessions   map[string]*session
 	dnd        map[string]bool
 	redial     map[string]string
-	users      map[string]line.Line // enabled lines by account user
+	lines      lineIndex // the enabled lines, for incoming calls
+}
+
+// lineIndex finds the enabled line an incoming call is for: by name (the registration it was
+// routed to) and by account user (the first line with that user).
+type lineIndex struct{ byName, byUser map[string]line.Line }
+
+func indexLines(cfg line.Config) lineIndex {
+	ix := lineIndex{byName: map[string]line.Line{}, byUser: map[string]line.Line{}}
+	for _, l := range cfg.Lines {
+		if !l.Enabled() {
+			continue
+		}
+		ix.byName[l.Name] = l
+		if _, dup := ix.byUser[l.Account.User]; !dup {
+			ix.byUser[l.Account.User] = l
+		}
+	}
+	return ix
 }
 
 // New validates the configuration, opens the SIP endpoint and prepares a registrar for every
@@ -95,7 +113,7 @@ func New(cfg line.Config, opts ...Option) (*Server, error) {
 		log: slog.Default(), cfg: cfg.WithDefaults(), state: map[string]line.Registration{},
 		calls: map[string]*call{}, inactivity: 30 * time.Second,
 		sessions: map[string]*session{}, dnd: map[string]bool{}, redial: map[string]string{},
-		users: map[string]line.Line{}, regs: map[string]*regRun{},
+		regs:   map[string]*regRun{},
 		rtpMin: defaultRTPPortMin, rtpMax: defaultRTPPortMax,
 	}
 	for _, o := range opts {
@@ -123,10 +141,8 @@ func New(cfg line.Config, opts ...Option) (*Server, error) {
 	ep.OnScreen(s.screen)
 	for _, l := range s.cfg.Lines {
 		s.dnd[l.Name] = l.DND
-		if _, dup := s.users[l.Account.User]; l.Enabled() && !dup {
-			s.users[l.Account.User] = l
-		}
 	}
+	s.lines = indexLines(s.cfg)
 	s.initAudioStatus()
 
 	now := time.Now()

@@ -110,13 +110,7 @@ func (s *Server) Apply(ctx context.Context, cfg line.Config) error {
 			stop = append(stop, rr)
 		}
 	}
-	users := map[string]line.Line{}
-	for _, l := range cfg.Lines {
-		if _, dup := users[l.Account.User]; l.Enabled() && !dup {
-			users[l.Account.User] = l
-		}
-	}
-	s.cfg, s.users, s.regs = cfg, users, regs
+	s.cfg, s.lines, s.regs = cfg, indexLines(cfg), regs
 	running := s.runCtx != nil && s.runCtx.Err() == nil
 	s.cfgMu.Unlock()
 
