@@ -153,17 +153,18 @@ type wireGroup struct {
 
 // wireAccount is line.Account.
 type wireAccount struct {
-	Registrar   string         `json:"registrar"`
-	Proxy       string         `json:"proxy,omitempty"`
-	Domain      string         `json:"domain,omitempty"`
-	User        string         `json:"user"`
-	AuthUser    string         `json:"auth_user,omitempty"`
-	Password    string         `json:"password,omitempty"`
-	Transport   line.Transport `json:"transport"`
-	DisplayName string         `json:"display_name,omitempty"`
-	Expires     int            `json:"expires,omitempty"`
-	CAFile      string         `json:"ca_file,omitempty"`
-	DirectCalls bool           `json:"direct_calls,omitempty"`
+	Registrar   string               `json:"registrar"`
+	Proxy       string               `json:"proxy,omitempty"`
+	Domain      string               `json:"domain,omitempty"`
+	User        string               `json:"user"`
+	AuthUser    string               `json:"auth_user,omitempty"`
+	Password    string               `json:"password,omitempty"`
+	Transport   line.Transport       `json:"transport"`
+	DisplayName string               `json:"display_name,omitempty"`
+	Expires     int                  `json:"expires,omitempty"`
+	CAFile      string               `json:"ca_file,omitempty"`
+	DirectCalls bool                 `json:"direct_calls,omitempty"`
+	Encryption  line.MediaEncryption `json:"encryption,omitempty"`
 }
 
 // wireConfigLine is line.Line, a line of the set-up.
@@ -296,7 +297,8 @@ func toWireConfig(c line.Config) wireConfig {
 				Journal: l.Journal, Disabled: l.Disabled, DND: l.DND,
 				Account: wireAccount{Registrar: a.Registrar, Proxy: a.Proxy, Domain: a.Domain, User: a.User,
 					AuthUser: a.AuthUser, Password: a.Password, Transport: a.Transport,
-					DisplayName: a.DisplayName, Expires: a.Expires, CAFile: a.CAFile, DirectCalls: a.DirectCalls}}
+					DisplayName: a.DisplayName, Expires: a.Expires, CAFile: a.CAFile, DirectCalls: a.DirectCalls,
+					Encryption: a.Encryption}}
 		}),
 	}
 }
@@ -322,7 +324,8 @@ func (w wireConfig) line() line.Config {
 				Journal: l.Journal, Disabled: l.Disabled, DND: l.DND,
 				Account: line.Account{Registrar: a.Registrar, Proxy: a.Proxy, Domain: a.Domain, User: a.User,
 					AuthUser: a.AuthUser, Password: a.Password, Transport: a.Transport,
-					DisplayName: a.DisplayName, Expires: a.Expires, CAFile: a.CAFile, DirectCalls: a.DirectCalls}}
+					DisplayName: a.DisplayName, Expires: a.Expires, CAFile: a.CAFile, DirectCalls: a.DirectCalls,
+					Encryption: a.Encryption}}
 		}),
 	}
 }

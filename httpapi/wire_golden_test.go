@@ -97,7 +97,7 @@ func goldenConfig() line.Config {
 				Disabled: true, DND: true, Account: line.Account{Registrar: "pbx.example:5061",
 					Proxy: "proxy.example", Domain: "example.com", User: "201", AuthUser: "a201",
 					Password: "s3cret", Transport: line.TransportTLS, DisplayName: "Alice A.", Expires: 600,
-					CAFile: "/etc/ca.pem", DirectCalls: true}},
+					CAFile: "/etc/ca.pem", DirectCalls: true, Encryption: line.EncryptionOffer}},
 			{Name: "Off", Group: "Desk", Account: line.Account{Registrar: "pbx.example", User: "202"}},
 		},
 	}

@@ -132,6 +132,60 @@ func (t *Transport) UnmarshalText(b []byte) error {
 	return fmt.Errorf("transport %q: %w (want udp, tcp or tls)", s, ErrUnknownValue)
 }
 
+// MediaEncryption is a line's policy for SRTP (RFC 3711) with keys exchanged in the SDP (SDES,
+// RFC 4568).
+type MediaEncryption int
+
+// The media encryption policies. EncryptionOff is the default.
+const (
+	// EncryptionOff sends and accepts plain RTP only; an offer that insists on SRTP (RTP/SAVP)
+	// is refused with 488.
+	EncryptionOff MediaEncryption = iota
+	// EncryptionOffer offers SRTP keys on plain RTP/AVP, so that peers without SRTP still
+	// connect, and encrypts whenever the peer takes them (or offers its own).
+	EncryptionOffer
+	// EncryptionRequire offers RTP/SAVP only and refuses a plain offer with 488; a call whose
+	// answer brings no keys is ended.
+	EncryptionRequire
+)
+
+var encryptionNames = []string{"off", "offer", "require"}
+
+// String returns "off", "offer" or "require".
+func (e MediaEncryption) String() string {
+	if e >= 0 && int(e) < len(encryptionNames) {
+		return encryptionNames[e]
+	}
+	return fmt.Sprintf("MediaEncryption(%d)", int(e))
+}
+
+// Known reports whether e is one of the policies.
+func (e MediaEncryption) Known() bool { return e >= 0 && int(e) < len(encryptionNames) }
+
+// MarshalText writes the lower-case name.
+func (e MediaEncryption) MarshalText() ([]byte, error) {
+	if !e.Known() {
+		return nil, fmt.Errorf("media encryption %d: %w", int(e), ErrUnknownValue)
+	}
+	return []byte(encryptionNames[e]), nil
+}
+
+// UnmarshalText reads "off", "offer" or "require" in any case; an empty text is off.
+func (e *MediaEncryption) UnmarshalText(b []byte) error {
+	s := strings.ToLower(strings.TrimSpace(string(b)))
+	if s == "" {
+		*e = EncryptionOff
+		return nil
+	}
+	for i, n := range encryptionNames {
+		if s == n {
+			*e = MediaEncryption(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("media encryption %q: %w (want off, offer or require)", s, ErrUnknownValue)
+}
+
 // Function is a telephony action the UI or the API can offer on a line or a call.
 type Function int
 

@@ -108,6 +108,39 @@ func TestTransportText(t *testing.T) {
 	}
 }
 
+func TestMediaEncryptionText(t *testing.T) {
+	for _, c := range []struct {
+		e    MediaEncryption
+		text string
+	}{{EncryptionOff, "off"}, {EncryptionOffer, "offer"}, {EncryptionRequire, "require"}} {
+		if got := c.e.String(); got != c.text {
+			t.Errorf("%d.String() = %q, want %q", int(c.e), got, c.text)
+		}
+		b, err := c.e.MarshalText()
+		if err != nil || string(b) != c.text {
+			t.Errorf("MarshalText(%v) = %q, %v", c.e, b, err)
+		}
+		var back MediaEncryption = 9
+		if err := back.UnmarshalText([]byte(" " + strings.ToUpper(c.text) + " ")); err != nil || back != c.e {
+			t.Errorf("UnmarshalText(%q) = %v, %v", c.text, back, err)
+		}
+	}
+	var empty MediaEncryption = EncryptionRequire
+	if err := empty.UnmarshalText(nil); err != nil || empty != EncryptionOff {
+		t.Errorf("empty text gives %v, %v; want off", empty, err)
+	}
+	var bad MediaEncryption
+	if err := bad.UnmarshalText([]byte("always")); !errors.Is(err, ErrUnknownValue) || !strings.Contains(err.Error(), "off, offer or require") {
+		t.Errorf("UnmarshalText(always) err = %v", err)
+	}
+	if _, err := MediaEncryption(3).MarshalText(); !errors.Is(err, ErrUnknownValue) {
+		t.Errorf("MediaEncryption(3).MarshalText() err = %v", err)
+	}
+	if got := MediaEncryption(-1).String(); got != "MediaEncryption(-1)" || MediaEncryption(-1).Known() {
+		t.Errorf("unknown policy: String() %q", got)
+	}
+}
+
 func TestFunctionText(t *testing.T) {
 	want := []struct {
 		f   Function

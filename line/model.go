@@ -97,6 +97,9 @@ type Account struct {
 	// through the registrar or proxy. The line's credentials are never sent there: a challenge
 	// from that host fails the call.
 	DirectCalls bool
+	// Encryption is the line's SRTP policy for calls (off, offer or require). The keys travel
+	// in the SDP, so they are only as private as the signalling: use it with transport tls.
+	Encryption MediaEncryption
 }
 
 // DefaultExpires is the registration lifetime asked for when a line sets none.

@@ -399,6 +399,9 @@ func (v *validator) account(it item, a *Account) {
 			v.add(it, "account.display_name", "display name", a.DisplayName, `must not contain a double quote (")`)
 		}
 	}
+	if !a.Encryption.Known() {
+		v.add(it, "account.encryption", "media encryption", strconv.Itoa(int(a.Encryption)), "must be off, offer or require")
+	}
 	if a.CAFile != "" && known && a.Transport != TransportTLS {
 		v.add(it, "account.ca_file", "CA file", a.CAFile, "only used with transport tls")
 	}

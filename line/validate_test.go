@@ -359,6 +359,10 @@ var lineCases = []validateCase{
 	{name: "display name invalid UTF-8", mutate: acct(0, func(a *Account) { a.DisplayName = "Anna \xff" }),
 		kind: KindLine, index: 0, key: "account.display_name", rule: "UTF-8"},
 
+	{name: "encryption require ok", mutate: acct(0, func(a *Account) { a.Encryption = EncryptionRequire })},
+	{name: "encryption unknown", mutate: acct(0, func(a *Account) { a.Encryption = MediaEncryption(3) }),
+		kind: KindLine, index: 0, key: "account.encryption", rule: "off, offer or require"},
+
 	{name: "ca file with udp", mutate: acct(1, func(a *Account) { a.Transport = TransportUDP }),
 		kind: KindLine, index: 1, key: "account.ca_file",
 		msg: `line "Support 301": CA file "pbx-ca.pem": only used with transport tls`},

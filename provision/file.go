@@ -48,17 +48,18 @@ type (
 	}
 
 	fileAccount struct {
-		Registrar   string         `toml:"registrar"`
-		Proxy       string         `toml:"proxy,omitempty"`
-		Domain      string         `toml:"domain,omitempty"`
-		User        string         `toml:"user"`
-		AuthUser    string         `toml:"auth_user,omitempty"`
-		Password    string         `toml:"password,omitempty"`
-		Transport   line.Transport `toml:"transport"`
-		DisplayName string         `toml:"display_name,omitempty"`
-		Expires     int            `toml:"expires,omitempty"`
-		CAFile      string         `toml:"ca_file,omitempty"`
-		DirectCalls bool           `toml:"direct_calls,omitempty"`
+		Registrar   string               `toml:"registrar"`
+		Proxy       string               `toml:"proxy,omitempty"`
+		Domain      string               `toml:"domain,omitempty"`
+		User        string               `toml:"user"`
+		AuthUser    string               `toml:"auth_user,omitempty"`
+		Password    string               `toml:"password,omitempty"`
+		Transport   line.Transport       `toml:"transport"`
+		DisplayName string               `toml:"display_name,omitempty"`
+		Expires     int                  `toml:"expires,omitempty"`
+		CAFile      string               `toml:"ca_file,omitempty"`
+		DirectCalls bool                 `toml:"direct_calls,omitempty"`
+		Encryption  line.MediaEncryption `toml:"encryption,omitempty"`
 	}
 
 	fileLine struct {
@@ -115,6 +116,7 @@ func toFile(c line.Config) fileConfig {
 					Registrar: a.Registrar, Proxy: a.Proxy, Domain: a.Domain, User: a.User,
 					AuthUser: a.AuthUser, Password: a.Password, Transport: a.Transport,
 					DisplayName: a.DisplayName, Expires: a.Expires, CAFile: a.CAFile, DirectCalls: a.DirectCalls,
+					Encryption: a.Encryption,
 				},
 				Number: l.Number, Location: l.Location, Journal: l.Journal, Disabled: l.Disabled, DND: l.DND,
 			}
@@ -152,6 +154,7 @@ func (f fileConfig) config() line.Config {
 					Registrar: a.Registrar, Proxy: a.Proxy, Domain: a.Domain, User: a.User,
 					AuthUser: a.AuthUser, Password: a.Password, Transport: a.Transport,
 					DisplayName: a.DisplayName, Expires: a.Expires, CAFile: a.CAFile, DirectCalls: a.DirectCalls,
+					Encryption: a.Encryption,
 				},
 				Number: l.Number, Location: l.Location, Journal: l.Journal, Disabled: l.Disabled, DND: l.DND,
 			}

@@ -51,7 +51,8 @@ func fullConfig() line.Config {
 			{Name: "Reception", Group: "Reception", Number: "+12125550100", Location: "Singapore home",
 				Disabled: true, Account: line.Account{
 					Registrar: "[2001:db8::1]:5061", User: "reception", Password: "pw-rec",
-					Transport: line.TransportTLS, CAFile: "/etc/lineup/ca.pem", DisplayName: "Front desk"}},
+					Transport: line.TransportTLS, CAFile: "/etc/lineup/ca.pem", DisplayName: "Front desk",
+					Encryption: line.EncryptionRequire}},
 		},
 	}
 }

@@ -61,7 +61,8 @@ func schema1Config() line.Config {
 			{Name: "Reception NY", Group: "Reception", Number: "+12125550100", Location: "Singapore home",
 				Journal: true, Account: line.Account{
 					Registrar: "sip.example.net:5061", User: "reception", Password: "pw-rec",
-					Transport: line.TransportTLS, CAFile: "/etc/lineup/ca.pem", DisplayName: "Front desk"}},
+					Transport: line.TransportTLS, CAFile: "/etc/lineup/ca.pem", DisplayName: "Front desk",
+					Encryption: line.EncryptionRequire}},
 			{Name: "Reception spare", Group: "Reception", Number: "100", Disabled: true, Account: line.Account{
 				Registrar: "[2001:db8::1]:5060", User: "spare", Transport: line.TransportUDP}},
 			{Name: "Lab bench", Group: "Lab", Account: line.Account{

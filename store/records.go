@@ -56,6 +56,7 @@ type (
 		Expires     int    `json:"expires,omitempty"`
 		CAFile      string `json:"ca_file,omitempty"`
 		DirectCalls bool   `json:"direct_calls,omitempty"`
+		Encryption  string `json:"encryption,omitempty"`
 	}
 
 	lineRecord struct {
@@ -156,12 +157,19 @@ func toLineRecord(l line.Line) (lineRecord, error) {
 	if err != nil {
 		return lineRecord{}, fmt.Errorf("line %q: transport: %w", l.Name, err)
 	}
+	var encryption string
+	if a.Encryption != line.EncryptionOff {
+		if encryption, err = enumText(a.Encryption); err != nil {
+			return lineRecord{}, fmt.Errorf("line %q: encryption: %w", l.Name, err)
+		}
+	}
 	return lineRecord{
 		Name: l.Name, Group: l.Group,
 		Account: accountRecord{
 			Registrar: a.Registrar, Proxy: a.Proxy, Domain: a.Domain, User: a.User,
 			AuthUser: a.AuthUser, Password: a.Password, Transport: transport,
 			DisplayName: a.DisplayName, Expires: a.Expires, CAFile: a.CAFile, DirectCalls: a.DirectCalls,
+			Encryption: encryption,
 		},
 		Number: l.Number, Location: l.Location, Journal: l.Journal, Disabled: l.Disabled, DND: l.DND,
 	}, nil
@@ -180,6 +188,9 @@ func (r lineRecord) line() (line.Line, error) {
 	}
 	if err := l.Account.Transport.UnmarshalText([]byte(a.Transport)); err != nil {
 		return line.Line{}, fmt.Errorf("account.transport: %w", err)
+	}
+	if err := l.Account.Encryption.UnmarshalText([]byte(a.Encryption)); err != nil {
+		return line.Line{}, fmt.Errorf("account.encryption: %w", err)
 	}
 	return l, nil
 }
