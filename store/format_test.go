@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -61,8 +62,7 @@ func schema1Config() line.Config {
 			{Name: "Reception NY", Group: "Reception", Number: "+12125550100", Location: "Singapore home",
 				Journal: true, Account: line.Account{
 					Registrar: "sip.example.net:5061", User: "reception", Password: "pw-rec",
-					Transport: line.TransportTLS, CAFile: "/etc/lineup/ca.pem", DisplayName: "Front desk",
-					Encryption: line.EncryptionRequire}},
+					Transport: line.TransportTLS, CAFile: "/etc/lineup/ca.pem", DisplayName: "Front desk"}},
 			{Name: "Reception spare", Group: "Reception", Number: "100", Disabled: true, Account: line.Account{
 				Registrar: "[2001:db8::1]:5060", User: "spare", Transport: line.TransportUDP}},
 			{Name: "Lab bench", Group: "Lab", Account: line.Account{
@@ -428,5 +428,35 @@ func TestRecordEnumerations(t *testing.T) {
 		rawUpdate(t, dir, func(tx *bolt.Tx) error {
 			return tx.Bucket([]byte(tc.bucket)).Put(seqKey(0), []byte(`{"name":"G","not_logged_on":"486","client_reject":"486"}`))
 		})
+	}
+}
+
+// A line's SRTP policy is a record field of its own; a record without one (every file written
+// before it existed) reads as off.
+func TestEncryptionRecord(t *testing.T) {
+	l := testLine(1, "Sales")
+	l.Account.Encryption = line.EncryptionRequire
+	r, err := toLineRecord(l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `"encryption":"require"`) {
+		t.Errorf("record %s has no encryption require", b)
+	}
+	back, err := r.line()
+	if err != nil || back.Account.Encryption != line.EncryptionRequire {
+		t.Errorf("read back %v, %v; want require", back.Account.Encryption, err)
+	}
+	r.Account.Encryption = ""
+	if back, err = r.line(); err != nil || back.Account.Encryption != line.EncryptionOff {
+		t.Errorf("record without encryption reads %v, %v; want off", back.Account.Encryption, err)
+	}
+	r.Account.Encryption = "sometimes"
+	if _, err := r.line(); err == nil || !strings.Contains(err.Error(), "account.encryption") {
+		t.Errorf("unknown policy read with error %v, want one naming account.encryption", err)
 	}
 }
