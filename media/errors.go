@@ -32,3 +32,11 @@ var (
 	// ErrBadPayloadType is an RTP payload type that cannot be used.
 	ErrBadPayloadType = errors.New("bad payload type")
 )
+
+// Errors of SRTP (srtp.go).
+var (
+	// ErrUnknownSuite is an SRTP crypto suite Lineup does not support.
+	ErrUnknownSuite = errors.New("unknown srtp crypto suite")
+	// ErrBadSRTPKey is an SRTP master key and salt of the wrong length.
+	ErrBadSRTPKey = errors.New("bad srtp key")
+)

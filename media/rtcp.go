@@ -144,6 +144,12 @@ func (s *Stream) sendReport(now time.Time, dir Direction) {
 		s.log.Debug("rtcp marshal failed", "error", err)
 		return
 	}
+	if s.sec != nil {
+		if buf, err = s.sec.protectRTCP(buf); err != nil {
+			s.log.Debug("srtcp protect failed", "error", err)
+			return
+		}
+	}
 	if s.udpRTCP != nil {
 		_, err = s.udpRTCP.WriteToUDPAddrPort(buf, to)
 	} else {
@@ -190,6 +196,14 @@ func (s *Stream) rtcpFromPeer(from netip.AddrPort) bool {
 // latches symmetrically to the address it comes from, once per sender, and only from the peer's
 // host (rtcpFromPeer).
 func (s *Stream) receiveRTCP(b []byte, from netip.AddrPort, now time.Time) {
+	if s.sec != nil {
+		var err error
+		if b, err = s.sec.unprotectRTCP(b); err != nil {
+			s.unauth.Add(1)
+			s.dropped.Add(1)
+			return
+		}
+	}
 	pkts, err := rtcp.Unmarshal(b)
 	if err != nil || len(pkts) == 0 {
 		s.dropped.Add(1)

@@ -72,6 +72,10 @@ type StreamConfig struct {
 	Clock *Clock
 	// Logger receives the stream's events; nil means slog.Default().
 	Logger *slog.Logger
+	// SRTP, when set, protects every RTP and RTCP packet (RFC 3711) with these keys: what
+	// arrives is authenticated before anything else looks at it, and a packet that fails
+	// (forged, replayed or plain) is dropped. Nil is plain RTP.
+	SRTP *SRTP
 }
 
 // StreamStats is a snapshot of a stream's counters.
@@ -98,6 +102,10 @@ type StreamStats struct {
 	Foreign uint64
 	// RTCPSent and RTCPReceived count RTCP compound packets.
 	RTCPSent, RTCPReceived uint64
+	// Encrypted is set when the stream runs SRTP; Unauthenticated counts the RTP and RTCP
+	// packets that failed its authentication or replay check (also counted in Dropped).
+	Encrypted       bool
+	Unauthenticated uint64
 	// RemoteLossPercent and RemoteJitter are how the peer hears us, from its last report block
 	// about our stream; RoundTrip is computed from that block (0 until known).
 	RemoteLossPercent float64
@@ -167,6 +175,10 @@ type Stream struct {
 	foreign      atomic.Uint64
 	rtcpSent     atomic.Uint64
 	rtcpReceived atomic.Uint64
+	unauth       atomic.Uint64
+
+	// sec is the stream's SRTP, nil for plain RTP.
+	sec *streamSRTP
 
 	running  atomic.Bool
 	stopping atomic.Bool
@@ -210,6 +222,13 @@ func NewStream(cfg StreamConfig) (*Stream, error) {
 	if cfg.EventPT != 0 && cfg.EventPT == cfg.Codec.PayloadType || cfg.EventPT > 127 {
 		return nil, fmt.Errorf("media: new stream: %w: telephone-event payload type %d", ErrBadPayloadType, cfg.EventPT)
 	}
+	var sec *streamSRTP
+	if cfg.SRTP != nil {
+		var err error
+		if sec, err = newStreamSRTP(cfg.SRTP); err != nil {
+			return nil, fmt.Errorf("media: new stream: srtp: %w", err)
+		}
+	}
 	enc := cfg.Codec.NewEncoder()
 	dec := cfg.Codec.NewDecoder()
 	if enc == nil || dec == nil {
@@ -235,6 +254,7 @@ func NewStream(cfg StreamConfig) (*Stream, error) {
 		plc:       NewConcealer(cfg.Codec.FrameSamples()),
 		inactive:  make(chan struct{}, 1),
 		clockEnd:  make(chan struct{}),
+		sec:       sec,
 	}
 	if s.log == nil {
 		s.log = slog.Default()
@@ -333,6 +353,24 @@ func (s *Stream) SetRemote(addr netip.AddrPort) {
 	}
 }
 
+// SetSRTPRemote gives the stream the peer's new key (a re-INVITE brought one, RFC 4568 section
+// 7.1.4); the same key again changes nothing. A stream without SRTP cannot start it here.
+func (s *Stream) SetSRTPRemote(suite SRTPSuite, key []byte) error {
+	if s.sec == nil {
+		return fmt.Errorf("media: set srtp key: %w: the stream is not encrypted", ErrUnknownSuite)
+	}
+	if cur := s.sec.recv.Load(); cur.suite == suite && string(cur.key) == string(key) {
+		return nil
+	}
+	r, err := newSRTPRecv(suite, key)
+	if err != nil {
+		return fmt.Errorf("media: set srtp key: %w", err)
+	}
+	s.sec.recv.Store(r)
+	s.log.Debug("srtp: the peer's key changed", "suite", suite)
+	return nil
+}
+
 // SetMuted sends silence instead of the Source while muted (the Source is still read, so no stale
 // sound is sent when unmuted).
 func (s *Stream) SetMuted(m bool) {
@@ -384,6 +422,8 @@ func (s *Stream) Stats() StreamStats {
 		Foreign:         s.foreign.Load(),
 		RTCPSent:        s.rtcpSent.Load(),
 		RTCPReceived:    s.rtcpReceived.Load(),
+		Encrypted:       s.sec != nil,
+		Unauthenticated: s.unauth.Load(),
 	}
 	if expected > 0 {
 		st.LossPercent = 100 * float64(lost) / float64(expected)
@@ -571,6 +611,12 @@ func (s *Stream) nextEventPacket() []byte {
 }
 
 func (s *Stream) write(pkt []byte, to netip.AddrPort) error {
+	if s.sec != nil {
+		var err error
+		if pkt, err = s.sec.protectRTP(pkt); err != nil {
+			return fmt.Errorf("srtp: %w", err)
+		}
+	}
 	if s.udpConn != nil {
 		_, err := s.udpConn.WriteToUDPAddrPort(pkt, to)
 		return err

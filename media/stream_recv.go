@@ -71,6 +71,16 @@ func (s *Stream) acceptFrom(from netip.AddrPort, ssrc uint32, now time.Time) boo
 
 // receiveRTP takes one datagram from the RTP socket.
 func (s *Stream) receiveRTP(b []byte, from netip.AddrPort, now time.Time) {
+	if s.sec != nil {
+		// Authenticated first: a forged, replayed or plain packet neither latches, nor moves
+		// the peer, nor keeps the call alive.
+		var err error
+		if b, err = s.sec.unprotectRTP(b); err != nil {
+			s.unauth.Add(1)
+			s.dropped.Add(1)
+			return
+		}
+	}
 	p := &s.pkt
 	if err := p.Unmarshal(b); err != nil || p.Version != 2 {
 		s.dropped.Add(1)
