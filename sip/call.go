@@ -144,6 +144,8 @@ type ScreenedInvite struct {
 	ToUser string
 	From   Party
 	CallID string
+	// Offer is the INVITE's session description, read and known to hold a codec in common.
+	Offer MediaDesc
 }
 
 // OnScreen sets a function that sees every new INVITE before its offer is read and a call is

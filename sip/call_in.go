@@ -249,6 +249,7 @@ func (c *IncomingCall) Answer(ctx context.Context, local MediaDesc) (*Dialog, er
 	if cd, ok := local.Codec(); ok {
 		d.remote.Codecs = []media.Codec{cd}
 	}
+	d.remote.Crypto = answeredCrypto(c.offer.Crypto, local.Crypto)
 	// Known before the 200 goes out: the ACK may come back at once.
 	c.ep.addDialog(d)
 	res := gosip.NewSDPResponseFromRequest(c.sess.InviteRequest, BuildSDP(d.sessionID, d.version, local))
@@ -326,6 +327,14 @@ func (e *Endpoint) handleInvite(req *gosip.Request, tx gosip.ServerTransaction) 
 	if err == nil {
 		_, err = Negotiate(offer, media.Codecs())
 	}
+	if err == nil && offer.Secure && !offer.Encrypted() {
+		// RTP/SAVP with no key Lineup can use: no line's policy can answer it.
+		_, err = AnswerCrypto(offer, line.EncryptionRequire, nil)
+	}
+	if errors.Is(err, ErrEncryption) {
+		e.respond(tx, req, gosip.StatusNotAcceptableHere, "Not Acceptable Here", warning(399, err.Error()))
+		return
+	}
 	if errors.Is(err, ErrNoCommonCodec) {
 		e.respond(tx, req, gosip.StatusNotAcceptableHere, "Not Acceptable Here", warning(305, err.Error()))
 		return
@@ -339,7 +348,7 @@ func (e *Endpoint) handleInvite(req *gosip.Request, tx gosip.ServerTransaction) 
 		f := req.From()
 		name, user := e.requestLine(req)
 		inv := ScreenedInvite{Line: name, ToUser: user, CallID: req.CallID().Value(),
-			From: partyOf(f.DisplayName, f.Address)}
+			From: partyOf(f.DisplayName, f.Address), Offer: offer}
 		if code, reason := screen(inv); code >= 300 {
 			e.respond(tx, req, code, reasonPhrase(reason))
 			return
@@ -377,7 +386,14 @@ func (e *Endpoint) newIncomingCall(req *gosip.Request, tx gosip.ServerTransactio
 	if err != nil {
 		return nil, err
 	}
-	contact := gosip.ContactHeader{Address: gosip.Uri{Scheme: "sip", User: req.Recipient.User, Host: host, Port: e.port(lt)}}
+	port := e.port(lt)
+	if transport != "UDP" && req.Recipient.Port != 0 {
+		// Over TCP and TLS the request came to the Contact we registered, whose port is that of
+		// our connection to the registrar: we listen for TLS nowhere else, so the dialog's
+		// requests must come back over that connection too.
+		port = req.Recipient.Port
+	}
+	contact := gosip.ContactHeader{Address: gosip.Uri{Scheme: "sip", User: req.Recipient.User, Host: host, Port: port}}
 	if transport != "UDP" {
 		contact.Address.UriParams = gosip.NewParams()
 		contact.Address.UriParams.Add("transport", strings.ToLower(transport))

@@ -258,7 +258,15 @@ func (a *attempt) onResponse(res *gosip.Response) error {
 	p := Progress{Code: res.StatusCode, Reason: res.Reason}
 	if len(res.Body()) > 0 {
 		if md, err := ParseSDP(res.Body()); err == nil {
-			p.Early = &md
+			if c, enc, err := AcceptAnswerCrypto(a.local, md); err == nil {
+				md.Crypto = nil
+				if enc {
+					md.Crypto = []Crypto{c}
+				}
+				p.Early = &md
+			} else {
+				a.ep.log.Debug("early media not taken", "call", a.call.callID, "error", err)
+			}
 		}
 	}
 	select {
@@ -398,6 +406,11 @@ func (a *attempt) answered(ctx context.Context) {
 	if err == nil {
 		_, err = Negotiate(answer, a.local.Codecs)
 	}
+	var chosen Crypto
+	encrypted := false
+	if err == nil {
+		chosen, encrypted, err = AcceptAnswerCrypto(a.local, answer)
+	}
 	if err != nil {
 		// RFC 3264 leaves nothing to do with an answer we cannot use but to end the call.
 		_ = d.Hangup(actx)
@@ -406,6 +419,11 @@ func (a *attempt) answered(ctx context.Context) {
 	}
 	d.mu.Lock()
 	d.remote = answer
+	d.remote.Crypto, d.local.Crypto = nil, nil
+	if encrypted {
+		d.remote.Crypto = []Crypto{chosen}
+		d.local.Crypto = answeredCrypto(a.local.Crypto, []Crypto{chosen})
+	}
 	c, _ := answer.Codec()
 	d.local.Codecs = []media.Codec{c}
 	d.local.EventPT = answer.EventPT

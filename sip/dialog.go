@@ -250,6 +250,14 @@ func (d *Dialog) reinvite(ctx context.Context, hold bool) error {
 	if err != nil {
 		return fmt.Errorf("re-invite answer: %w", err)
 	}
+	chosen, encrypted, err := AcceptAnswerCrypto(offer, answer)
+	if err != nil {
+		return fmt.Errorf("re-invite answer: %w", err)
+	}
+	answer.Crypto = nil
+	if encrypted {
+		answer.Crypto = []Crypto{chosen}
+	}
 	d.mu.Lock()
 	d.localHold = hold
 	d.remote = answer
@@ -306,9 +314,17 @@ func (d *Dialog) readReInvite(req *gosip.Request, tx gosip.ServerTransaction) {
 			d.ep.respond(tx, req, gosip.StatusNotAcceptableHere, "Not Acceptable Here", warning(305, err.Error()))
 			return
 		}
+		sec, err := ReofferCrypto(offer, d.local.Crypto)
+		if err != nil {
+			d.mu.Unlock()
+			d.ep.respond(tx, req, gosip.StatusNotAcceptableHere, "Not Acceptable Here", warning(399, err.Error()))
+			return
+		}
 		local.Codecs = ans.Codecs
 		local.EventPT = ans.EventPT
 		local.Direction = combineDirection(d.wish(), ans.Direction)
+		local.Crypto, local.Secure = sec.Local, sec.Secure
+		offer.Crypto = sec.Remote
 	} else {
 		local.Direction = d.wish()
 	}
@@ -353,6 +369,16 @@ func (d *Dialog) readAck(req *gosip.Request, tx gosip.ServerTransaction) {
 		return
 	}
 	d.mu.Lock()
+	chosen, encrypted, err := AcceptAnswerCrypto(d.local, answer)
+	if err != nil {
+		d.mu.Unlock()
+		d.ep.log.Debug("ack with unusable keys", "call", d.callID, "error", err)
+		return
+	}
+	answer.Crypto = nil
+	if encrypted {
+		answer.Crypto = []Crypto{chosen}
+	}
 	d.remote = answer
 	d.local.Direction = combineDirection(d.local.Direction, answer.Direction.Reverse())
 	if c, ok := answer.Codec(); ok {

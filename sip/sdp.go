@@ -12,6 +12,9 @@ import (
 	"github.com/lineupphone/lineup/media"
 )
 
+// maxCrypto bounds the a=crypto attributes kept from one stream: an offer lists a handful.
+const maxCrypto = 8
+
 // TelephoneEventPT is the dynamic payload type Lineup offers for RFC 4733 telephone events.
 const TelephoneEventPT = 101
 
@@ -37,6 +40,12 @@ type MediaDesc struct {
 	EventPT uint8
 	// Direction is the stream's direction attribute (sendrecv when the body has none).
 	Direction media.Direction
+	// Secure is the RTP/SAVP transport: SRTP is mandatory for the stream (RFC 3711 section 12,
+	// RFC 4568 section 3.1.4).
+	Secure bool
+	// Crypto are the stream's a=crypto attributes that Lineup can use, in the order of the body
+	// (see sdes.go); an answer has at most one.
+	Crypto []Crypto
 }
 
 // OfferDesc is the description Lineup offers: every supported codec in order of preference and
@@ -84,11 +93,15 @@ func BuildSDP(sessionID, version uint64, d MediaDesc) []byte {
 	if strings.Contains(d.Host, ":") {
 		addrType = "IP6"
 	}
+	proto := "AVP"
+	if d.Secure {
+		proto = "SAVP"
+	}
 	m := &sdp.MediaDescription{
 		MediaName: sdp.MediaName{
 			Media:  "audio",
 			Port:   sdp.RangedPort{Value: d.Port},
-			Protos: []string{"RTP", "AVP"},
+			Protos: []string{"RTP", proto},
 		},
 	}
 	for _, c := range codecs {
@@ -102,6 +115,9 @@ func BuildSDP(sessionID, version uint64, d MediaDesc) []byte {
 		m.Attributes = append(m.Attributes,
 			sdp.NewAttribute("rtpmap", pt+" telephone-event/8000"),
 			sdp.NewAttribute("fmtp", pt+" 0-16"))
+	}
+	for _, c := range d.Crypto {
+		m.Attributes = append(m.Attributes, sdp.NewAttribute("crypto", cryptoValue(c)))
 	}
 	m.Attributes = append(m.Attributes,
 		sdp.NewAttribute("ptime", strconv.Itoa(int(media.FrameDuration.Milliseconds()))),
@@ -160,9 +176,25 @@ func ParseSDP(b []byte) (MediaDesc, error) {
 	if d.Port < 0 || d.Port > 65535 {
 		return MediaDesc{}, fmt.Errorf("%w: audio port %d out of range", ErrBadSDP, d.Port)
 	}
-	proto := strings.Join(audio.MediaName.Protos, "/")
-	if !strings.EqualFold(proto, "RTP/AVP") && !strings.EqualFold(proto, "RTP/AVPF") {
-		return MediaDesc{}, fmt.Errorf("%w: audio transport %s not supported, only RTP/AVP", ErrNoCommonCodec, proto)
+	proto := strings.ToUpper(strings.Join(audio.MediaName.Protos, "/"))
+	switch proto {
+	case "RTP/AVP", "RTP/AVPF":
+	case "RTP/SAVP", "RTP/SAVPF":
+		d.Secure = true
+	default:
+		return MediaDesc{}, fmt.Errorf("%w: audio transport %s not supported, only RTP/AVP and RTP/SAVP", ErrNoCommonCodec, proto)
+	}
+	for _, a := range audio.Attributes {
+		if !strings.EqualFold(a.Key, "crypto") {
+			continue
+		}
+		c, ok, err := parseCrypto(a.Value)
+		if err != nil {
+			return MediaDesc{}, err
+		}
+		if ok && len(d.Crypto) < maxCrypto {
+			d.Crypto = append(d.Crypto, c)
+		}
 	}
 
 	conn := audio.ConnectionInformation

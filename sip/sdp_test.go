@@ -96,7 +96,7 @@ func TestParseSDP(t *testing.T) {
 		{name: "payload type out of range", body: head + "c=IN IP4 10.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 300\r\n", err: ErrBadSDP, errText: "payload type"},
 		{name: "bad rtpmap", body: head + "c=IN IP4 10.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 96\r\na=rtpmap:96\r\n", err: ErrBadSDP, errText: "rtpmap"},
 		{name: "bad clock", body: head + "c=IN IP4 10.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 96\r\na=rtpmap:96 PCMU/x\r\n", err: ErrBadSDP, errText: "clock"},
-		{name: "srtp", body: head + "c=IN IP4 10.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/SAVP 0\r\n", err: ErrNoCommonCodec, errText: "RTP/SAVP"},
+		{name: "dtls-srtp", body: head + "c=IN IP4 10.0.0.1\r\nt=0 0\r\nm=audio 4000 UDP/TLS/RTP/SAVP 0\r\n", err: ErrNoCommonCodec, errText: "UDP/TLS/RTP/SAVP"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

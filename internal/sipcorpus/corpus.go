@@ -146,6 +146,10 @@ func Cases(t Target, n int) []Case {
 		{Name: "INVITE with a To that does not parse", Msg: invite(27, map[string]string{"To": "<<<sip:@@>>>"}, sdp)},
 		{Name: "INVITE with 300 Via headers", Msg: invite(28, map[string]string{"+1": manyVias(299)}, sdp), Want: []int{400, 404, 480, 486, 603}, StreamOnly: true},
 		{Name: "INVITE with 12 Via headers", Msg: invite(41, map[string]string{"+1": manyVias(11)}, sdp), Want: []int{400, 404, 480, 486, 603}, UDPOnly: true},
+		{Name: "INVITE with hostile SDES crypto lines", Msg: invite(42, nil, strings.Replace(sdp, "RTP/AVP", "RTP/SAVP", 1)+
+			"a=crypto:x AES_CM_128_HMAC_SHA1_80 inline:AAAA\r\na=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:"+strings.Repeat("QUFB", 4000)+"|2^999|9:9999\r\n"), Want: []int{400}},
+		{Name: "INVITE with RTP/SAVP and no usable key", Msg: invite(43, nil, strings.Replace(sdp, "RTP/AVP", "RTP/SAVP", 1)+
+			"a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0e UNENCRYPTED_SRTP\r\na=crypto:2 F8_128_HMAC_SHA1_80 inline:AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0e\r\n"), Want: []int{488}},
 		{Name: "REGISTER to the line server", Msg: plain(29, "REGISTER"), Want: []int{405}},
 		{Name: "an unknown method", Msg: plain(30, "FROBNICATE"), Want: []int{405}},
 		{Name: "BYE outside any dialog", Msg: plain(31, "BYE"), Want: []int{481}},
