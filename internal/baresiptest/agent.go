@@ -28,8 +28,12 @@ type Config struct {
 	// PBX is the registrar and outbound proxy; the agent's address of record is
 	// sip:User@PBX.Domain().
 	PBX *testpbx.PBX
-	// Transport is "udp" (the default) or "tcp", for registration and calls.
+	// Transport is "udp" (the default), "tcp" or "tls", for registration and calls. TLS goes to
+	// the PBX's TLS listener (the PBX needs TLS) and trusts the PBX's CA.
 	Transport string
+	// MediaEnc is baresip's media encryption: "" none, "srtp" (SDES keys offered on RTP/AVP and
+	// taken when offered), "srtp-mand" (RTP/SAVP, SRTP mandatory).
+	MediaEnc string
 	// Codecs restricts and orders the audio codecs baresip offers and accepts: "PCMU", "PCMA",
 	// "G722". Empty means all three in that order. telephone-event (RFC 4733, payload type 101)
 	// is always offered.
@@ -109,8 +113,17 @@ func launch(dir string, cfg Config) (*Agent, error) {
 	case "":
 		cfg.Transport = "udp"
 	case "udp", "tcp":
+	case "tls":
+		if cfg.PBX.TLSAddr() == "" {
+			return nil, errors.New("baresiptest: transport tls needs a PBX with TLS")
+		}
 	default:
-		return nil, fmt.Errorf("baresiptest: transport %q: want udp or tcp", cfg.Transport)
+		return nil, fmt.Errorf("baresiptest: transport %q: want udp, tcp or tls", cfg.Transport)
+	}
+	switch cfg.MediaEnc {
+	case "", "srtp", "srtp-mand":
+	default:
+		return nil, fmt.Errorf("baresiptest: media encryption %q: want srtp or srtp-mand", cfg.MediaEnc)
 	}
 	if len(cfg.Codecs) == 0 {
 		cfg.Codecs = []string{"PCMU", "PCMA", "G722"}
@@ -261,6 +274,12 @@ func (a *Agent) writeConfig(modDir string, ctrlPort int) error {
 	for _, m := range []string{"g711.so", "g722.so", "ausine.so", "aubridge.so", "sndfile.so"} {
 		line("module", m)
 	}
+	if a.cfg.MediaEnc != "" {
+		line("module", "srtp.so")
+	}
+	if a.cfg.Transport == "tls" {
+		line("sip_cafile", a.cfg.PBX.CAFile())
+	}
 	line("module_tmp", "uuid.so")
 	line("module_tmp", "account.so")
 	line("module_app", "menu.so")
@@ -272,8 +291,15 @@ func (a *Agent) writeConfig(modDir string, ctrlPort int) error {
 	}
 
 	proxy := a.cfg.PBX.UDPAddr()
-	if a.cfg.Transport == "tcp" {
+	switch a.cfg.Transport {
+	case "tcp":
 		proxy = a.cfg.PBX.TCPAddr()
+	case "tls":
+		proxy = a.cfg.PBX.TLSAddr()
+	}
+	menc := ""
+	if a.cfg.MediaEnc != "" {
+		menc = ";mediaenc=" + a.cfg.MediaEnc
 	}
 	mode := "manual"
 	if a.cfg.AutoAnswer {
@@ -283,8 +309,8 @@ func (a *Agent) writeConfig(modDir string, ctrlPort int) error {
 	for i, c := range a.cfg.Codecs {
 		codecs[i] = knownCodecs[c]
 	}
-	acc := fmt.Sprintf("<%s;transport=%s>;auth_pass=%s;outbound=\"sip:%s;transport=%s\";regint=600;answermode=%s;audio_codecs=%s;ptime=20\n",
-		a.aor, a.cfg.Transport, a.cfg.Password, proxy, a.cfg.Transport, mode, strings.Join(codecs, ","))
+	acc := fmt.Sprintf("<%s;transport=%s>;auth_pass=%s;outbound=\"sip:%s;transport=%s\";regint=600;answermode=%s;audio_codecs=%s;ptime=20%s\n",
+		a.aor, a.cfg.Transport, a.cfg.Password, proxy, a.cfg.Transport, mode, strings.Join(codecs, ","), menc)
 	if err := os.WriteFile(filepath.Join(a.dir, "accounts"), []byte(acc), 0o600); err != nil {
 		return fmt.Errorf("baresiptest: write accounts: %w", err)
 	}
@@ -506,6 +532,26 @@ func (a *Agent) eventSummary() string {
 		parts = append(parts, s)
 	}
 	return strings.Join(parts, " ")
+}
+
+// MediaEncryption is the SRTP crypto suite baresip reported for the audio of its last call when
+// the media encryption became secure (its CALL_MENC event, "0,audio,SUITE"), "" when it never did.
+func (a *Agent) MediaEncryption() string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for i := len(a.events) - 1; i >= 0; i-- {
+		ev := a.events[i]
+		if ev.Type == "CALL_CLOSED" && i != len(a.events)-1 {
+			// Only the last call counts; its own close may be the newest event.
+			break
+		}
+		if ev.Type == "CALL_MENC" {
+			if parts := strings.Split(ev.Param, ","); len(parts) == 3 && parts[1] == "audio" {
+				return parts[2]
+			}
+		}
+	}
+	return ""
 }
 
 // ReceivedDTMF is every digit baresip received so far (its CALL_DTMF_START events), in order.
