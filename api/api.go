@@ -152,8 +152,10 @@ type Call struct {
 	// Dialled is what was sent to the PBX for an outgoing call.
 	Dialled string
 	// FeatureCode names the feature code the call dialled.
-	FeatureCode  string
-	Codec        string
+	FeatureCode string
+	Codec       string
+	// Encrypted is set while the call's media is encrypted (SRTP).
+	Encrypted    bool
 	HeldByRemote bool
 	Muted        bool
 	DTMFReceived string

@@ -14,3 +14,8 @@ var Icon []byte
 //
 //go:embed phone.svg
 var Phone []byte
+
+// Lock is a padlock (SVG), shown in a call window while the call's audio is encrypted.
+//
+//go:embed lock.svg
+var Lock []byte

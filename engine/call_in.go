@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/lineupphone/lineup/line"
 	"github.com/lineupphone/lineup/sip"
@@ -120,6 +121,16 @@ func (s *Server) answer(ctx context.Context, id string) error {
 		c.finish(line.EndNoCommonCodec, 488, "")
 		return fmt.Errorf("answer: %w", err)
 	}
+	c.mu.Lock()
+	key := c.srtpKey
+	c.mu.Unlock()
+	sec, err := sip.AnswerCrypto(in.Offer(), c.acct.Encryption, key)
+	if err != nil {
+		in.Reject(488, "Not Acceptable Here")
+		c.finish(line.EndNoEncryption, 488, strings.TrimPrefix(err.Error(), sip.ErrEncryption.Error()+": "))
+		return fmt.Errorf("answer: %w", err)
+	}
+	ans.Crypto, ans.Secure = sec.Local, sec.Secure
 	ans.Host, ans.Port = local.Host, local.Port
 	c.mu.Lock()
 	c.local = ans

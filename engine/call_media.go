@@ -18,12 +18,21 @@ import (
 
 // openMedia binds the call's RTP and RTCP sockets and returns our media description.
 func (c *call) openMedia(host string) (sip.MediaDesc, error) {
+	var key []byte
+	if c.acct.Encryption != line.EncryptionOff {
+		k, err := media.NewSRTPKey()
+		if err != nil {
+			return sip.MediaDesc{}, fmt.Errorf("srtp key: %w", err)
+		}
+		key = k
+	}
 	rtp, rtcp, err := listenRTP(c.s.rtpIP(), c.s.rtpMin, c.s.rtpMax)
 	if err != nil {
 		return sip.MediaDesc{}, err
 	}
 	c.mu.Lock()
 	c.rtp, c.rtcp = rtp, rtcp
+	c.srtpKey = key
 	c.local = sip.MediaDesc{
 		Host:      host,
 		Port:      portOf(rtp),
@@ -31,6 +40,8 @@ func (c *call) openMedia(host string) (sip.MediaDesc, error) {
 		EventPT:   101,
 		Direction: media.SendRecv,
 	}
+	// The offer of an outgoing call; an answer replaces them with what it chose.
+	c.local.Crypto, c.local.Secure = sip.OfferCrypto(c.acct.Encryption, key)
 	local := c.local
 	c.mu.Unlock()
 	return local, nil
@@ -42,12 +53,22 @@ func (c *call) connected(dlg *sip.Dialog) {
 	remote := dlg.Remote()
 	codec := remote.Codecs[0]
 	c.mu.Lock()
-	early, earlyCodec := c.stream, c.streamCodec
+	early, earlyCodec, earlyCrypto := c.stream, c.streamCodec, c.streamCrypto
 	c.mu.Unlock()
 	if early != nil {
 		if earlyCodec != codec {
 			c.byeDetached(dlg)
 			c.finish(line.EndNoCommonCodec, 0, fmt.Sprintf("the far end answered with %s after early media in %s", codec.Name, earlyCodec.Name))
+			return
+		}
+		if remote.Encrypted() != (len(earlyCrypto) > 0) {
+			c.byeDetached(dlg)
+			c.finish(line.EndNoEncryption, 0, "the far end's early media and its answer differ in encryption")
+			return
+		}
+		if err := c.followKey(early, remote.Crypto); err != nil {
+			c.byeDetached(dlg)
+			c.finish(line.EndNoEncryption, 0, err.Error())
 			return
 		}
 		// The early media stream goes on as the call's stream, towards the answer's address.
@@ -95,6 +116,7 @@ func (c *call) startStreamLocked(stream *media.Stream, codec media.Codec) {
 	ended := make(chan error, 1)
 	c.stream, c.streamCodec, c.mediaEnded = stream, codec, ended
 	c.mediaRunning = true
+	c.info.Encrypted = len(c.streamCrypto) > 0
 	go func() {
 		ended <- stream.Run(c.ctx)
 		<-c.done
@@ -127,6 +149,9 @@ func (c *call) established(dlg *sip.Dialog, stream *media.Stream, codec media.Co
 		c.mu.Unlock()
 		if d.Port != 0 {
 			stream.SetRemote(addrPort(d.Host, d.Port))
+		}
+		if err := c.followKey(stream, d.Crypto); err != nil {
+			c.s.log.Warn("the far end's new srtp key cannot be used", "call", c.info.ID, "error", err)
 		}
 		c.applyDirection(stream, d.Direction, held)
 		c.update(func(i *line.Call) { i.HeldByRemote = !d.Direction.Receives() })
@@ -304,6 +329,10 @@ func (c *call) newStream(remote sip.MediaDesc, audio CallAudio, inactivity time.
 		OnDTMF:            c.dtmfReceived,
 		Logger:            c.s.log,
 	}
+	if remote.Encrypted() {
+		cfg.SRTP = &media.SRTP{Suite: remote.Crypto[0].Suite, Local: c.srtpKey, Remote: remote.Crypto[0].Key}
+	}
+	crypto := remote.Crypto
 	c.mu.Unlock()
 	var mixer *speakerMixer
 	if audio != nil {
@@ -311,5 +340,28 @@ func (c *call) newStream(remote sip.MediaDesc, audio CallAudio, inactivity time.
 		cfg.Source, cfg.Sink = audio, mixer
 	}
 	stream, err := media.NewStream(cfg)
+	if err == nil {
+		c.mu.Lock()
+		c.streamCrypto = crypto
+		c.mu.Unlock()
+	}
 	return stream, mixer, err
+}
+
+// followKey gives the stream the far end's key of a new description when it changed (RFC 4568
+// section 7.1.4 lets a re-offer bring a new one).
+func (c *call) followKey(stream *media.Stream, crypto []sip.Crypto) error {
+	c.mu.Lock()
+	same := sip.SameKey(c.streamCrypto, crypto)
+	c.mu.Unlock()
+	if same || len(crypto) == 0 {
+		return nil
+	}
+	if err := stream.SetSRTPRemote(crypto[0].Suite, crypto[0].Key); err != nil {
+		return fmt.Errorf("srtp: %w", err)
+	}
+	c.mu.Lock()
+	c.streamCrypto = crypto
+	c.mu.Unlock()
+	return nil
 }

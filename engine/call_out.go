@@ -104,6 +104,9 @@ func (c *call) runOutgoing() {
 			c.end(line.EndRefused, ce.Code, detail, busy)
 		} else if ctx.Err() != nil || errors.Is(err, context.Canceled) {
 			c.finish(line.EndCancelled, 487, "")
+		} else if errors.Is(err, sip.ErrEncryption) {
+			_, detail, _ := strings.Cut(err.Error(), sip.ErrEncryption.Error()+": ")
+			c.finish(line.EndNoEncryption, 0, detail)
 		} else {
 			c.finish(line.EndFailed, 0, err.Error())
 		}

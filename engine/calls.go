@@ -98,7 +98,12 @@ type call struct {
 	// codec the stream runs with.
 	mediaEnded  chan error
 	streamCodec media.Codec
-	releaseOnce sync.Once
+	// srtpKey is our SRTP master key and salt for the call, made with its media when the line's
+	// policy is not off; streamCrypto is the far end's attribute the stream decrypts with (none
+	// for plain RTP).
+	srtpKey      []byte
+	streamCrypto []sip.Crypto
+	releaseOnce  sync.Once
 
 	// What the clients and the journal know of the call besides line.Call (under mu).
 	dialled     string // sent to the PBX, for an outgoing call

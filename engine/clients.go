@@ -198,7 +198,7 @@ func (c *call) view(info line.Call) api.Call {
 	v := api.Call{
 		ID: info.ID, Line: info.Line, Direction: info.Direction, State: info.State,
 		RemoteNumber: info.RemoteNumber, RemoteName: info.RemoteName, Dialled: c.dialled,
-		FeatureCode: c.featureCode, Codec: info.Codec, HeldByRemote: info.HeldByRemote, Muted: info.Muted,
+		FeatureCode: c.featureCode, Codec: info.Codec, Encrypted: info.Encrypted, HeldByRemote: info.HeldByRemote, Muted: info.Muted,
 		DTMFReceived: info.DTMFReceived, LossPercent: info.LossPercent, ServerRinging: c.serverHeld,
 		Started: info.Started, Answered: info.Answered, Ended: info.Ended, EndCause: info.EndCause, EndCode: info.EndCode,
 		EndReason: info.EndReason, JournalID: c.journalID,

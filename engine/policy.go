@@ -68,6 +68,17 @@ func (s *Server) screen(inv sip.ScreenedInvite) (int, string) {
 	if !ok {
 		return 0, ""
 	}
+	if _, err := sip.AnswerCrypto(inv.Offer, l.Account.Encryption, nil); err != nil {
+		// The line's SRTP policy and the caller's offer cannot meet: no client could answer it.
+		detail := strings.TrimPrefix(err.Error(), sip.ErrEncryption.Error()+": ")
+		now := time.Now()
+		info := line.Call{ID: newCallID(), Line: l.Name, Direction: line.Incoming, State: line.CallEnded,
+			RemoteNumber: s.canonicalRemote(e, inv.From.User), RemoteName: inv.From.Display,
+			Started: now, Ended: now, EndCause: line.EndNoEncryption, EndCode: 488, EndReason: detail}
+		s.journalCall(e, info, line.OutcomeFailed, 488, callExtras{})
+		s.log.Info("call refused: media encryption", "line", l.Name, "from", inv.From.User, "reason", detail)
+		return 488, "Not Acceptable Here"
+	}
 	d := s.decide(e, false)
 	if d.Action != line.ActionAnswer {
 		return 0, ""

@@ -34,6 +34,13 @@ type policyLine struct {
 // the store.
 func policyServer(t *testing.T, lines []policyLine, opts ...Option) (*Server, *store.Store) {
 	t.Helper()
+	return policyServerWith(t, lines, nil, opts...)
+}
+
+// policyServerWith is policyServer with the set-up changed by edit (when not nil) before the
+// server starts.
+func policyServerWith(t *testing.T, lines []policyLine, edit func(*line.Config), opts ...Option) (*Server, *store.Store) {
+	t.Helper()
 	var users []testpbx.User
 	for _, l := range lines {
 		users = append(users, testpbx.User{Name: l.user, Password: "pw-" + l.user})
@@ -50,6 +57,9 @@ func policyServer(t *testing.T, lines []policyLine, opts ...Option) (*Server, *s
 		names = append(names, name)
 		cfg.Lines = append(cfg.Lines, line.Line{Name: name, Group: g.Name,
 			Account: line.Account{Registrar: pbx.UDPAddr(), User: l.user, Password: "pw-" + l.user}})
+	}
+	if edit != nil {
+		edit(&cfg)
 	}
 	st, err := store.Open(t.TempDir())
 	if err != nil {

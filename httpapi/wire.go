@@ -66,6 +66,7 @@ type wireCall struct {
 	Dialled       string             `json:"dialled,omitempty"`
 	FeatureCode   string             `json:"feature_code,omitempty"`
 	Codec         string             `json:"codec,omitempty"`
+	Encrypted     bool               `json:"encrypted,omitempty"`
 	HeldByRemote  bool               `json:"held_by_remote,omitempty"`
 	Muted         bool               `json:"muted,omitempty"`
 	DTMFReceived  string             `json:"dtmf_received,omitempty"`
@@ -224,7 +225,7 @@ func toWireCall(c api.Call) wireCall {
 	return wireCall{
 		ID: c.ID, Line: c.Line, Direction: c.Direction, State: c.State, RemoteNumber: c.RemoteNumber,
 		RemoteDisplay: c.RemoteDisplay, RemoteName: c.RemoteName, Dialled: c.Dialled,
-		FeatureCode: c.FeatureCode, Codec: c.Codec, HeldByRemote: c.HeldByRemote, Muted: c.Muted,
+		FeatureCode: c.FeatureCode, Codec: c.Codec, Encrypted: c.Encrypted, HeldByRemote: c.HeldByRemote, Muted: c.Muted,
 		DTMFReceived: c.DTMFReceived, LossPercent: c.LossPercent, ServerRinging: c.ServerRinging,
 		Started: c.Started, Answered: c.Answered, Ended: c.Ended, EndCause: c.EndCause, EndCode: c.EndCode,
 		EndReason: c.EndReason, JournalID: c.JournalID, Functions: c.Functions,
@@ -235,7 +236,7 @@ func (w wireCall) api() api.Call {
 	return api.Call{
 		ID: w.ID, Line: w.Line, Direction: w.Direction, State: w.State, RemoteNumber: w.RemoteNumber,
 		RemoteDisplay: w.RemoteDisplay, RemoteName: w.RemoteName, Dialled: w.Dialled,
-		FeatureCode: w.FeatureCode, Codec: w.Codec, HeldByRemote: w.HeldByRemote, Muted: w.Muted,
+		FeatureCode: w.FeatureCode, Codec: w.Codec, Encrypted: w.Encrypted, HeldByRemote: w.HeldByRemote, Muted: w.Muted,
 		DTMFReceived: w.DTMFReceived, LossPercent: w.LossPercent, ServerRinging: w.ServerRinging,
 		Started: w.Started, Answered: w.Answered, Ended: w.Ended, EndCause: w.EndCause, EndCode: w.EndCode,
 		EndReason: w.EndReason, JournalID: w.JournalID, Functions: w.Functions,

@@ -66,6 +66,8 @@ type Call struct {
 	RemoteName   string
 	// Codec is the negotiated codec, e.g. "PCMU", once media flows.
 	Codec string
+	// Encrypted is set while the call's media runs as SRTP.
+	Encrypted bool
 	// HeldByRemote is set while the far end holds the call.
 	HeldByRemote bool
 	Muted        bool

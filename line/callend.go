@@ -28,6 +28,7 @@ const (
 	EndNoCommonCodec              // no codec both ends speak
 	EndStopped                    // the line server stopped
 	EndFailed                     // it failed here (EndReason: the error)
+	EndNoEncryption               // the line's SRTP policy and the far end's media did not agree (EndReason: how)
 )
 
 var endCauseNames = [...]string{
@@ -36,6 +37,7 @@ var endCauseNames = [...]string{
 	EndRejected: "rejected", EndServerAnswered: "server_answered", EndDeflected: "deflected",
 	EndRefused: "refused", EndCancelled: "cancelled", EndNoAudio: "no_audio",
 	EndNoCommonCodec: "no_common_codec", EndStopped: "stopped", EndFailed: "failed",
+	EndNoEncryption: "no_encryption",
 }
 
 // Valid reports whether c is one of the causes.

@@ -12,6 +12,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/lineupphone/lineup/api"
+	"github.com/lineupphone/lineup/assets"
 	"github.com/lineupphone/lineup/line"
 )
 
@@ -31,6 +32,9 @@ type CallActions struct {
 }
 
 // keypadKeys are the DTMF keys in the order the keypad shows them (four columns).
+// lockIcon is the padlock of an encrypted call, in the theme's foreground colour.
+var lockIcon = theme.NewThemedResource(fyne.NewStaticResource("lock.svg", assets.Lock))
+
 var keypadKeys = []string{"1", "2", "3", "A", "4", "5", "6", "B", "7", "8", "9", "C", "*", "0", "#", "D"}
 
 // CallView is the content of a conversation window: who is on the call, its state and
@@ -47,6 +51,8 @@ type CallView struct {
 	name, number, where   *widget.Label
 	state, duration       *widget.Label
 	media, dtmfIn, notice *widget.Label
+	// lock shows that the call's audio is encrypted (SRTP).
+	lock *widget.Icon
 
 	answer, busy, decline                   *widget.Button
 	hold, retrieve, mute, keypadBtn, fwdBtn *widget.Button
@@ -89,6 +95,8 @@ func (v *CallView) build() {
 	v.duration = widget.NewLabel("")
 	v.duration.TextStyle = fyne.TextStyle{Monospace: true}
 	v.duration.SizeName = theme.SizeNameSubHeadingText
+	v.lock = widget.NewIcon(lockIcon)
+	v.lock.Hide()
 	v.media = widget.NewLabel("")
 	v.media.SizeName = theme.SizeNameCaptionText
 	v.dtmfIn = widget.NewLabel("")
@@ -167,7 +175,7 @@ func (v *CallView) build() {
 
 	header := container.NewVBox(
 		container.New(tightColumn{}, v.name, v.number, v.where),
-		container.New(tightColumn{}, container.NewBorder(nil, nil, nil, v.duration, v.state), v.media, v.dtmfIn),
+		container.New(tightColumn{}, container.NewBorder(nil, nil, nil, container.NewHBox(v.lock, v.duration), v.state), v.media, v.dtmfIn),
 	)
 	controls := container.NewVBox(v.primary, v.secondary, v.forward, v.keypad, v.hangUp, v.closeBtn, v.notice)
 	v.memoBox = container.NewVBox(
@@ -293,6 +301,11 @@ func (v *CallView) SetCall(c api.Call) {
 	v.Tick(v.now)
 
 	var media []string
+	encrypted := c.Encrypted && c.State != line.CallEnded
+	show(v.lock, encrypted)
+	if encrypted {
+		media = append(media, "Encrypted (SRTP)")
+	}
 	if c.Codec != "" {
 		media = append(media, "Codec "+c.Codec)
 	}

@@ -254,3 +254,26 @@ func TestCallViewOutgoingFailedSaysWhy(t *testing.T) {
 		}
 	}
 }
+
+// An encrypted call shows the padlock beside its duration and says so in the media line; a plain
+// one shows neither, and the padlock goes when the call ends.
+func TestCallViewShowsLockWhileEncrypted(t *testing.T) {
+	plain, _ := newView(t, connected())
+	if plain.lock.Visible() || strings.Contains(texts(plain), "Encrypted") {
+		t.Errorf("a plain call shows encryption: %s", texts(plain))
+	}
+	c := connected()
+	c.Encrypted = true
+	v, _ := newView(t, c)
+	if !v.lock.Visible() {
+		t.Error("no padlock on an encrypted call")
+	}
+	if txt := texts(v); !strings.Contains(txt, "Encrypted (SRTP) · Codec PCMA") {
+		t.Errorf("media line of an encrypted call: %s", txt)
+	}
+	c.State, c.Ended = line.CallEnded, t0.Add(time.Minute)
+	v.SetCall(c)
+	if v.lock.Visible() {
+		t.Error("the padlock stays after the call ended")
+	}
+}

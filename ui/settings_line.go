@@ -27,6 +27,7 @@ type settingsLine struct {
 	transport *widget.Select
 	caFile    *widget.Entry // nil unless the transport is tls or a CA file is set
 	direct    *widget.Check
+	encrypt   *widget.Select
 	expires   *widget.Entry
 	display   *widget.Entry
 	domain    *widget.Entry
@@ -39,6 +40,16 @@ type settingsLine struct {
 }
 
 var transports = []line.Transport{line.TransportUDP, line.TransportTCP, line.TransportTLS}
+
+// encryptions are the media encryption choices, in the words of the line editor.
+var encryptions = []struct {
+	policy line.MediaEncryption
+	text   string
+}{
+	{line.EncryptionOff, "Off (plain RTP)"},
+	{line.EncryptionOffer, "Offer SRTP, accept plain"},
+	{line.EncryptionRequire, "Require SRTP"},
+}
 
 func (s *settingsEditor) lineTab() fyne.CanvasObject {
 	return listTab(s, &s.cfg.Lines, &s.l.at, s.l.box, "line", func() line.Line {
@@ -142,6 +153,25 @@ func (s *settingsEditor) buildLine() {
 		account = append(account, widget.NewLabel("CA file"),
 			container.NewVBox(container.NewBorder(nil, nil, nil, choose, f.caFile), caNote, msg("account.ca_file")))
 	}
+	eopts := make([]string, len(encryptions))
+	eat := 0
+	for i, e := range encryptions {
+		eopts[i] = e.text
+		if e.policy == acc().Encryption {
+			eat = i
+		}
+	}
+	// Choosing SRTP over plain signalling adds the note on keys: build it anew.
+	f.encrypt = s.pick(eopts, eat, func(i int) { acc().Encryption = encryptions[i].policy; s.rebuild() })
+	encryptBox := container.NewVBox(f.encrypt, msg("account.encryption"))
+	if acc().Encryption != line.EncryptionOff && acc().Transport != line.TransportTLS {
+		note := widget.NewLabel("The keys travel in the call set-up: without transport tls anyone who sees it can decrypt the audio.")
+		note.SizeName = theme.SizeNameCaptionText
+		note.Importance = widget.WarningImportance
+		note.Wrapping = fyne.TextWrapWord
+		encryptBox.Add(note)
+	}
+	account = append(account, widget.NewLabel("Media encryption"), encryptBox)
 	account = append(account,
 		widget.NewLabel("Registration lifetime"), container.NewVBox(f.expires, msg("account.expires")),
 		widget.NewLabel("Display name"), container.NewVBox(f.display, msg("account.display_name")),

@@ -378,6 +378,13 @@ func TestSettingsRegistrationFields(t *testing.T) {
 	if f.caFile != nil {
 		t.Error("a CA file is offered for a udp line")
 	}
+	if f.encrypt.Selected != "Off (plain RTP)" {
+		t.Errorf("the line's media encryption shows %q, want off", f.encrypt.Selected)
+	}
+	f.encrypt.SetSelected("Offer SRTP, accept plain")
+	if !strings.Contains(texts(s.win.Content()), "without transport tls anyone who sees it can decrypt") {
+		t.Error("SRTP on a udp line does not warn that its keys travel in the clear")
+	}
 	f.transport.SetSelected("tls")
 	if f.caFile == nil {
 		t.Fatal("no CA file offered for a tls line")
@@ -391,12 +398,17 @@ func TestSettingsRegistrationFields(t *testing.T) {
 		t.Error("a new line is set for direct calls")
 	}
 	test.Tap(f.direct)
+	f.encrypt.SetSelected("Require SRTP")
+	if strings.Contains(texts(s.win.Content()), "without transport tls") {
+		t.Error("the keys warning shows on a tls line")
+	}
 	h.saved(s)
 	cfg := h.serverConfig()
 	g, _ := cfg.Group("Sales")
 	a, _ := cfg.Line("Alice")
 	if g.RegisterRate != 2.5 || a.Account.Transport != line.TransportTLS ||
-		a.Account.CAFile != "/etc/lineup/pbx-ca.pem" || a.Account.Expires != 600 || !a.Account.DirectCalls {
+		a.Account.CAFile != "/etc/lineup/pbx-ca.pem" || a.Account.Expires != 600 || !a.Account.DirectCalls ||
+		a.Account.Encryption != line.EncryptionRequire {
 		t.Errorf("saved register rate %v, Alice's account %+v", g.RegisterRate, a.Account)
 	}
 }

@@ -134,6 +134,8 @@ func TestEndedTextEveryCause(t *testing.T) {
 		{api.Call{EndCause: line.EndCancelled, EndCode: 487}, "Cancelled"},
 		{api.Call{EndCause: line.EndNoAudio}, "Ended: no audio came from the other party"},
 		{api.Call{EndCause: line.EndNoCommonCodec, EndCode: 488}, "Ended: no codec both sides can use"},
+		{api.Call{EndCause: line.EndNoEncryption, EndCode: 488, EndReason: "the offer is plain RTP, and the line requires SRTP"},
+			"Ended: the call's audio could not be encrypted as the line requires (488): the offer is plain RTP, and the line requires SRTP"},
 		{api.Call{EndCause: line.EndStopped}, "Ended: Lineup stopped"},
 		{api.Call{EndCause: line.EndFailed, EndReason: "no media port: all in use"}, "Failed: no media port: all in use"},
 		{api.Call{}, "Ended"},
