@@ -78,6 +78,7 @@ registrar = %[1]q
 user = "201"
 password = "pw-201"
 display_name = "Alice Fischer"
+encryption = "offer"
 
 [[line]]
 name = "Reception 202"
@@ -94,7 +95,8 @@ password = "pw-202"
 	if out, errOut, code := lineup(t, "--data", data, "provision", "import", prov); code != 0 {
 		t.Fatalf("import: exit %d\n%s%s", code, out, errOut)
 	}
-	caller := baresiptest.Start(t, baresiptest.Config{User: "203", Password: "pw-203", PBX: pbx})
+	// The caller offers SRTP keys, which line 201 takes: the conversation window shows its padlock.
+	caller := baresiptest.Start(t, baresiptest.Config{User: "203", Password: "pw-203", PBX: pbx, MediaEnc: "srtp"})
 	display := startXvfb(t)
 
 	dirs := []string{t.TempDir()}
