@@ -56,12 +56,11 @@ func TestInteropSRTPWithBaresip(t *testing.T) {
 			if err := lu.client.HangUp(ctx, out.ID); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := bs.WaitEvent(ctx, "CALL_CLOSED"); err != nil {
+			closed, err := bs.WaitEvent(ctx, "CALL_CLOSED")
+			if err != nil {
 				t.Fatal(err)
 			}
-			if got := bs.MediaEncryption(); !strings.HasPrefix(got, "AES_CM_128_HMAC_SHA1_") {
-				t.Errorf("baresip reports media encryption %q, want an AES_CM suite", got)
-			}
+			baresipDecrypted(t, bs, closed.CallID)
 			baresipHeard(t, bs, 8000)
 		})
 		t.Run(c.menc+"/baresip calls", func(t *testing.T) {
@@ -86,12 +85,11 @@ func TestInteropSRTPWithBaresip(t *testing.T) {
 			if err := bs.Hangup(ctx); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := bs.WaitEvent(ctx, "CALL_CLOSED"); err != nil {
+			closed, err := bs.WaitEvent(ctx, "CALL_CLOSED")
+			if err != nil {
 				t.Fatal(err)
 			}
-			if got := bs.MediaEncryption(); !strings.HasPrefix(got, "AES_CM_128_HMAC_SHA1_") {
-				t.Errorf("baresip reports media encryption %q, want an AES_CM suite", got)
-			}
+			baresipDecrypted(t, bs, closed.CallID)
 			baresipHeard(t, bs, 8000)
 		})
 	}
@@ -115,5 +113,17 @@ func TestInteropPlainBaresipRefusedByRequire(t *testing.T) {
 	}
 	if n := len(lu.client.liveCalls(t)); n != 0 || lu.audio.rings.Load() != 0 {
 		t.Errorf("the line rang (%d calls, %d rings) for a plain offer", n, lu.audio.rings.Load())
+	}
+}
+
+// baresipDecrypted checks that baresip ran SRTP on the call and decrypted every RTP packet of
+// Lineup's.
+func baresipDecrypted(t *testing.T, bs *baresiptest.Agent, callID string) {
+	t.Helper()
+	if got := bs.MediaEncryption(callID); !strings.HasPrefix(got, "AES_CM_128_HMAC_SHA1_") {
+		t.Errorf("baresip reports media encryption %q, want an AES_CM suite", got)
+	}
+	if rtp, _ := bs.SRTPFailures(); rtp != 0 {
+		t.Errorf("baresip failed to decrypt %d of Lineup's SRTP packets", rtp)
 	}
 }

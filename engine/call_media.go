@@ -116,7 +116,7 @@ func (c *call) startStreamLocked(stream *media.Stream, codec media.Codec) {
 	ended := make(chan error, 1)
 	c.stream, c.streamCodec, c.mediaEnded = stream, codec, ended
 	c.mediaRunning = true
-	c.info.Encrypted = len(c.streamCrypto) > 0
+	c.info.Encrypted = stream.Stats().Encrypted // what the stream really does
 	go func() {
 		ended <- stream.Run(c.ctx)
 		<-c.done

@@ -35,8 +35,10 @@ var (
 
 // Errors of SRTP (srtp.go).
 var (
-	// ErrUnknownSuite is an SRTP crypto suite Lineup does not support.
+	// ErrUnknownSuite is an SRTP crypto suite Lineup does not speak.
 	ErrUnknownSuite = errors.New("unknown srtp crypto suite")
-	// ErrBadSRTPKey is an SRTP master key and salt of the wrong length.
+	// ErrBadSRTPKey is an SRTP master key of the wrong length, or keys without a suite.
 	ErrBadSRTPKey = errors.New("bad srtp key")
+	// ErrNoSRTP is returned by SetSRTPRemote on a stream made without SRTP.
+	ErrNoSRTP = errors.New("stream has no srtp")
 )

@@ -113,51 +113,101 @@ func isDigit(d rune) bool {
 	return (d >= '0' && d <= '9') || d == '*' || d == '#' || (d >= 'A' && d <= 'D')
 }
 
-// fuzzKey is the fixed SRTP key of FuzzReceiveSRTP, so that the seeds hold genuine packets.
-var fuzzKey = []byte("0123456789abcdef0123456789abcd")
+// fuzzSRTPStream is fuzzStream with SRTP: the peer's key is testKey(2).
+func fuzzSRTPStream(t testing.TB, codec Codec, suite SRTPSuite) *Stream {
+	conn := listen(t)
+	s, err := NewStream(StreamConfig{Conn: conn, Remote: addrOf(conn), Codec: codec, EventPT: 101, Direction: SendRecv,
+		SRTP: &SRTP{Suite: suite, Local: testKey(1), Remote: testKey(2)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
 
-// FuzzReceiveSRTP feeds datagrams to the RTP and RTCP receive paths of a stream under SRTP:
-// nothing panics, and only a datagram that authenticates under the key is taken.
+// FuzzReceiveSRTP is FuzzReceiveRTP for a stream with SRTP: hostile bytes never panic, each
+// datagram is counted once, and what is taken passed authentication (so a datagram is never
+// taken twice: the second is a replay).
 func FuzzReceiveSRTP(f *testing.F) {
-	sender, err := newStreamSRTP(&SRTP{Suite: SRTPAES128SHA1_80, Local: fuzzKey, Remote: fuzzKey})
-	if err != nil {
-		f.Fatal(err)
-	}
-	p := rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 0, SSRC: 7, SequenceNumber: 1, Timestamp: 160}, Payload: make([]byte, 160)}
-	raw, _ := p.Marshal()
-	b, err := sender.protectRTP(raw)
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Add(append([]byte(nil), b...))
-	f.Add(raw)
-	rr, _ := (&rtcp.ReceiverReport{SSRC: 7}).Marshal()
-	if b, err = sender.protectRTCP(rr); err != nil {
-		f.Fatal(err)
-	}
-	f.Add(append([]byte(nil), b...))
-	f.Add(rr)
-	f.Add([]byte{0x80, 0, 0, 1})
-	from := netip.MustParseAddrPort("127.0.0.1:40000")
-	f.Fuzz(func(t *testing.T, b []byte) {
-		conn := listen(t)
-		s, err := NewStream(StreamConfig{Conn: conn, Remote: addrOf(conn), Codec: PCMU,
-			SRTP: &SRTP{Suite: SRTPAES128SHA1_80, Local: fuzzKey, Remote: fuzzKey}})
+	for _, suite := range SRTPSuites() {
+		ctx, err := newSRTPContext(suite, testKey(2), false)
 		if err != nil {
-			t.Fatal(err)
+			f.Fatal(err)
 		}
-		now := time.Now()
-		s.receiveRTP(append([]byte(nil), b...), from, now)
-		s.receiveRTCP(append([]byte(nil), b...), from, now)
-		s.play(now.Add(FrameDuration))
-		if st := s.Stats(); st.PacketsReceived > 0 {
-			check, err := newSRTPRecv(SRTPAES128SHA1_80, fuzzKey)
+		for _, pt := range []uint8{0, 9, 101, 13} {
+			payload := make([]byte, 160)
+			if pt == 101 {
+				payload = []byte{5, 0x8a, 0, 160}
+			}
+			p := rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: pt, SSRC: 7, SequenceNumber: 1, Timestamp: 160}, Payload: payload}
+			raw, err := p.Marshal()
 			if err != nil {
-				t.Fatal(err)
+				f.Fatal(err)
 			}
-			if _, err := check.rtp.DecryptRTP(nil, b, nil); err != nil {
-				t.Fatalf("a datagram that does not authenticate was taken: %v", err)
+			f.Add(raw, uint8(suite))
+			enc, err := ctx.EncryptRTP(nil, raw, nil)
+			if err != nil {
+				f.Fatal(err)
 			}
+			f.Add(enc, uint8(suite))
+			f.Add(enc[:len(enc)-1], uint8(suite))
+		}
+	}
+	f.Add([]byte{0x80}, uint8(1))
+	f.Add([]byte{0x90, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 7, 0xff, 0xff, 0, 40}, uint8(2))
+	from := netip.MustParseAddrPort("127.0.0.1:40000")
+	f.Fuzz(func(t *testing.T, b []byte, suite uint8) {
+		sui := SRTPSuites()[int(suite)%2]
+		for _, c := range []Codec{PCMU, G722} {
+			s := fuzzSRTPStream(t, c, sui)
+			now := time.Now()
+			s.receiveRTP(append([]byte(nil), b...), from, now)
+			s.receiveRTP(append([]byte(nil), b...), from, now.Add(FrameDuration))
+			s.play(now.Add(2 * FrameDuration))
+			st := s.Stats()
+			if st.PacketsReceived+st.Dropped != 2 || st.PacketsReceived > 1 || st.Unauthenticated < 1 {
+				t.Fatalf("2 datagrams counted as %d taken, %d dropped, %d unauthenticated",
+					st.PacketsReceived, st.Dropped, st.Unauthenticated)
+			}
+		}
+	})
+}
+
+// FuzzReceiveSRTCP is FuzzReceiveRTCP for SRTCP: nothing panics, and what fails authentication is
+// not taken.
+func FuzzReceiveSRTCP(f *testing.F) {
+	for _, suite := range SRTPSuites() {
+		ctx, err := newSRTPContext(suite, testKey(2), false)
+		if err != nil {
+			f.Fatal(err)
+		}
+		for _, p := range []rtcp.Packet{
+			&rtcp.SenderReport{SSRC: 7, NTPTime: 1 << 40, Reports: []rtcp.ReceptionReport{{SSRC: 9, FractionLost: 20, LastSenderReport: 5, Delay: 3}}},
+			&rtcp.ReceiverReport{SSRC: 7, Reports: []rtcp.ReceptionReport{{SSRC: 9, Jitter: 1 << 30}}},
+			&rtcp.Goodbye{Sources: []uint32{7}, Reason: "bye"},
+		} {
+			b, err := p.Marshal()
+			if err != nil {
+				f.Fatal(err)
+			}
+			f.Add(b, uint8(suite))
+			enc, err := ctx.EncryptRTCP(nil, b, nil)
+			if err != nil {
+				f.Fatal(err)
+			}
+			f.Add(enc, uint8(suite))
+		}
+	}
+	from := netip.MustParseAddrPort("127.0.0.1:40001")
+	f.Fuzz(func(t *testing.T, b []byte, suite uint8) {
+		s := fuzzSRTPStream(t, PCMU, SRTPSuites()[int(suite)%2])
+		s.receiveRTCP(append([]byte(nil), b...), from, time.Now())
+		s.receiveRTCP(append([]byte(nil), b...), from, time.Now())
+		st := s.Stats()
+		if st.RTCPReceived > 1 || st.Unauthenticated < 1 || st.RTCPReceived+st.Unauthenticated > 2 {
+			t.Fatalf("2 datagrams: %d taken, %d unauthenticated", st.RTCPReceived, st.Unauthenticated)
+		}
+		if st.RemoteLossPercent < 0 || st.RemoteLossPercent > 100 || st.RoundTrip < 0 {
+			t.Fatalf("peer's report read as loss %.1f %% round trip %v", st.RemoteLossPercent, st.RoundTrip)
 		}
 	})
 }

@@ -119,6 +119,7 @@ func (s *Stream) sendReport(now time.Time, dir Direction) {
 		}
 		blocks = append(blocks, b)
 	}
+	suite := s.txSuite
 	sent := s.sent.Load()
 	isSR := sent > s.rep.sentAtReport
 	s.rep.sentAtReport = sent
@@ -144,11 +145,9 @@ func (s *Stream) sendReport(now time.Time, dir Direction) {
 		s.log.Debug("rtcp marshal failed", "error", err)
 		return
 	}
-	if s.sec != nil {
-		if buf, err = s.sec.protectRTCP(buf); err != nil {
-			s.log.Debug("srtcp protect failed", "error", err)
-			return
-		}
+	if buf, err = s.protectRTCP(buf, suite); err != nil {
+		s.log.Debug("srtcp protect failed", "error", err)
+		return
 	}
 	if s.udpRTCP != nil {
 		_, err = s.udpRTCP.WriteToUDPAddrPort(buf, to)
@@ -196,11 +195,10 @@ func (s *Stream) rtcpFromPeer(from netip.AddrPort) bool {
 // latches symmetrically to the address it comes from, once per sender, and only from the peer's
 // host (rtcpFromPeer).
 func (s *Stream) receiveRTCP(b []byte, from netip.AddrPort, now time.Time) {
-	if s.sec != nil {
-		var err error
-		if b, err = s.sec.unprotectRTCP(b); err != nil {
-			s.unauth.Add(1)
-			s.dropped.Add(1)
+	if s.encrypted {
+		var ok bool
+		if b, ok = s.unprotectRTCP(b, now); !ok {
+			s.refused(from, true)
 			return
 		}
 	}

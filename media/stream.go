@@ -8,10 +8,12 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/netip"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 )
 
@@ -72,9 +74,9 @@ type StreamConfig struct {
 	Clock *Clock
 	// Logger receives the stream's events; nil means slog.Default().
 	Logger *slog.Logger
-	// SRTP, when set, protects every RTP and RTCP packet (RFC 3711) with these keys: what
-	// arrives is authenticated before anything else looks at it, and a packet that fails
-	// (forged, replayed or plain) is dropped. Nil is plain RTP.
+	// SRTP, when set, protects every RTP and RTCP packet sent (SRTP and SRTCP, RFC 3711) and
+	// takes only packets of the peer that pass its authentication and replay check; nil is
+	// plain RTP.
 	SRTP *SRTP
 }
 
@@ -102,15 +104,16 @@ type StreamStats struct {
 	Foreign uint64
 	// RTCPSent and RTCPReceived count RTCP compound packets.
 	RTCPSent, RTCPReceived uint64
-	// Encrypted is set when the stream runs SRTP; Unauthenticated counts the RTP and RTCP
-	// packets that failed its authentication or replay check (also counted in Dropped).
-	Encrypted       bool
-	Unauthenticated uint64
 	// RemoteLossPercent and RemoteJitter are how the peer hears us, from its last report block
 	// about our stream; RoundTrip is computed from that block (0 until known).
 	RemoteLossPercent float64
 	RemoteJitter      time.Duration
 	RoundTrip         time.Duration
+	// Encrypted reports that the stream carries SRTP both ways.
+	Encrypted bool
+	// Unauthenticated counts the packets among Dropped that failed SRTP or SRTCP authentication
+	// or the replay check (a plain packet, a wrong key, a replay): they changed nothing.
+	Unauthenticated uint64
 }
 
 // Stream is one call's RTP session: it sends a frame of the Source every 20 ms (driven by the
@@ -136,10 +139,17 @@ type Stream struct {
 	wasSend  bool // the previous tick sent
 	dtmf     dtmfSend
 	rtcpNext time.Time
+	txSRTP   *srtpSend // nil: plain RTP
 
-	// Owned by the receive goroutine.
-	rtpBuf []byte
-	pkt    rtp.Packet
+	// Owned by the RTP receive goroutine, and rtcpHdr by the RTCP one.
+	rtpBuf  []byte
+	pkt     rtp.Packet
+	rtcpHdr rtcp.Header
+
+	// encrypted is set by NewStream when the stream carries SRTP; rxSRTP then checks the peer's
+	// packets (replaced whole by SetSRTPRemote).
+	encrypted bool
+	rxSRTP    atomic.Pointer[srtpRecv]
 
 	mu          sync.Mutex
 	dir         Direction
@@ -166,6 +176,7 @@ type Stream struct {
 	rx          rxStats
 	dtmfQueue   []dtmfReq
 	rep         rtcpState
+	txSuite     SRTPSuite // the suite to send with: the peer's latest
 
 	lastRTP      atomic.Int64 // time since epoch of the last packet taken, or of the start of receiving
 	sent         atomic.Uint64
@@ -175,10 +186,8 @@ type Stream struct {
 	foreign      atomic.Uint64
 	rtcpSent     atomic.Uint64
 	rtcpReceived atomic.Uint64
-	unauth       atomic.Uint64
-
-	// sec is the stream's SRTP, nil for plain RTP.
-	sec *streamSRTP
+	// unauthenticated counts packets refused by SRTP or SRTCP.
+	unauthenticated atomic.Uint64
 
 	running  atomic.Bool
 	stopping atomic.Bool
@@ -222,12 +231,9 @@ func NewStream(cfg StreamConfig) (*Stream, error) {
 	if cfg.EventPT != 0 && cfg.EventPT == cfg.Codec.PayloadType || cfg.EventPT > 127 {
 		return nil, fmt.Errorf("media: new stream: %w: telephone-event payload type %d", ErrBadPayloadType, cfg.EventPT)
 	}
-	var sec *streamSRTP
-	if cfg.SRTP != nil {
-		var err error
-		if sec, err = newStreamSRTP(cfg.SRTP); err != nil {
-			return nil, fmt.Errorf("media: new stream: srtp: %w", err)
-		}
+	encrypted, err := cfg.SRTP.validate()
+	if err != nil {
+		return nil, fmt.Errorf("media: new stream: %w", err)
 	}
 	enc := cfg.Codec.NewEncoder()
 	dec := cfg.Codec.NewDecoder()
@@ -254,7 +260,6 @@ func NewStream(cfg StreamConfig) (*Stream, error) {
 		plc:       NewConcealer(cfg.Codec.FrameSamples()),
 		inactive:  make(chan struct{}, 1),
 		clockEnd:  make(chan struct{}),
-		sec:       sec,
 	}
 	if s.log == nil {
 		s.log = slog.Default()
@@ -277,6 +282,21 @@ func NewStream(cfg StreamConfig) (*Stream, error) {
 		s.udpRTCP = c
 	}
 	s.pk.init(cfg.Codec, enc, s.ssrc)
+	if encrypted {
+		c := cfg.SRTP
+		s.cfg.SRTP = &SRTP{Suite: c.Suite, Local: slices.Clone(c.Local), Remote: slices.Clone(c.Remote)}
+		r, err := newSRTPRecv(c.Suite, c.Remote)
+		if err != nil {
+			return nil, fmt.Errorf("media: new stream: %w", err)
+		}
+		if s.txSRTP, err = newSRTPSend(c.Suite, c.Local); err != nil {
+			return nil, fmt.Errorf("media: new stream: %w", err)
+		}
+		s.encrypted, s.txSuite = true, c.Suite
+		s.rxSRTP.Store(r)
+	} else {
+		s.cfg.SRTP = nil
+	}
 	return s, nil
 }
 
@@ -353,24 +373,6 @@ func (s *Stream) SetRemote(addr netip.AddrPort) {
 	}
 }
 
-// SetSRTPRemote gives the stream the peer's new key (a re-INVITE brought one, RFC 4568 section
-// 7.1.4); the same key again changes nothing. A stream without SRTP cannot start it here.
-func (s *Stream) SetSRTPRemote(suite SRTPSuite, key []byte) error {
-	if s.sec == nil {
-		return fmt.Errorf("media: set srtp key: %w: the stream is not encrypted", ErrUnknownSuite)
-	}
-	if cur := s.sec.recv.Load(); cur.suite == suite && string(cur.key) == string(key) {
-		return nil
-	}
-	r, err := newSRTPRecv(suite, key)
-	if err != nil {
-		return fmt.Errorf("media: set srtp key: %w", err)
-	}
-	s.sec.recv.Store(r)
-	s.log.Debug("srtp: the peer's key changed", "suite", suite)
-	return nil
-}
-
 // SetMuted sends silence instead of the Source while muted (the Source is still read, so no stale
 // sound is sent when unmuted).
 func (s *Stream) SetMuted(m bool) {
@@ -422,8 +424,8 @@ func (s *Stream) Stats() StreamStats {
 		Foreign:         s.foreign.Load(),
 		RTCPSent:        s.rtcpSent.Load(),
 		RTCPReceived:    s.rtcpReceived.Load(),
-		Encrypted:       s.sec != nil,
-		Unauthenticated: s.unauth.Load(),
+		Encrypted:       s.encrypted,
+		Unauthenticated: s.unauthenticated.Load(),
 	}
 	if expected > 0 {
 		st.LossPercent = 100 * float64(lost) / float64(expected)
@@ -513,7 +515,7 @@ func (s *Stream) resetReceiver() {
 // all streams first, so the packets leave as close to the tick as possible, and then play for all.
 func (s *Stream) send() {
 	s.mu.Lock()
-	dir, muted, remote := s.dir, s.muted, s.remote
+	dir, muted, remote, suite := s.dir, s.muted, s.remote, s.txSuite
 	if !dir.Sends() {
 		s.dtmfQueue = s.dtmfQueue[:0] // digits are not kept for after a hold
 	}
@@ -541,8 +543,12 @@ func (s *Stream) send() {
 			s.marker = false
 			s.octets.Add(uint64(len(pkt) - rtpHeaderSize))
 		}
+		var err error
+		if pkt != nil {
+			pkt, err = s.protectRTP(pkt, suite)
+		}
 		if pkt == nil {
-			s.log.Debug("rtp packet not built")
+			s.log.Debug("rtp packet not built", "error", err)
 		} else if err := s.write(pkt, remote); err != nil {
 			s.log.Debug("rtp send failed", "remote", remote, "error", err)
 		} else {
@@ -611,12 +617,6 @@ func (s *Stream) nextEventPacket() []byte {
 }
 
 func (s *Stream) write(pkt []byte, to netip.AddrPort) error {
-	if s.sec != nil {
-		var err error
-		if pkt, err = s.sec.protectRTP(pkt); err != nil {
-			return fmt.Errorf("srtp: %w", err)
-		}
-	}
 	if s.udpConn != nil {
 		_, err := s.udpConn.WriteToUDPAddrPort(pkt, to)
 		return err

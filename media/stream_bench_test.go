@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/pion/rtp"
 )
 
 func BenchmarkPacketize(b *testing.B) {
@@ -181,4 +183,62 @@ func p99(v []float64) float64 {
 	}
 	slices.Sort(v)
 	return v[len(v)*99/100]
+}
+
+// BenchmarkStreamSRTP measures one frame of an SRTP stream's hot path both ways: building,
+// protecting and sending a packet (send) and authenticating, decrypting and buffering the peer's
+// (receive), per suite.
+func BenchmarkStreamSRTP(b *testing.B) {
+	for _, suite := range SRTPSuites() {
+		b.Run(suite.String()+"/send", func(b *testing.B) {
+			s := srtpBenchStream(b, suite)
+			b.ReportAllocs()
+			for b.Loop() {
+				s.send()
+			}
+			if s.Stats().PacketsSent == 0 {
+				b.Fatal("nothing sent")
+			}
+		})
+		b.Run(suite.String()+"/receive", func(b *testing.B) {
+			s := srtpBenchStream(b, suite)
+			peer, err := newSRTPContext(suite, testKey(2), false)
+			if err != nil {
+				b.Fatal(err)
+			}
+			var p packetizer
+			p.init(PCMU, PCMU.NewEncoder(), 7)
+			pcm := make([]int16, PCMU.FrameSamples())
+			buf := make([]byte, maxPacket+srtpOverhead)
+			var hdr rtp.Header
+			from := s.cfg.Remote // the peer, as signalled
+			now := time.Now()
+			b.ReportAllocs()
+			for b.Loop() {
+				pkt, err := peer.EncryptRTP(buf[:0], p.audio(pcm, false), &hdr)
+				if err != nil {
+					b.Fatal(err)
+				}
+				p.hdr.Timestamp += p.tsStep
+				now = now.Add(FrameDuration)
+				s.receiveRTP(pkt, from, now)
+				s.mu.Lock()
+				s.jb.Pop(now)
+				s.mu.Unlock()
+			}
+			if st := s.Stats(); st.Unauthenticated != 0 || st.PacketsReceived == 0 {
+				b.Fatalf("%d received, %d unauthenticated", st.PacketsReceived, st.Unauthenticated)
+			}
+		})
+	}
+}
+
+func srtpBenchStream(b *testing.B, suite SRTPSuite) *Stream {
+	sink := listen(b)
+	s, err := NewStream(StreamConfig{Conn: listen(b), Codec: PCMU, Remote: addrOf(sink), Source: newTableSource(8000, 440),
+		SRTP: &SRTP{Suite: suite, Local: testKey(1), Remote: testKey(2)}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return s
 }

@@ -71,13 +71,12 @@ func (s *Stream) acceptFrom(from netip.AddrPort, ssrc uint32, now time.Time) boo
 
 // receiveRTP takes one datagram from the RTP socket.
 func (s *Stream) receiveRTP(b []byte, from netip.AddrPort, now time.Time) {
-	if s.sec != nil {
-		// Authenticated first: a forged, replayed or plain packet neither latches, nor moves
-		// the peer, nor keeps the call alive.
-		var err error
-		if b, err = s.sec.unprotectRTP(b); err != nil {
-			s.unauth.Add(1)
-			s.dropped.Add(1)
+	if s.encrypted {
+		// Nothing of an SRTP packet is looked at before it is authenticated (RFC 3711 section
+		// 3.3): a forged or replayed one can neither latch, move the peer nor keep the call alive.
+		var ok bool
+		if b, ok = s.unprotectRTP(b, now); !ok {
+			s.refused(from, false)
 			return
 		}
 	}

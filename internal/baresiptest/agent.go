@@ -28,12 +28,18 @@ type Config struct {
 	// PBX is the registrar and outbound proxy; the agent's address of record is
 	// sip:User@PBX.Domain().
 	PBX *testpbx.PBX
-	// Transport is "udp" (the default), "tcp" or "tls", for registration and calls. TLS goes to
-	// the PBX's TLS listener (the PBX needs TLS) and trusts the PBX's CA.
+	// Transport is "udp" (the default), "tcp" or "tls", for registration and calls. With "tls"
+	// baresip connects to the PBX's TLS listener (the PBX needs Config.TLS) and is given the
+	// PBX's CA as sip_cafile; see the package doc for what baresip 1.0 checks of the certificate.
 	Transport string
-	// MediaEnc is baresip's media encryption: "" none, "srtp" (SDES keys offered on RTP/AVP and
-	// taken when offered), "srtp-mand" (RTP/SAVP, SRTP mandatory).
+	// MediaEnc is baresip's media encryption (its srtp module, SDES keys of RFC 4568): "" for
+	// none, "srtp" to offer RTP/AVP with a=crypto and accept either (encrypted when the peer
+	// answers with a key), "srtp-mand" for RTP/SAVP only, "srtp-mandf" for RTP/SAVP that also
+	// refuses a plain answer. MediaEncrypted tells whether a call's media was encrypted.
 	MediaEnc string
+	// CAFile, with Transport "tls", replaces the PBX's CA as the one baresip trusts (to see
+	// what it does with a certificate it should not trust).
+	CAFile string
 	// Codecs restricts and orders the audio codecs baresip offers and accepts: "PCMU", "PCMA",
 	// "G722". Empty means all three in that order. telephone-event (RFC 4733, payload type 101)
 	// is always offered.
@@ -114,16 +120,16 @@ func launch(dir string, cfg Config) (*Agent, error) {
 		cfg.Transport = "udp"
 	case "udp", "tcp":
 	case "tls":
-		if cfg.PBX.TLSAddr() == "" {
-			return nil, errors.New("baresiptest: transport tls needs a PBX with TLS")
+		if cfg.PBX.TLSAddr() == "" || cfg.PBX.CAFile() == "" {
+			return nil, errors.New("baresiptest: transport tls needs a PBX started with TLS")
 		}
 	default:
 		return nil, fmt.Errorf("baresiptest: transport %q: want udp, tcp or tls", cfg.Transport)
 	}
 	switch cfg.MediaEnc {
-	case "", "srtp", "srtp-mand":
+	case "", "srtp", "srtp-mand", "srtp-mandf":
 	default:
-		return nil, fmt.Errorf("baresiptest: media encryption %q: want srtp or srtp-mand", cfg.MediaEnc)
+		return nil, fmt.Errorf("baresiptest: media encryption %q: want srtp, srtp-mand or srtp-mandf", cfg.MediaEnc)
 	}
 	if len(cfg.Codecs) == 0 {
 		cfg.Codecs = []string{"PCMU", "PCMA", "G722"}
@@ -274,18 +280,22 @@ func (a *Agent) writeConfig(modDir string, ctrlPort int) error {
 	for _, m := range []string{"g711.so", "g722.so", "ausine.so", "aubridge.so", "sndfile.so"} {
 		line("module", m)
 	}
-	if a.cfg.MediaEnc != "" {
-		line("module", "srtp.so")
-	}
-	if a.cfg.Transport == "tls" {
-		line("sip_cafile", a.cfg.PBX.CAFile())
-	}
 	line("module_tmp", "uuid.so")
 	line("module_tmp", "account.so")
 	line("module_app", "menu.so")
 	line("module_app", "ctrl_tcp.so")
 	line("ctrl_tcp_listen", net.JoinHostPort("127.0.0.1", strconv.Itoa(ctrlPort)))
 	line("snd_path", a.recDir)
+	if a.cfg.MediaEnc != "" {
+		line("module", "srtp.so")
+	}
+	if a.cfg.Transport == "tls" {
+		ca := a.cfg.PBX.CAFile()
+		if a.cfg.CAFile != "" {
+			ca = a.cfg.CAFile
+		}
+		line("sip_cafile", ca)
+	}
 	if err := os.WriteFile(filepath.Join(a.dir, "config"), c.Bytes(), 0o644); err != nil {
 		return fmt.Errorf("baresiptest: write config: %w", err)
 	}
@@ -297,10 +307,6 @@ func (a *Agent) writeConfig(modDir string, ctrlPort int) error {
 	case "tls":
 		proxy = a.cfg.PBX.TLSAddr()
 	}
-	menc := ""
-	if a.cfg.MediaEnc != "" {
-		menc = ";mediaenc=" + a.cfg.MediaEnc
-	}
 	mode := "manual"
 	if a.cfg.AutoAnswer {
 		mode = "auto"
@@ -309,8 +315,12 @@ func (a *Agent) writeConfig(modDir string, ctrlPort int) error {
 	for i, c := range a.cfg.Codecs {
 		codecs[i] = knownCodecs[c]
 	}
-	acc := fmt.Sprintf("<%s;transport=%s>;auth_pass=%s;outbound=\"sip:%s;transport=%s\";regint=600;answermode=%s;audio_codecs=%s;ptime=20%s\n",
-		a.aor, a.cfg.Transport, a.cfg.Password, proxy, a.cfg.Transport, mode, strings.Join(codecs, ","), menc)
+	acc := fmt.Sprintf("<%s;transport=%s>;auth_pass=%s;outbound=\"sip:%s;transport=%s\";regint=600;answermode=%s;audio_codecs=%s;ptime=20",
+		a.aor, a.cfg.Transport, a.cfg.Password, proxy, a.cfg.Transport, mode, strings.Join(codecs, ","))
+	if a.cfg.MediaEnc != "" {
+		acc += ";mediaenc=" + a.cfg.MediaEnc
+	}
+	acc += "\n"
 	if err := os.WriteFile(filepath.Join(a.dir, "accounts"), []byte(acc), 0o600); err != nil {
 		return fmt.Errorf("baresiptest: write accounts: %w", err)
 	}
@@ -534,24 +544,45 @@ func (a *Agent) eventSummary() string {
 	return strings.Join(parts, " ")
 }
 
-// MediaEncryption is the SRTP crypto suite baresip reported for the audio of its last call when
-// the media encryption became secure (its CALL_MENC event, "0,audio,SUITE"), "" when it never did.
-func (a *Agent) MediaEncryption() string {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	for i := len(a.events) - 1; i >= 0; i-- {
-		ev := a.events[i]
-		if ev.Type == "CALL_CLOSED" && i != len(a.events)-1 {
-			// Only the last call counts; its own close may be the newest event.
-			break
+// mencSecure is baresip's MENC_EVENT_SECURE, the first field of a CALL_MENC event's param.
+const mencSecure = "0"
+
+// MediaEncryption is the SRTP crypto suite of call callID's audio as baresip reported it when
+// the audio became secure (its CALL_MENC event, param "0,audio,AES_CM_128_HMAC_SHA1_80"), or ""
+// when baresip reported no secure audio for that call (yet). An empty callID means any call of
+// the agent (the last one reported).
+func (a *Agent) MediaEncryption(callID string) string {
+	suite := ""
+	for _, ev := range a.Events() {
+		if ev.Type != "CALL_MENC" || (callID != "" && ev.CallID != callID) {
+			continue
 		}
-		if ev.Type == "CALL_MENC" {
-			if parts := strings.Split(ev.Param, ","); len(parts) == 3 && parts[1] == "audio" {
-				return parts[2]
-			}
+		f := strings.SplitN(ev.Param, ",", 3)
+		if len(f) == 3 && f[0] == mencSecure && f[1] == "audio" {
+			suite = f[2]
 		}
 	}
-	return ""
+	return suite
+}
+
+// MediaEncrypted reports whether the audio of the agent's latest call (the call of its latest
+// call event) was encrypted: baresip reported it secure, and its log says SRTP is enabled.
+func (a *Agent) MediaEncrypted() bool {
+	latest := ""
+	for _, ev := range a.Events() {
+		if ev.Class == "call" && ev.CallID != "" {
+			latest = ev.CallID
+		}
+	}
+	return latest != "" && a.MediaEncryption(latest) != "" && strings.Contains(a.Log(), "SRTP is Enabled")
+}
+
+// SRTPFailures counts the packets baresip's srtp module could not authenticate or decrypt so
+// far, RTP and RTCP apart (its "srtp: failed to decrypt ..." warnings): the far end's SRTP is
+// not what baresip expects, or plain packets reached an encrypted stream.
+func (a *Agent) SRTPFailures() (rtp, rtcp int) {
+	log := a.Log()
+	return strings.Count(log, "srtp: failed to decrypt RTP packet"), strings.Count(log, "srtp: failed to decrypt RTCP packet")
 }
 
 // ReceivedDTMF is every digit baresip received so far (its CALL_DTMF_START events), in order.
