@@ -26,13 +26,24 @@ type Settings interface {
 	SetSettings(kv map[string]string) error
 }
 
-// ErrMode is wrapped by the error for a sound mode that is not system, null or none.
+// ErrMode is wrapped by the error for a sound mode that is not system, null, none, tone:HZ or
+// wav:FILE.
 var ErrMode = errors.New("unknown sound mode")
 
-// ValidMode reports whether mode is one Open takes: system, null or none.
+// ValidMode reports whether mode is one Open takes: system, null, none, or a file sound
+// (tone:HZ, wav:FILE; see ParseFileMode for what their arguments must be).
 func ValidMode(mode string) bool {
-	return mode == "system" || mode == "null" || mode == "none"
+	return mode == "system" || mode == "null" || mode == "none" || IsFileMode(mode)
 }
+
+// OpenOption changes what Open sets up.
+type OpenOption func(*openOptions)
+
+type openOptions struct{ record string }
+
+// WithRecordDir has a file sound (tone:HZ, wav:FILE) write what each call plays into a WAV file
+// in dir.
+func WithRecordDir(dir string) OpenOption { return func(o *openOptions) { o.record = dir } }
 
 // The settings that remember the chosen sound devices by device ID; unset means the system
 // default.
@@ -93,7 +104,11 @@ type Setup struct {
 // with the remembered choice, or none (mode "none"); a mode not known is refused with an error
 // wrapping ErrMode. When the sound system cannot be opened the server runs without
 // sound and says so.
-func Open(mode string, st Settings, log *slog.Logger) (Setup, error) {
+func Open(mode string, st Settings, log *slog.Logger, opts ...OpenOption) (Setup, error) {
+	var o openOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
 	without := func(why string) Setup {
 		return Setup{
 			Options: []engine.Option{engine.WithAudioStatus(engine.AudioStatus{Reasons: []string{why}})},
@@ -104,6 +119,21 @@ func Open(mode string, st Settings, log *slog.Logger) (Setup, error) {
 	if mode == "none" {
 		log.Info("running without sound devices (--audio=none)")
 		return without("running without sound devices (--audio=none)"), nil
+	}
+	if IsFileMode(mode) {
+		mic, err := ParseFileMode(mode)
+		if err != nil {
+			return Setup{}, err
+		}
+		f, err := NewFile(mic, o.record, log)
+		if err != nil {
+			return Setup{}, err
+		}
+		log.Info("sound from a file: no sound devices", "microphone", mic.Name, "record", o.record)
+		return Setup{Options: []engine.Option{engine.WithAudio(f)}, Close: func() {}}, nil
+	}
+	if o.record != "" {
+		return Setup{}, fmt.Errorf("recording calls needs a file sound (tone:HZ or wav:FILE), not %q: %w", mode, ErrMode)
 	}
 	choice, err := LoadChoice(st)
 	if err != nil {

@@ -1,0 +1,252 @@
+package audio
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	goaudio "github.com/go-audio/audio"
+	"github.com/go-audio/wav"
+
+	"github.com/lineupphone/lineup/engine"
+	"github.com/lineupphone/lineup/media"
+)
+
+// This file is the sound of a line server without a sound card: `--audio tone:HZ` or
+// `--audio wav:FILE` gives every call a microphone that plays a steady tone or a WAV file, and
+// `--audio-record DIR` writes what each call's speaker plays to a WAV file of its own. The ringer
+// is silent. It lets scripts and tests check a call's audio against the real binary.
+
+// toneLevel is the level of the tone microphone, in dBFS: loud enough to find, not clipped by
+// any codec.
+const toneLevel = -10
+
+// maxWAV bounds the WAV file a microphone plays (about 5 minutes at 48 kHz stereo).
+const maxWAV = 64 << 20
+
+// FileMic is what a file-sound call sends: a tone at Hz, or the samples of a WAV file.
+type FileMic struct {
+	// Hz is the tone's frequency; 0 when PCM is used.
+	Hz float64
+	// PCM is the WAV file's audio, mono, at Rate samples per second; it is played in a loop.
+	PCM  []int16
+	Rate int
+	// Name says where it came from, for the log.
+	Name string
+}
+
+// IsFileMode reports whether mode names a file-sound microphone ("tone:HZ" or "wav:FILE").
+func IsFileMode(mode string) bool {
+	return strings.HasPrefix(mode, "tone:") || strings.HasPrefix(mode, "wav:")
+}
+
+// ParseFileMode reads "tone:HZ" (20 to 7000 Hz: what G.722 carries) or "wav:FILE" (16-bit PCM,
+// mono or stereo, any sample rate). The error names the mode and what is wrong with it.
+func ParseFileMode(mode string) (FileMic, error) {
+	kind, arg, _ := strings.Cut(mode, ":")
+	switch kind {
+	case "tone":
+		hz, err := strconv.ParseFloat(arg, 64)
+		if err != nil || math.IsNaN(hz) || hz < 20 || hz > 7000 {
+			return FileMic{}, fmt.Errorf("sound %q: the tone must be 20 to 7000 Hz: %w", mode, ErrMode)
+		}
+		return FileMic{Hz: hz, Name: mode}, nil
+	case "wav":
+		if arg == "" {
+			return FileMic{}, fmt.Errorf("sound %q: no WAV file named: %w", mode, ErrMode)
+		}
+		pcm, rate, err := readWAV(arg)
+		if err != nil {
+			return FileMic{}, fmt.Errorf("sound %q: %w", mode, err)
+		}
+		return FileMic{PCM: pcm, Rate: rate, Name: mode}, nil
+	}
+	return FileMic{}, fmt.Errorf("sound %q: %w", mode, ErrMode)
+}
+
+// readWAV reads a 16-bit PCM WAV file as mono samples (channels averaged).
+func readWAV(path string) ([]int16, int, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, 0, fmt.Errorf("wav: %w", err)
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err == nil && st.Size() > maxWAV {
+		return nil, 0, fmt.Errorf("wav %s: %d bytes, more than the %d MiB a microphone file may have", path, st.Size(), maxWAV>>20)
+	}
+	d := wav.NewDecoder(f)
+	if !d.IsValidFile() {
+		return nil, 0, fmt.Errorf("wav %s: not a PCM WAV file", path)
+	}
+	if d.BitDepth != 16 || d.WavAudioFormat != 1 {
+		return nil, 0, fmt.Errorf("wav %s: %d-bit format %d, want 16-bit PCM", path, d.BitDepth, d.WavAudioFormat)
+	}
+	buf, err := d.FullPCMBuffer()
+	if err != nil {
+		return nil, 0, fmt.Errorf("wav %s: %w", path, err)
+	}
+	ch := buf.Format.NumChannels
+	if ch < 1 || buf.Format.SampleRate < 4000 || buf.Format.SampleRate > 192000 {
+		return nil, 0, fmt.Errorf("wav %s: %d channels at %d Hz cannot be played", path, ch, buf.Format.SampleRate)
+	}
+	n := len(buf.Data) / ch
+	if n == 0 {
+		return nil, 0, fmt.Errorf("wav %s: no samples", path)
+	}
+	pcm := make([]int16, n)
+	for i := range pcm {
+		sum := 0
+		for c := range ch {
+			sum += buf.Data[i*ch+c]
+		}
+		pcm[i] = int16(sum / ch)
+	}
+	return pcm, buf.Format.SampleRate, nil
+}
+
+// resample converts pcm from one rate to another by linear interpolation: enough for a test
+// signal or a prompt on a phone line.
+func resample(pcm []int16, from, to int) []int16 {
+	if from == to {
+		return pcm
+	}
+	n := int(int64(len(pcm)) * int64(to) / int64(from))
+	out := make([]int16, max(n, 1))
+	for i := range out {
+		pos := float64(i) * float64(from) / float64(to)
+		j := int(pos)
+		frac := pos - float64(j)
+		a := float64(pcm[min(j, len(pcm)-1)])
+		b := float64(pcm[min(j+1, len(pcm)-1)])
+		out[i] = int16(math.Round(a + (b-a)*frac))
+	}
+	return out
+}
+
+// File is an engine.Audio whose calls send a FileMic and, with a record directory, record what
+// they play.
+type File struct {
+	mic FileMic
+	dir string
+	log *slog.Logger
+	n   atomic.Int64
+
+	mu    sync.Mutex
+	rates map[int][]int16 // the WAV file at each call rate, made on first use
+}
+
+// NewFile makes the file sound: calls send mic, and write what they play to dir when dir is not
+// empty (the directory is made).
+func NewFile(mic FileMic, dir string, log *slog.Logger) (*File, error) {
+	if dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, fmt.Errorf("record directory: %w", err)
+		}
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	return &File{mic: mic, dir: dir, log: log, rates: map[int][]int16{}}, nil
+}
+
+// Ring is silent: a file-sound line server has no ringer.
+func (f *File) Ring() (func(), error) { return func() {}, nil }
+
+// OpenCall gives a call its microphone and, with a record directory, its recording: a file
+// named after the time and a running number, at the call's rate.
+func (f *File) OpenCall(rate int) (engine.CallAudio, error) {
+	c := &fileCall{}
+	if f.mic.Hz > 0 {
+		c.src = media.NewTone(rate, media.ToneSpec{Freqs: []float64{f.mic.Hz}, Level: toneLevel})
+	} else {
+		f.mu.Lock()
+		pcm, ok := f.rates[rate]
+		if !ok {
+			pcm = resample(f.mic.PCM, f.mic.Rate, rate)
+			f.rates[rate] = pcm
+		}
+		f.mu.Unlock()
+		c.src = &loop{pcm: pcm}
+	}
+	if f.dir != "" {
+		name := filepath.Join(f.dir, fmt.Sprintf("call-%s-%03d-%dhz.wav", time.Now().Format("20060102-150405"), f.n.Add(1), rate))
+		out, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+		if err != nil {
+			return nil, fmt.Errorf("record: %w", err)
+		}
+		c.file, c.path = out, name
+		c.enc = wav.NewEncoder(out, rate, 16, 1, 1)
+		c.buf = &goaudio.IntBuffer{Format: &goaudio.Format{NumChannels: 1, SampleRate: rate}, SourceBitDepth: 16}
+		f.log.Info("recording the call's audio", "file", name)
+	}
+	return c, nil
+}
+
+// loop plays samples over and over.
+type loop struct {
+	pcm []int16
+	pos int
+}
+
+func (l *loop) ReadFrame(pcm []int16) {
+	for i := range pcm {
+		pcm[i] = l.pcm[l.pos]
+		l.pos++
+		if l.pos == len(l.pcm) {
+			l.pos = 0
+		}
+	}
+}
+
+// fileCall is one call's file sound. ReadFrame and WriteFrame run on the media clock; Close
+// after the call's stream stopped.
+type fileCall struct {
+	src  media.FrameSource
+	mu   sync.Mutex
+	file *os.File
+	path string
+	enc  *wav.Encoder
+	buf  *goaudio.IntBuffer
+	err  error
+}
+
+func (c *fileCall) ReadFrame(pcm []int16) { c.src.ReadFrame(pcm) }
+
+func (c *fileCall) WriteFrame(pcm []int16) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.enc == nil || c.err != nil {
+		return
+	}
+	if cap(c.buf.Data) < len(pcm) {
+		c.buf.Data = make([]int, len(pcm))
+	}
+	c.buf.Data = c.buf.Data[:len(pcm)]
+	for i, s := range pcm {
+		c.buf.Data[i] = int(s)
+	}
+	c.err = c.enc.Write(c.buf)
+}
+
+// Close finishes the recording (its header gets the sizes); a write that failed is reported.
+func (c *fileCall) Close() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.enc == nil {
+		return nil
+	}
+	err := errors.Join(c.err, c.enc.Close(), c.file.Close())
+	c.enc = nil
+	if err != nil {
+		return fmt.Errorf("record %s: %w", c.path, err)
+	}
+	return nil
+}
