@@ -36,7 +36,7 @@ var errNoSessionBus = errors.New("no D-Bus session bus")
 
 // Probe asks the keyring for a key that is never set: "not found" means it works. Where the
 // keyring is the Secret Service and no session bus is known (DBUS_SESSION_BUS_ADDRESS unset, no
-// /run/user/UID/bus), it fails at once rather than let godbus start a bus with dbus-launch.
+// $XDG_RUNTIME_DIR/bus), it fails at once rather than let godbus start a bus with dbus-launch.
 func (OSKeyring) Probe(ctx context.Context) error {
 	if usesDBus() && !sessionBusKnown() {
 		return errNoSessionBus
@@ -109,21 +109,26 @@ func usesDBus() bool {
 	return true
 }
 
-// sessionBusKnown tells whether godbus would find a session bus without launching one: the
-// ways it looks, in its order.
+// sessionBusKnown tells whether a session bus is known without launching one: from
+// DBUS_SESSION_BUS_ADDRESS, else the socket $XDG_RUNTIME_DIR/bus (/run/user/UID/bus without
+// XDG_RUNTIME_DIR), which it then names in DBUS_SESSION_BUS_ADDRESS so that godbus uses that
+// socket and no other.
 func sessionBusKnown() bool {
 	if a := os.Getenv("DBUS_SESSION_BUS_ADDRESS"); a != "" && a != "autolaunch:" {
 		return true
 	}
-	u, err := user.Current()
-	if err != nil {
+	run := os.Getenv("XDG_RUNTIME_DIR")
+	if run == "" {
+		u, err := user.Current()
+		if err != nil {
+			return false
+		}
+		run = filepath.Join("/run/user", u.Uid)
+	}
+	sock := filepath.Join(run, "bus")
+	if fi, err := os.Stat(sock); err != nil || fi.Mode().Type() != os.ModeSocket {
 		return false
 	}
-	run := filepath.Join("/run/user", u.Uid)
-	for _, name := range []string{"bus", "dbus-session"} {
-		if _, err := os.Stat(filepath.Join(run, name)); err == nil {
-			return true
-		}
-	}
-	return false
+	_ = os.Setenv("DBUS_SESSION_BUS_ADDRESS", "unix:path="+sock)
+	return true
 }

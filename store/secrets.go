@@ -47,7 +47,7 @@ const probeTimeout = 5 * time.Second
 // Prober and its probe fails at Open, the passwords stay in the file and Open logs why (or fails,
 // with WithSecretsRequired).
 func WithSecrets(sec Secrets) Option {
-	return func(o *options) { o.secrets = sec }
+	return func(o *options) { o.secrets, o.chosen = sec, false }
 }
 
 // WithSecretsRequired makes Open fail with ErrNoKeyring rather than keep passwords in the file
@@ -56,11 +56,13 @@ func WithSecretsRequired() Option {
 	return func(o *options) { o.required = true }
 }
 
-// WithoutSecrets keeps SIP passwords in the data file; reason says why in Open's warning and in
-// SecretsIn (e.g. "--secrets database").
+// WithoutSecrets keeps SIP passwords in the data file, as the user chose: Open says so as a
+// notice rather than a warning; reason says why there and in SecretsIn (e.g. "--secrets
+// database").
 func WithoutSecrets(reason string) Option {
 	return func(o *options) {
 		o.secrets = nil
+		o.chosen = true
 		if reason != "" {
 			o.noSecrets = reason
 		}
@@ -171,8 +173,12 @@ func (s *Store) openSecrets(o options) error {
 		reason = err.Error()
 	}
 	s.secrets.reason = reason
-	s.log.Warn(fmt.Sprintf("no OS keyring (%s): SIP passwords are kept in %s, protected only by its file mode 0600", reason, FileName),
-		"path", s.path)
+	msg := fmt.Sprintf("no OS keyring (%s): SIP passwords are kept in %s, protected only by its file mode 0600", reason, FileName)
+	if o.chosen && o.secrets == nil {
+		s.log.Info(msg, "path", s.path)
+	} else {
+		s.log.Warn(msg, "path", s.path)
+	}
 	s.warnUnreadable()
 	return nil
 }

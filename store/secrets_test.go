@@ -501,3 +501,17 @@ func TestRewriteWithConcurrentUse(t *testing.T) {
 		t.Errorf("data directory holds %d entries, want lineup.db only", len(entries))
 	}
 }
+
+// Keeping the passwords in the file by choice is said once as a notice, not a warning.
+func TestWithoutSecretsIsANotice(t *testing.T) {
+	var log syncBuffer
+	s := openT(t, t.TempDir(), WithSecrets(newMemSecrets()), WithoutSecrets("--secrets database"), logTo(&log))
+	if m := s.SecretsIn(); m.Keyring || m.String() != "lineup.db (no OS keyring: --secrets database)" {
+		t.Errorf("SecretsIn = %v, want the file by choice", m)
+	}
+	out := log.String()
+	if strings.Count(out, "level=INFO msg=\"no OS keyring (--secrets database): SIP passwords are kept in lineup.db") != 1 ||
+		strings.Contains(out, "level=WARN") {
+		t.Errorf("Open logged:\n%s\nwant one notice and no warning", out)
+	}
+}

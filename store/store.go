@@ -54,6 +54,7 @@ type options struct {
 	secrets   Secrets
 	required  bool
 	noSecrets string
+	chosen    bool // WithoutSecrets: the file was chosen, not fallen back to
 }
 
 // WithLockTimeout sets how long Open waits for the file lock held by another process before it
