@@ -127,19 +127,48 @@ func TestPasswordsInRealKeyring(t *testing.T) {
 		}
 	}
 
-	search := exec.Command("secret-tool", "search", "--all", "service", "Lineup")
-	search.Env = append(os.Environ(), env...)
-	found, err := search.CombinedOutput()
-	if err != nil {
-		t.Fatalf("secret-tool search: %v\n%s", err, found)
+	items := func() string {
+		t.Helper()
+		search := exec.Command("secret-tool", "search", "--all", "service", "Lineup")
+		search.Env = append(os.Environ(), env...)
+		found, err := search.CombinedOutput()
+		if err != nil {
+			t.Fatalf("secret-tool search: %v\n%s", err, found)
+		}
+		return string(found)
 	}
+	named := regexp.MustCompile(`(?m)^attribute\.username = [0-9a-f]{32}/[0-9a-f]{32}$`)
+	found := items()
 	for _, want := range []string{"secret = pw-201", "secret = pw-202"} {
-		if !strings.Contains(string(found), want) {
+		if !strings.Contains(found, want) {
 			t.Errorf("keyring has no %q:\n%s", want, found)
 		}
 	}
-	if n := len(regexp.MustCompile(`(?m)^attribute\.username = [0-9a-f]{32}/[0-9a-f]{32}$`).FindAll(found, -1)); n != 2 {
+	if n := len(named.FindAllString(found, -1)); n != 2 {
 		t.Errorf("keyring has %d items named <file ID>/<ref>, want 2:\n%s", n, found)
+	}
+
+	// A changed password replaces its item; importing the old one again puts it back.
+	changed := provisionFile(t, pbx.UDPAddr(), "")
+	body, err := os.ReadFile(changed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(changed, bytes.Replace(body, []byte(`"pw-201"`), []byte(`"pw-201-changed"`), 1), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, step := range []struct{ file, want, gone string }{
+		{changed, "secret = pw-201-changed", "secret = pw-201\n"},
+		{provisionFile(t, pbx.UDPAddr(), ""), "secret = pw-201\n", "pw-201-changed"},
+	} {
+		if _, errOut, code := lineupEnv(t, env, "--data", data, "provision", "import", step.file); code != 0 {
+			t.Fatalf("import: exit %d, stderr %q", code, errOut)
+		}
+		found := items()
+		if !strings.Contains(found, step.want) || strings.Contains(found, step.gone) ||
+			len(named.FindAllString(found, -1)) != 2 {
+			t.Errorf("keyring after an import: want %q and not %q, 2 items:\n%s", step.want, step.gone, found)
+		}
 	}
 
 	cmd := exec.Command(lineupBin, "--data", data, "serve", "--sip-listen", "127.0.0.1", "--audio", "none")
