@@ -9,6 +9,10 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
+// compactTxSize bounds the data one transaction of the copy holds (a long journal is copied in
+// several), so that a rewrite does not hold the whole file in memory.
+const compactTxSize = 16 << 20
+
 // compact rewrites the data file with only its live data, so that what a transaction freed (an
 // old password, say) is not left in a free page: bbolt does not zero freed pages. The copy is
 // made beside the file, synced, and renamed over it. Transactions wait meanwhile (s.mu).
@@ -43,7 +47,7 @@ func (s *Store) compact() error {
 	if err != nil {
 		return fmt.Errorf("compact data file: %w", err)
 	}
-	if err := bolt.Compact(dst, s.db, 0); err != nil {
+	if err := bolt.Compact(dst, s.db, compactTxSize); err != nil {
 		_ = dst.Close()
 		return fmt.Errorf("compact data file: %w", err)
 	}

@@ -407,6 +407,7 @@ func (s *Store) fillPasswords(lines []line.Line, refs []string) error {
 		case errors.Is(err, ErrSecretNotFound):
 			s.log.Warn("line's SIP password is missing from the OS keyring: the line has no password",
 				"line", lines[i].Name, "key", s.secretKey(ref))
+			s.setCached(ref, "") // said once; the line reads without a password
 			continue
 		case err != nil:
 			return fmt.Errorf("line %q: read SIP password from the OS keyring: %w", lines[i].Name, err)

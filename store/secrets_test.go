@@ -515,3 +515,46 @@ func TestWithoutSecretsIsANotice(t *testing.T) {
 		t.Errorf("Open logged:\n%s\nwant one notice and no warning", out)
 	}
 }
+
+// A password missing from the keyring (deleted there by hand) reads as none, is warned about
+// once, and entering it again stores it anew.
+func TestKeyringItemMissing(t *testing.T) {
+	mem := newMemSecrets()
+	dir := t.TempDir()
+	s := openT(t, dir, WithSecrets(mem))
+	if err := s.SaveConfig(withPassword(realisticConfig(), "Reception", "gone-soon")); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	vals, _ := mem.values()
+	for k, v := range vals {
+		if v == "gone-soon" {
+			mem.Delete(k)
+		}
+	}
+	var log syncBuffer
+	s = openT(t, dir, WithSecrets(mem), logTo(&log))
+	for i := 0; i < 3; i++ {
+		cfg, err := s.Config()
+		if err != nil || cfg.Lines[0].Account.Password != "" || cfg.Lines[1].Account.Password != "x" {
+			t.Fatalf("Config = %+v, %v; want Reception without a password", cfg.Lines[:2], err)
+		}
+	}
+	if n := strings.Count(log.String(), "missing from the OS keyring"); n != 1 {
+		t.Errorf("warned %d times about the missing password, want once:\n%s", n, log.String())
+	}
+	if err := s.Update(func(c *line.Config) error {
+		*c = withPassword(*c, "Reception", "back-again")
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if cfg, err := s.Config(); err != nil || cfg.Lines[0].Account.Password != "back-again" {
+		t.Fatalf("after entering it again: %+v, %v", cfg.Lines[0].Account, err)
+	}
+	if vals, _ := mem.values(); len(vals) != 2 || !hasValue(vals, "back-again") {
+		t.Errorf("keyring = %v, want x and the new password", vals)
+	}
+}
