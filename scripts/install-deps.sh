@@ -3,7 +3,8 @@
 # headers Fyne builds with, the real SIP peers the tests talk to (Kamailio, SIPp, baresip), Xvfb
 # with imagemagick and x11-utils (screenshots, window places) and xdotool (types the keyboard
 # shortcuts that open the settings and journal windows) for GUI tests, sipvicious (the scanners
-# the security tests point at a running Lineup), and the Go modules.
+# the security tests point at a running Lineup), a private D-Bus with gnome-keyring and
+# secret-tool (the OS keyring test runs a Secret Service of its own), and the Go modules.
 # Run as root or with sudo; it does nothing that is already done.
 set -euo pipefail
 
@@ -13,6 +14,7 @@ packages=(
   kamailio kamailio-tls-modules
   sip-tester baresip-core sipvicious
   xvfb imagemagick x11-utils xdotool
+  dbus dbus-bin gnome-keyring libsecret-tools
 )
 
 missing=()

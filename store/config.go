@@ -16,14 +16,19 @@ var (
 	bucketLines     = []byte("lines")
 )
 
-// Config reads the saved configuration. A file with none yet gives an empty Config.
+// Config reads the saved configuration, the lines' passwords filled in from wherever they are
+// kept (SecretsIn). A file with none yet gives an empty Config.
 func (s *Store) Config() (line.Config, error) {
 	var cfg line.Config
-	err := s.db.View(func(tx *bolt.Tx) error {
+	var refs []string
+	err := s.view(func(tx *bolt.Tx) error {
 		var err error
-		cfg, err = readConfig(tx)
+		cfg, refs, err = readConfig(tx)
 		return err
 	})
+	if err == nil {
+		err = s.fillPasswords(cfg.Lines, refs)
+	}
 	if err != nil {
 		return line.Config{}, fmt.Errorf("read config: %w", err)
 	}
@@ -33,13 +38,17 @@ func (s *Store) Config() (line.Config, error) {
 // SaveConfig replaces the whole configuration with cfg, its unset settings at their defaults, in
 // one transaction. An invalid configuration changes nothing; the error is the one
 // line.Config.Validate returned, so errors.Is(err, line.ErrInvalid) holds and line.FieldErrors
-// lists every violation.
+// lists every violation. With the OS keyring in use, new and changed passwords are written to it
+// before the file's commit (a failure aborts the save, naming the line), taken out again when the
+// commit fails, and the passwords no longer used are deleted from it after the commit.
 func (s *Store) SaveConfig(cfg line.Config) error {
 	c := cfg.WithDefaults()
 	if err := c.Validate(); err != nil {
 		return err
 	}
-	if err := s.db.Update(func(tx *bolt.Tx) error { return writeConfig(tx, c) }); err != nil {
+	var ch secretChange
+	err := s.update(func(tx *bolt.Tx) error { return s.writeConfig(tx, c, &ch) })
+	if err := s.finishSecrets(&ch, err); err != nil {
 		return fmt.Errorf("save config: %w", err)
 	}
 	return nil
@@ -48,12 +57,17 @@ func (s *Store) SaveConfig(cfg line.Config) error {
 // Update reads the configuration, lets fn change it, applies the defaults, validates and writes
 // the result, all in one read-write transaction. An error from fn, or a validation error (returned
 // as Validate gave it), aborts and nothing changes. fn must not call other methods of s: bbolt
-// allows one writer at a time and such a call would wait for this one forever.
+// allows one writer at a time and such a call would wait for this one forever. Passwords are
+// handled as by SaveConfig.
 func (s *Store) Update(fn func(*line.Config) error) error {
 	var invalid error
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		cfg, err := readConfig(tx)
+	var ch secretChange
+	err := s.update(func(tx *bolt.Tx) error {
+		cfg, refs, err := readConfig(tx)
 		if err != nil {
+			return err
+		}
+		if err := s.fillPasswords(cfg.Lines, refs); err != nil {
 			return err
 		}
 		if err := fn(&cfg); err != nil {
@@ -64,27 +78,42 @@ func (s *Store) Update(fn func(*line.Config) error) error {
 			invalid = err
 			return err
 		}
-		return writeConfig(tx, c)
+		return s.writeConfig(tx, c, &ch)
 	})
+	err = s.finishSecrets(&ch, err)
 	if err != nil && invalid == nil {
 		return fmt.Errorf("update config: %w", err)
 	}
 	return err
 }
 
-func readConfig(tx *bolt.Tx) (line.Config, error) {
-	var cfg line.Config
-	var err error
+// lineRef is a line and the keyring ref its record names.
+type lineRef struct {
+	line line.Line
+	ref  string
+}
+
+// readConfig reads the configuration records; refs[i] is the password ref of cfg.Lines[i]
+// (fillPasswords resolves them).
+func readConfig(tx *bolt.Tx) (cfg line.Config, refs []string, err error) {
 	if cfg.Locations, err = readList(tx, bucketLocations, locationRecord.location); err != nil {
-		return line.Config{}, err
+		return line.Config{}, nil, err
 	}
 	if cfg.Groups, err = readList(tx, bucketGroups, groupRecord.group); err != nil {
-		return line.Config{}, err
+		return line.Config{}, nil, err
 	}
-	if cfg.Lines, err = readList(tx, bucketLines, lineRecord.line); err != nil {
-		return line.Config{}, err
+	lines, err := readList(tx, bucketLines, func(r lineRecord) (lineRef, error) {
+		l, err := r.line()
+		return lineRef{line: l, ref: r.Account.PasswordRef}, err
+	})
+	if err != nil {
+		return line.Config{}, nil, err
 	}
-	return cfg, nil
+	for _, l := range lines {
+		cfg.Lines = append(cfg.Lines, l.line)
+		refs = append(refs, l.ref)
+	}
+	return cfg, refs, nil
 }
 
 // readList decodes a bucket's records (R, see records.go) in key order and turns each into its
@@ -117,14 +146,19 @@ func readList[R, T any](tx *bolt.Tx, name []byte, item func(R) (T, error)) ([]T,
 	return out, err
 }
 
-func writeConfig(tx *bolt.Tx, c line.Config) error {
+// writeConfig writes c's records; ch collects what happened to the passwords.
+func (s *Store) writeConfig(tx *bolt.Tx, c line.Config, ch *secretChange) error {
+	lines, err := s.lineRecords(tx, c.Lines, ch)
+	if err != nil {
+		return err
+	}
 	if err := writeList(tx, bucketLocations, c.Locations, toLocationRecord); err != nil {
 		return err
 	}
 	if err := writeList(tx, bucketGroups, c.Groups, toGroupRecord); err != nil {
 		return err
 	}
-	return writeList(tx, bucketLines, c.Lines, toLineRecord)
+	return writeList(tx, bucketLines, lines, func(r lineRecord) (lineRecord, error) { return r, nil })
 }
 
 // writeList replaces a bucket's contents with the records of items, keyed by their position.

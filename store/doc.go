@@ -6,7 +6,8 @@
 //
 // The file holds top-level buckets only:
 //
-//	meta       key "schema": the schema version as a decimal number (currently 1)
+//	meta       key "schema": the schema version as a decimal number (currently 2);
+//	           key "id": the file's random ID (32 hex digits), naming its keyring items
 //	locations  one record per line.Location
 //	groups     one record per line.Group
 //	lines      one record per line.Line
@@ -36,9 +37,19 @@
 // ErrCorrupt. A version newer than this build knows is refused with
 // ErrSchemaTooNew without writing to the file.
 //
+// # SIP passwords
+//
+// With WithSecrets (the OS keyring: OSKeyring), a line's record names its password by a random
+// ref ("password_ref") and the password is the Secrets item "<file ID>/<ref>" (secrets.go); a new
+// or changed password gets a new ref, written before the transaction commits and deleted if it
+// does not, and refs no longer named are deleted after it. Without a Secrets, or when its probe at
+// Open fails, the password is in the record, as in schema 1, and Open logs one warning. Because
+// bbolt does not zero freed pages, a save that drops a password the file held rewrites the file
+// compactly (compact.go). SecretsIn says which mode is in force.
+//
 // # Locking and permissions
 //
-// The file holds account passwords, so the directory is created with mode 0700 and the file with
+// The file may hold account passwords, so the directory is created with mode 0700 and the file with
 // mode 0600; a file with looser permissions is tightened on Open (and that is logged). bbolt's
 // exclusive file lock keeps a second Lineup off the same data directory: its Open fails after the
 // lock timeout with an error wrapping ErrLocked.

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -138,8 +139,8 @@ func TestNewFileGetsCurrentSchema(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v != 1 {
-		t.Fatalf("SchemaVersion() = %d, want 1", v)
+	if v != currentVersion {
+		t.Fatalf("SchemaVersion() = %d, want %d", v, currentVersion)
 	}
 }
 
@@ -150,10 +151,10 @@ func TestSchemaTooNew(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		if err := m.Put([]byte("schema"), []byte("2")); err != nil {
+		if err := m.Put([]byte("schema"), []byte(strconv.Itoa(currentVersion+1))); err != nil {
 			return err
 		}
-		_, err = tx.CreateBucket([]byte("calls-v2"))
+		_, err = tx.CreateBucket([]byte("calls-v9"))
 		return err
 	})
 	path := filepath.Join(dir, FileName)
@@ -162,7 +163,7 @@ func TestSchemaTooNew(t *testing.T) {
 	s, err := Open(dir)
 	if err == nil {
 		_ = s.Close()
-		t.Fatal("Open of a schema 2 file succeeded")
+		t.Fatal("Open of a file of a newer schema succeeded")
 	}
 	if !errors.Is(err, ErrSchemaTooNew) {
 		t.Fatalf("Open = %v, want an error wrapping ErrSchemaTooNew", err)
@@ -295,7 +296,7 @@ func migrateV0(tx *bolt.Tx) error {
 	if err := tx.DeleteBucket([]byte("config")); err != nil {
 		return err
 	}
-	return writeConfig(tx, cfg)
+	return (&Store{}).writeConfig(tx, cfg, &secretChange{})
 }
 
 func withMigrations(current int, steps ...migration) Option {
@@ -388,26 +389,26 @@ func TestMigrationChain(t *testing.T) {
 		}
 	}
 	// Listed out of order on purpose: the chain follows the versions.
-	s3 := openT(t, dir, withMigrations(3,
-		migration{from: 2, to: 3, fn: step("journal")},
-		migration{from: 1, to: 2, fn: step("journal-index")},
+	s3 := openT(t, dir, withMigrations(currentVersion+2,
+		migration{from: currentVersion + 1, to: currentVersion + 2, fn: step("journal")},
+		migration{from: currentVersion, to: currentVersion + 1, fn: step("journal-index")},
 	))
 	if want := []string{"journal-index", "journal"}; !reflect.DeepEqual(ran, want) {
 		t.Fatalf("migrations ran %v, want %v", ran, want)
 	}
-	if v, err := s3.SchemaVersion(); err != nil || v != 3 {
-		t.Fatalf("SchemaVersion = %d, %v; want 3", v, err)
+	if v, err := s3.SchemaVersion(); err != nil || v != currentVersion+2 {
+		t.Fatalf("SchemaVersion = %d, %v; want %d", v, err, currentVersion+2)
 	}
 	if cfg, err := s3.Config(); err != nil || len(cfg.Lines) != len(realisticConfig().Lines) {
 		t.Fatalf("config after migrations: %d lines, %v", len(cfg.Lines), err)
 	}
 	s3.Close()
 
-	// This build knows schema 1 only.
+	// This build knows up to currentVersion only.
 	if s, err := Open(dir); !errors.Is(err, ErrSchemaTooNew) {
 		if s != nil {
 			s.Close()
 		}
-		t.Fatalf("Open of a schema 3 file = %v, want ErrSchemaTooNew", err)
+		t.Fatalf("Open of a schema %d file = %v, want ErrSchemaTooNew", currentVersion+2, err)
 	}
 }

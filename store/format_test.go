@@ -181,12 +181,16 @@ func copySchema1(t *testing.T) string {
 }
 
 // A data file written before the store had record types of its own reads back value by value,
-// and the store writes records to it exactly as it writes them to a new file.
+// migrated to the current schema (it gets a file ID), and the store writes records to it exactly
+// as it writes them to a new file.
 func TestReadSchema1File(t *testing.T) {
 	dir := copySchema1(t)
 	s := openT(t, dir)
-	if v, err := s.SchemaVersion(); err != nil || v != 1 {
-		t.Fatalf("SchemaVersion = %d, %v; want 1", v, err)
+	if v, err := s.SchemaVersion(); err != nil || v != currentVersion {
+		t.Fatalf("SchemaVersion = %d, %v; want %d", v, err, currentVersion)
+	}
+	if id := dumpBuckets(t, s)["meta"]["id"]; len(id) != 32 {
+		t.Errorf("migrated file has ID %q, want 32 hex digits", id)
 	}
 	checkSchema1Data(t, s)
 
@@ -252,11 +256,14 @@ var seqBuckets = map[string]bool{"locations": true, "groups": true, "lines": tru
 
 // formatDump prints every record, one per line, as "bucket key value": sequence and ID keys as
 // numbers, index keys as their quoted prefix and the ID ("lab"#00001796030382123456), other keys
-// quoted; values as stored.
+// quoted; values as stored, but for the file's random ID, which reads "<random>".
 func formatDump(d map[string]map[string]string) string {
 	var lines []string
 	for bucket, kv := range d {
 		for k, v := range kv {
+			if bucket == string(bucketMeta) && k == string(keyID) {
+				v = "<random>"
+			}
 			key := strconv.Quote(k)
 			switch {
 			case seqBuckets[bucket] && len(k) == 8:

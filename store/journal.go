@@ -171,7 +171,7 @@ func (j *Journal) Record(ctx context.Context, e line.JournalEntry) (uint64, erro
 	if !j.lastKnown {
 		// Once per store: the newest ID on disk. Every later entry passes through here, so the
 		// IDs handed out stay unique and increasing.
-		err := j.s.db.View(func(tx *bolt.Tx) error {
+		err := j.s.view(func(tx *bolt.Tx) error {
 			if b := tx.Bucket(bucketJournal); b != nil {
 				if k, _ := b.Cursor().Last(); len(k) == 8 {
 					j.lastID = binary.BigEndian.Uint64(k)
@@ -255,7 +255,7 @@ func (j *Journal) run() {
 			}
 			continue
 		}
-		err := j.s.db.Update(func(tx *bolt.Tx) error { return putJournal(tx, batch) })
+		err := j.s.update(func(tx *bolt.Tx) error { return putJournal(tx, batch) })
 		if err != nil {
 			j.s.log.Error("journal entries lost: write failed", "entries", n, "error", err)
 		}
@@ -321,7 +321,7 @@ func putJournal(tx *bolt.Tx, batch []line.JournalEntry) error {
 // (line.ErrInvalid) for a memo that is too long or holds control characters other than line
 // breaks and tabs.
 func (j *Journal) SetMemo(id uint64, memo string) error {
-	err := j.s.db.Update(func(tx *bolt.Tx) error {
+	err := j.s.update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketJournal)
 		k := idKey(id)
 		var v []byte

@@ -73,7 +73,7 @@ func (j *Journal) Query(q JournalQuery) ([]line.JournalEntry, error) {
 		return nil, fmt.Errorf("query journal: %w", err)
 	}
 	var out []line.JournalEntry
-	err := j.s.db.View(func(tx *bolt.Tx) error {
+	err := j.s.view(func(tx *bolt.Tx) error {
 		return scanJournal(tx, q, func(e line.JournalEntry) bool {
 			out = append(out, e)
 			return q.Limit == 0 || len(out) < q.Limit

@@ -7,7 +7,7 @@ import (
 )
 
 // The configuration records: how one item of a bucket in "locations", "groups" and "lines" is
-// written, as JSON. These types, not package line's, define the file format (schema version 1),
+// written, as JSON. These types, not package line's, define the file format (schema version 2),
 // so that a change to the domain types or to the HTTP API cannot change the disk format
 // unnoticed; testdata/records.golden pins it. Enumerations are stored by their text names ("486",
 // "486/603", "hangup", "tls"). Empty optional fields are left out.
@@ -45,12 +45,15 @@ type (
 	}
 
 	accountRecord struct {
-		Registrar   string `json:"registrar"`
-		Proxy       string `json:"proxy,omitempty"`
-		Domain      string `json:"domain,omitempty"`
-		User        string `json:"user"`
-		AuthUser    string `json:"auth_user,omitempty"`
-		Password    string `json:"password,omitempty"`
+		Registrar string `json:"registrar"`
+		Proxy     string `json:"proxy,omitempty"`
+		Domain    string `json:"domain,omitempty"`
+		User      string `json:"user"`
+		AuthUser  string `json:"auth_user,omitempty"`
+		Password  string `json:"password,omitempty"`
+		// PasswordRef names the password in the OS keyring (secrets.go) when Password is not
+		// kept in the file; since schema version 2.
+		PasswordRef string `json:"password_ref,omitempty"`
 		Transport   string `json:"transport"`
 		DisplayName string `json:"display_name,omitempty"`
 		Expires     int    `json:"expires,omitempty"`

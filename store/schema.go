@@ -8,11 +8,13 @@ import (
 )
 
 // currentVersion is the schema version this build writes.
-const currentVersion = 1
+const currentVersion = 2
 
 var (
 	bucketMeta = []byte("meta")
 	keySchema  = []byte("schema")
+	// keyID holds the data file's random ID, which names its passwords in the OS keyring.
+	keyID = []byte("id")
 )
 
 // migration turns a file of schema version from into version to, inside the transaction it is
@@ -22,14 +24,43 @@ type migration struct {
 	fn       func(tx *bolt.Tx) error
 }
 
-// migrations lists the steps between schema versions in order. Version 1 is the first recorded
-// layout, so there are none yet; a later layout change appends {from: 1, to: 2, fn: ...}.
-var migrations []migration
+// migrations lists the steps between schema versions in order.
+//
+// Version 2 gives the file a random ID (meta "id") and lets a line's account record name its
+// password in the OS keyring ("password_ref") instead of holding it: a build that knows only
+// version 1 would read such a line without a password, so it must refuse the file. Records of
+// version 1 read unchanged; moving their passwords into a keyring is Open's work (secrets.go),
+// as it needs the keyring, not only the file.
+var migrations = []migration{
+	{from: 1, to: 2, fn: func(tx *bolt.Tx) error {
+		_, err := ensureID(tx)
+		return err
+	}},
+}
+
+// ensureID returns the file's ID, creating it when the file has none.
+func ensureID(tx *bolt.Tx) (string, error) {
+	meta, err := tx.CreateBucketIfNotExists(bucketMeta)
+	if err != nil {
+		return "", fmt.Errorf("create bucket %q: %w", bucketMeta, err)
+	}
+	if id := meta.Get(keyID); len(id) > 0 {
+		return string(id), nil
+	}
+	id, err := randomHex(16)
+	if err != nil {
+		return "", fmt.Errorf("make data file ID: %w", err)
+	}
+	if err := meta.Put(keyID, []byte(id)); err != nil {
+		return "", fmt.Errorf("write data file ID: %w", err)
+	}
+	return id, nil
+}
 
 // SchemaVersion returns the schema version recorded in the file.
 func (s *Store) SchemaVersion() (int, error) {
 	var v int
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		var err error
 		v, _, err = readVersion(tx)
 		return err
@@ -79,7 +110,7 @@ func writeVersion(tx *bolt.Tx, v int) error {
 func (s *Store) upgrade(current int, steps []migration) error {
 	var version int
 	var empty bool
-	if err := s.db.View(func(tx *bolt.Tx) error {
+	if err := s.view(func(tx *bolt.Tx) error {
 		var err error
 		version, empty, err = readVersion(tx)
 		return err
@@ -92,13 +123,16 @@ func (s *Store) upgrade(current int, steps []migration) error {
 	case version > current:
 		return fmt.Errorf("schema version %d, this build knows up to %d: %w", version, current, ErrSchemaTooNew)
 	}
-	return s.db.Update(func(tx *bolt.Tx) error {
+	return s.update(func(tx *bolt.Tx) error {
 		// Read again: the file is locked, but the transaction is what counts.
 		version, empty, err := readVersion(tx)
 		if err != nil {
 			return err
 		}
 		if empty {
+			if _, err := ensureID(tx); err != nil {
+				return err
+			}
 			return writeVersion(tx, current)
 		}
 		from := version

@@ -43,7 +43,7 @@ func (s *Store) Setting(key string) (string, bool, error) {
 	}
 	var val string
 	var ok bool
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketSettings)
 		if b == nil {
 			return nil
@@ -76,7 +76,7 @@ func (s *Store) SetSettings(kv map[string]string) error {
 		return nil
 	}
 	sort.Strings(keys)
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		b, err := tx.CreateBucketIfNotExists(bucketSettings)
 		if err != nil {
 			return fmt.Errorf("create bucket %q: %w", bucketSettings, err)

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -28,10 +29,14 @@ const (
 // Store is Lineup's open data file. Its methods are safe for concurrent use; bbolt runs one
 // read-write transaction at a time and any number of readers beside it.
 type Store struct {
+	// mu guards db: every transaction holds it for reading, and compact holds it for writing
+	// while it swaps in the rewritten file.
+	mu      sync.RWMutex
 	db      *bolt.DB
 	path    string
 	log     *slog.Logger
 	journal journalSlot
+	secrets secretSlot
 }
 
 // Option changes how Open works.
@@ -44,6 +49,12 @@ type options struct {
 	// replace them to exercise the migration machinery.
 	current    int
 	migrations []migration
+	// secrets is where SIP passwords go (nil: into the data file, for noSecrets); required
+	// makes Open fail when secrets does not answer its probe.
+	secrets   Secrets
+	required  bool
+	noSecrets string
+	chosen    bool // WithoutSecrets: the file was chosen, not fallen back to
 }
 
 // WithLockTimeout sets how long Open waits for the file lock held by another process before it
@@ -84,6 +95,7 @@ func Open(dir string, opts ...Option) (*Store, error) {
 		logger:      slog.Default(),
 		current:     currentVersion,
 		migrations:  migrations,
+		noSecrets:   "none configured",
 	}
 	for _, opt := range opts {
 		opt(&o)
@@ -116,7 +128,25 @@ func Open(dir string, opts ...Option) (*Store, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
+	if err := s.openSecrets(o); err != nil {
+		_ = s.db.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
 	return s, nil
+}
+
+// view runs fn in a read-only transaction.
+func (s *Store) view(fn func(*bolt.Tx) error) error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.db.View(fn)
+}
+
+// update runs fn in the read-write transaction. fn must not start another transaction.
+func (s *Store) update(fn func(*bolt.Tx) error) error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.db.Update(fn)
 }
 
 // ensureDir creates dir with mode 0700 when it does not exist. An existing directory is left as
@@ -165,6 +195,8 @@ func (s *Store) tightenMode() error {
 // file and its lock. A journal write failure not yet reported by Journal.Flush is returned.
 func (s *Store) Close() error {
 	jerr := s.closeJournal()
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if err := s.db.Close(); err != nil {
 		return errors.Join(jerr, fmt.Errorf("close %s: %w", s.path, err))
 	}

@@ -12,7 +12,7 @@ func cmdAudio(g *globalFlags, args []string, stdout, stderr io.Writer) error {
 	return audio.Command(args, audio.CommandEnv{
 		Register: g.register,
 		Logger:   func() (*slog.Logger, error) { return g.logger(stderr) },
-		Open:     func() (audio.SettingsStore, error) { return g.openStore() },
+		Open:     func() (audio.SettingsStore, error) { return g.openStore(stderr) },
 		Stdout:   stdout, Stderr: stderr,
 	})
 }

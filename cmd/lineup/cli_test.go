@@ -20,6 +20,9 @@ import (
 var lineupBin string
 
 func TestMain(m *testing.M) {
+	// Every lineup the tests run keeps its passwords in its data file, never in the keyring of
+	// the desktop running the tests; keyring_test.go gives its runs a Secret Service of their own.
+	os.Setenv("LINEUP_SECRETS", "database")
 	dir, err := os.MkdirTemp("", "lineup-cli-test")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

@@ -57,7 +57,7 @@ func cmdJournal(ctx context.Context, g *globalFlags, args []string, stdout, stde
 		return nil
 	}
 	// No server with the API (or a stale api.json): read the data file.
-	st, err := g.openStore()
+	st, err := g.openStore(stderr)
 	if err != nil {
 		if errors.Is(err, store.ErrLocked) {
 			return fmt.Errorf("journal: %w; a line server runs without the local API: restart it with 'lineup serve --api 127.0.0.1:0' to read the journal while it runs", err)

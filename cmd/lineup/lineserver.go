@@ -101,7 +101,7 @@ func openLineServer(g *globalFlags, stderr io.Writer, o lineOptions) (ls *lineSe
 	if err != nil {
 		return nil, err
 	}
-	st, err := store.Open(dir)
+	st, err := g.openStore(stderr)
 	if err != nil {
 		return nil, err
 	}
@@ -128,7 +128,7 @@ func openLineServer(g *globalFlags, stderr io.Writer, o lineOptions) (ls *lineSe
 	}, snd.Options...)...); err != nil {
 		return nil, err
 	}
-	log.Info("line server started", "data", st.Path(), "lines", len(cfg.Lines),
+	log.Info("line server started", "data", st.Path(), "passwords", st.SecretsIn().String(), "lines", len(cfg.Lines),
 		"udp", ls.srv.SIPAddr(line.TransportUDP), "tcp", ls.srv.SIPAddr(line.TransportTCP))
 	if o.api != "" {
 		stop, err := httpapi.Start(dir, o.api, ls.srv, log)

@@ -2,7 +2,8 @@
 // desktop app; the subcommands (serve, dial, journal, provision, audio: see usage below and
 // README.md) run the headless line server and manage its data. Every subcommand takes --data DIR
 // (or LINEUP_DATA) to choose the data directory; the default is the user's configuration
-// directory. This package only wires the parts together; gui.go is its one file with cgo (to
+// directory. --secrets (or LINEUP_SECRETS) chooses where SIP passwords are kept: the OS keyring
+// or the data file. This package only wires the parts together; gui.go is its one file with cgo (to
 // hand freed C heap back to the system), and the sound devices' cgo stays in media/device.
 package main
 
@@ -21,7 +22,7 @@ import (
 	"github.com/lineupphone/lineup/store"
 )
 
-const usage = `usage: lineup [--data DIR] [<command> [arguments]]
+const usage = `usage: lineup [--data DIR] [--secrets auto|keyring|database] [<command> [arguments]]
 
 Without a command Lineup opens the desktop app, which runs the line server in-process.
 LINEUP_SIP_LISTEN, LINEUP_SIP_PORT, LINEUP_AUDIO and LINEUP_API set for it what serve's
@@ -46,6 +47,11 @@ commands:
 
 The data directory defaults to the user's configuration directory; --data or
 LINEUP_DATA overrides it.
+
+SIP passwords are kept in the OS keyring (Secret Service, Keychain, Credential
+Manager) when there is one; --secrets or LINEUP_SECRETS chooses: auto (the
+default: the keyring, else lineup.db with a warning), keyring (fail without
+one) or database (always lineup.db, protected by its file mode 0600).
 `
 
 // errUsage marks a command line that was not understood; main prints the usage for it.
@@ -59,6 +65,7 @@ func main() {
 type globalFlags struct {
 	data     string
 	logLevel string
+	secrets  string
 }
 
 // register adds the global flags to fs, keeping what an earlier parse set as the defaults.
@@ -69,8 +76,31 @@ func (g *globalFlags) register(fs *flag.FlagSet) {
 	if g.logLevel == "" {
 		g.logLevel = "info"
 	}
+	if g.secrets == "" {
+		g.secrets = os.Getenv("LINEUP_SECRETS")
+	}
+	if g.secrets == "" {
+		g.secrets = "auto"
+	}
 	fs.StringVar(&g.data, "data", g.data, "data `directory` (default: the user's configuration directory)")
 	fs.StringVar(&g.logLevel, "log-level", g.logLevel, "log `level`: debug, info, warn or error")
+	fs.StringVar(&g.secrets, "secrets", g.secrets, "where SIP passwords are kept: `auto`, keyring or database")
+}
+
+// storeOptions are the store's options for --secrets, logging to log.
+func (g *globalFlags) storeOptions(log *slog.Logger) ([]store.Option, error) {
+	opts := []store.Option{store.WithLogger(log)}
+	switch g.secrets {
+	case "auto":
+		opts = append(opts, store.WithSecrets(store.OSKeyring{}))
+	case "keyring":
+		opts = append(opts, store.WithSecrets(store.OSKeyring{}), store.WithSecretsRequired())
+	case "database":
+		opts = append(opts, store.WithoutSecrets("--secrets database"))
+	default:
+		return nil, fmt.Errorf("--secrets %q: want auto, keyring or database: %w", g.secrets, errUsage)
+	}
+	return opts, nil
 }
 
 func (g *globalFlags) logger(stderr io.Writer) (*slog.Logger, error) {
@@ -89,12 +119,21 @@ func (g *globalFlags) dataDir() (string, error) {
 	return store.DefaultDir()
 }
 
-func (g *globalFlags) openStore() (*store.Store, error) {
+// openStore opens the data directory's store as --secrets says, logging to stderr.
+func (g *globalFlags) openStore(stderr io.Writer) (*store.Store, error) {
+	log, err := g.logger(stderr)
+	if err != nil {
+		return nil, err
+	}
 	dir, err := g.dataDir()
 	if err != nil {
 		return nil, err
 	}
-	return store.Open(dir)
+	opts, err := g.storeOptions(log)
+	if err != nil {
+		return nil, err
+	}
+	return store.Open(dir, opts...)
 }
 
 func run(args []string, stdout, stderr io.Writer) int {

@@ -33,7 +33,7 @@ func cmdProvision(g *globalFlags, args []string, stdout, stderr io.Writer) error
 		if err != nil {
 			return fmt.Errorf("nothing imported:\n%w", err)
 		}
-		st, err := g.openStore()
+		st, err := g.openStore(stderr)
 		if err != nil {
 			return err
 		}
@@ -49,7 +49,7 @@ func cmdProvision(g *globalFlags, args []string, stdout, stderr io.Writer) error
 		if fs.NArg() != 0 {
 			return fmt.Errorf("provision export takes no arguments: %w", errUsage)
 		}
-		st, err := g.openStore()
+		st, err := g.openStore(stderr)
 		if err != nil {
 			return err
 		}

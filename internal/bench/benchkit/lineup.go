@@ -25,7 +25,7 @@ func LineupBinary(path string) (string, error) {
 // ProvisionImport imports the provisioning file into the data directory data with
 // `lineup --data data provision import file`; the error carries the command's output.
 func ProvisionImport(ctx context.Context, lineup, data, file string) error {
-	out, err := exec.CommandContext(ctx, lineup, "--data", data, "provision", "import", file).CombinedOutput()
+	out, err := exec.CommandContext(ctx, lineup, "--data", data, "--secrets", "database", "provision", "import", file).CombinedOutput()
 	if err != nil {
 		return fmt.Errorf("provision import: %w\n%s", err, out)
 	}

@@ -82,7 +82,7 @@ func startLineup(ctx context.Context, o options, w io.Writer) (_ *lineupServer, 
 
 	// SIPp plays the phone system and calls the line server directly, from 127.0.0.1 on a port
 	// of its own: trust that host, as an office would trust its PBX's address.
-	args := append([]string{"--data", s.data, "--log-level", o.logLevel, "serve",
+	args := append([]string{"--data", s.data, "--secrets", "database", "--log-level", o.logLevel, "serve",
 		"--sip-listen", "127.0.0.1", "--sip-port", "0", "--audio", "none",
 		"--sip-trusted-peer", "127.0.0.1"}, o.serveArgs...)
 	var copyTo io.Writer
@@ -158,7 +158,7 @@ func (s *lineupServer) journalCount(ctx context.Context) (stored, cli int, err e
 
 	jctx, cancel := context.WithTimeout(ctx, s.o.timeout)
 	defer cancel()
-	cmd := exec.CommandContext(jctx, s.o.lineup, "--data", s.data, "journal", "--csv")
+	cmd := exec.CommandContext(jctx, s.o.lineup, "--data", s.data, "--secrets", "database", "journal", "--csv")
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		return stored, -1, fmt.Errorf("journal --csv: %w", err)

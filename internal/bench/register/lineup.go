@@ -120,7 +120,7 @@ func runLineup(ctx context.Context, o options) (res lineupResult, err error) {
 
 	hostBefore, pbxBefore := benchkit.HostUDPDrops(), benchkit.SocketUDPDrops(pbx.UDPAddr())
 	c, lines, err := benchkit.StartChild("lineup serve",
-		exec.Command(o.lineup, "--data", data, "serve", "--sip-listen", "127.0.0.1"), benchkit.Output{})
+		exec.Command(o.lineup, "--data", data, "--secrets", "database", "serve", "--sip-listen", "127.0.0.1"), benchkit.Output{})
 	if err != nil {
 		return res, fmt.Errorf("lineup run: %w", err)
 	}
