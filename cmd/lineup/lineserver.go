@@ -24,7 +24,8 @@ import (
 type lineOptions struct {
 	listen    string // local IP for SIP; "" listens on every interface
 	port      int    // local SIP port for UDP and TCP; 0 picks a free one
-	audio     string // system, null (silent devices) or none
+	audio     string // system, null (silent devices), none, tone:HZ or wav:FILE
+	record    string // with a file sound: the directory each call's audio is recorded to
 	api       string // HOST:PORT of the local HTTP API; "" for none
 	apiRemote bool   // the API may listen on an address that is not loopback
 	trusted   string // further addresses (IP or IP:PORT, comma-separated) calls may come from
@@ -33,14 +34,16 @@ type lineOptions struct {
 func (o *lineOptions) register(fs *flag.FlagSet) {
 	fs.StringVar(&o.listen, "sip-listen", "", "local `IP` to listen on for SIP (default: all interfaces)")
 	fs.IntVar(&o.port, "sip-port", 0, "local SIP `port` for UDP and TCP (default: a free port)")
-	fs.StringVar(&o.audio, "audio", "system", "sound `devices`: system, null (silent devices) or none")
+	fs.StringVar(&o.audio, "audio", "system", "sound `devices`: system, null (silent devices), none, or a file sound: tone:HZ or wav:FILE as every call's microphone")
+	fs.StringVar(&o.record, "audio-record", "", "with --audio tone:HZ or wav:FILE, write what each call plays to a WAV file in `DIR`")
 	fs.StringVar(&o.api, "api", "", "serve the local HTTP API on `HOST:PORT` (loopback only; port 0 picks a free one)")
 	fs.BoolVar(&o.apiRemote, "api-allow-remote", false, "allow --api on an address that is not loopback")
 	fs.StringVar(&o.trusted, "sip-trusted-peer", "", "also take calls from these `IP[:PORT],...` (the lines' registrars and proxies always are)")
 }
 
 func lineOptionsFromEnv() (lineOptions, error) {
-	o := lineOptions{listen: os.Getenv("LINEUP_SIP_LISTEN"), audio: os.Getenv("LINEUP_AUDIO"), api: os.Getenv("LINEUP_API")}
+	o := lineOptions{listen: os.Getenv("LINEUP_SIP_LISTEN"), audio: os.Getenv("LINEUP_AUDIO"), api: os.Getenv("LINEUP_API"),
+		record: os.Getenv("LINEUP_AUDIO_RECORD")}
 	if o.audio == "" {
 		o.audio = "system"
 	}
@@ -91,7 +94,10 @@ type lineServer struct {
 // store, after the engine's Run returned or when it never ran.
 func openLineServer(g *globalFlags, stderr io.Writer, o lineOptions) (ls *lineServer, err error) {
 	if !audio.ValidMode(o.audio) {
-		return nil, fmt.Errorf("--audio %q: want system, null or none: %w", o.audio, errUsage)
+		return nil, fmt.Errorf("--audio %q: want system, null, none, tone:HZ or wav:FILE: %w", o.audio, errUsage)
+	}
+	if o.record != "" && !audio.IsFileMode(o.audio) {
+		return nil, fmt.Errorf("--audio-record needs --audio tone:HZ or wav:FILE, not %q: %w", o.audio, errUsage)
 	}
 	log, err := g.logger(stderr)
 	if err != nil {
@@ -106,19 +112,20 @@ func openLineServer(g *globalFlags, stderr io.Writer, o lineOptions) (ls *lineSe
 		return nil, err
 	}
 	ls = &lineServer{log: log, st: st, snd: audio.Setup{Close: func() {}}, stopAPI: func() {}}
+	opened := ls // a failed return sets ls to nil before this runs
 	defer func() {
 		if err != nil { // release what was opened, the engine first
-			if ls.srv != nil {
-				ls.srv.Close()
+			if opened.srv != nil {
+				opened.srv.Close()
 			}
-			ls.close()
+			opened.close()
 		}
 	}()
 	cfg, err := st.Config()
 	if err != nil {
 		return nil, err
 	}
-	snd, err := audio.Open(o.audio, st, log)
+	snd, err := audio.Open(o.audio, st, log, audio.WithRecordDir(o.record))
 	if err != nil {
 		return nil, err
 	}

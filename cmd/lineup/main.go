@@ -25,13 +25,16 @@ import (
 const usage = `usage: lineup [--data DIR] [--secrets auto|keyring|database] [<command> [arguments]]
 
 Without a command Lineup opens the desktop app, which runs the line server in-process.
-LINEUP_SIP_LISTEN, LINEUP_SIP_PORT, LINEUP_AUDIO and LINEUP_API set for it what serve's
---sip-listen, --sip-port, --audio and --api set.
+LINEUP_SIP_LISTEN, LINEUP_SIP_PORT, LINEUP_AUDIO, LINEUP_AUDIO_RECORD and LINEUP_API set
+for it what serve's --sip-listen, --sip-port, --audio, --audio-record and --api set.
 
 commands:
-  serve [--api 127.0.0.1:PORT] [--api-allow-remote]
+  serve [--api 127.0.0.1:PORT] [--api-allow-remote] [--audio MODE] [--audio-record DIR]
                            register the lines and run the line server headless;
-                           --api serves the local HTTP API (port 0: a free port)
+                           --api serves the local HTTP API (port 0: a free port);
+                           --audio system, null, none, tone:HZ or wav:FILE (a tone or
+                           a WAV file as every call's microphone, no sound card needed),
+                           --audio-record DIR writes each call's audio to a WAV file
   dial NUMBER [--line NAME]
                            dial through the running line server (serve --api);
                            prints the call ID and what was dialled
