@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"math"
 	"sync"
 	"testing"
 	"time"
@@ -191,10 +192,31 @@ func TestDTMFHoldAndHangUpFromCaller(t *testing.T) {
 	b.calls.wait(t, "held at b", 5*time.Second, func(c api.Call) bool {
 		return c.ID == bID && c.HeldByRemote
 	})
-	time.Sleep(time.Second)
-	// While held, the callee hears nothing of the caller's tone.
-	if r := media.ToneRatio(b.audio.last().recent(0.5), b.audio.last().rate, 440); r > 0.1 {
+	time.Sleep(3500 * time.Millisecond)
+	// While held, the callee hears nothing of the caller's tone, but the hold music: its notes
+	// make up most of what it heard over one round of the tune.
+	held := b.audio.last().recent(3)
+	rate := b.audio.last().rate
+	if r := media.ToneRatio(held, rate, 440); r > 0.1 {
 		t.Errorf("callee still hears the caller's tone while held (%.2f)", r)
+	}
+	// Over 100 ms pieces: the audible ones are each mostly one of the tune's notes.
+	audible, notes := 0, 0
+	for p := 0; p+rate/10 <= len(held); p += rate / 10 {
+		piece := held[p : p+rate/10]
+		if rmsOf(piece) < 300 {
+			continue
+		}
+		audible++
+		for _, n := range media.HoldNotes[:3] {
+			if media.ToneRatio(piece, rate, n.Freq) > 0.5 {
+				notes++
+				break
+			}
+		}
+	}
+	if audible < 10 || notes < audible*8/10 {
+		t.Errorf("the held callee hears %d audible pieces of 100 ms, %d of them notes of the hold music; want at least 10, nearly all notes", audible, notes)
 	}
 	if err := a.client.Retrieve(ctx, aID); err != nil {
 		t.Fatal(err)
@@ -325,4 +347,16 @@ func TestDialResultIsTheCallsFirstEvent(t *testing.T) {
 		t.Fatal(err)
 	}
 	a.calls.wait(t, "ended at a", 5*time.Second, func(c api.Call) bool { return c.ID == out.ID && c.State == line.CallEnded })
+}
+
+// rmsOf is the root mean square level of pcm.
+func rmsOf(pcm []int16) float64 {
+	if len(pcm) == 0 {
+		return 0
+	}
+	var sum float64
+	for _, x := range pcm {
+		sum += float64(x) * float64(x)
+	}
+	return math.Sqrt(sum / float64(len(pcm)))
 }

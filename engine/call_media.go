@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/lineupphone/lineup/line"
@@ -187,11 +188,15 @@ func (s *Server) setHold(ctx context.Context, id string, hold bool) error {
 		return fmt.Errorf("%s: %w", verb, err)
 	}
 	c.applyDirection(stream, dlg.Remote().Direction, hold)
-	// The held party hears silence, not our microphone; retrieving restores the user's mute.
+	// The held party hears the hold music, not our microphone; retrieving restores the user's
+	// mute.
 	c.mu.Lock()
-	userMuted := c.info.Muted
+	userMuted, src := c.info.Muted, c.source
 	c.mu.Unlock()
-	stream.SetMuted(hold || userMuted)
+	if src != nil {
+		src.held.Store(hold)
+	}
+	stream.SetMuted(!hold && userMuted)
 	if err := c.move(ev); err != nil {
 		// Ended while the re-INVITE was under way: nothing is left to hold.
 		s.log.Debug("hold change after the call's end", "call", id, "error", err)
@@ -271,7 +276,7 @@ func (s *Server) setMuted(id string, muted bool) error {
 		return refused("mute", id, p, st)
 	}
 	if stream != nil {
-		stream.SetMuted(muted || p == line.PhaseHeld)
+		stream.SetMuted(muted && p != line.PhaseHeld) // while held the hold music plays
 	}
 	c.update(func(i *line.Call) { i.Muted = muted })
 	return nil
@@ -334,18 +339,41 @@ func (c *call) newStream(remote sip.MediaDesc, audio CallAudio, inactivity time.
 	}
 	crypto := remote.Crypto
 	c.mu.Unlock()
+	src := &callSource{hold: media.NewHoldMusic(codec.SampleRate)}
+	cfg.Source = src
 	var mixer *speakerMixer
 	if audio != nil {
 		mixer = newSpeakerMixer(audio, codec.SampleRate)
-		cfg.Source, cfg.Sink = audio, mixer
+		src.mic, cfg.Sink = audio, mixer
 	}
 	stream, err := media.NewStream(cfg)
 	if err == nil {
 		c.mu.Lock()
 		c.streamCrypto = crypto
+		c.source = src
 		c.mu.Unlock()
 	}
 	return stream, mixer, err
+}
+
+// callSource is what a call's stream sends: the microphone (silence without one), or the hold
+// music while the call is held here, so that the held party knows the line is still there.
+type callSource struct {
+	mic  media.FrameSource
+	hold *media.Chime
+	held atomic.Bool
+}
+
+// ReadFrame runs on the media clock.
+func (s *callSource) ReadFrame(pcm []int16) {
+	switch {
+	case s.held.Load():
+		s.hold.ReadFrame(pcm)
+	case s.mic != nil:
+		s.mic.ReadFrame(pcm)
+	default:
+		clear(pcm)
+	}
 }
 
 // followKey gives the stream the far end's key of a new description when it changed (RFC 4568

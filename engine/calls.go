@@ -103,7 +103,9 @@ type call struct {
 	// for plain RTP).
 	srtpKey      []byte
 	streamCrypto []sip.Crypto
-	releaseOnce  sync.Once
+	// source is what the stream sends (microphone or hold music).
+	source      *callSource
+	releaseOnce sync.Once
 
 	// What the clients and the journal know of the call besides line.Call (under mu).
 	dialled     string // sent to the PBX, for an outgoing call
