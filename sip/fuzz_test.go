@@ -1,6 +1,7 @@
 package sip
 
 import (
+	"bytes"
 	"log/slog"
 	"runtime"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"github.com/lineupphone/lineup/internal/harness"
 	"github.com/lineupphone/lineup/internal/sipcorpus"
 	"github.com/lineupphone/lineup/line"
+	"github.com/lineupphone/lineup/media"
 )
 
 // FuzzEndpointRequest puts bytes into the endpoint the way its transports do: parsed by sipgo,
@@ -182,6 +184,46 @@ func FuzzTargetURI(f *testing.F) {
 		}
 		if back.Host != u.Host || back.User != u.User {
 			t.Fatalf("%q: %s reads back as %s", target, u.String(), back.String())
+		}
+	})
+}
+
+// FuzzSDES feeds session descriptions to the SDP reader and the SDES choices on what it
+// read: nothing panics, every kept crypto attribute has a key of the right length, and what
+// Lineup would answer under each policy reads back as the same keys.
+func FuzzSDES(f *testing.F) {
+	f.Add([]byte(sipcorpus.SDP("10.0.0.1")))
+	f.Add([]byte(strings.Replace(sipcorpus.SDP("10.0.0.1"), "RTP/AVP", "RTP/SAVP", 1) +
+		"a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0e|2^31\r\n" +
+		"a=crypto:2 AES_CM_128_HMAC_SHA1_32 inline:HyAhIiMkJSYnKCkqKywtLi8wMTIzNDU2Nzg5Ojs8|2^20|1:4\r\n"))
+	key := bytes.Repeat([]byte{7}, media.SRTPKeyLen)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		d, err := ParseSDP(b)
+		if err != nil {
+			return
+		}
+		for _, c := range d.Crypto {
+			if len(c.Key) != media.SRTPKeyLen {
+				t.Fatalf("crypto %d kept with a %d-byte key", c.Tag, len(c.Key))
+			}
+		}
+		for _, p := range []line.MediaEncryption{line.EncryptionOff, line.EncryptionOffer, line.EncryptionRequire} {
+			a, err := AnswerCrypto(d, p, key)
+			if err != nil {
+				continue
+			}
+			ans := d
+			ans.Host, ans.Port, ans.Crypto, ans.Secure = "192.0.2.1", 4000, a.Local, a.Secure
+			if len(ans.Codecs) == 0 {
+				continue
+			}
+			back, err := ParseSDP(BuildSDP(1, 1, ans))
+			if err != nil {
+				t.Fatalf("policy %v: the answer does not read back: %v", p, err)
+			}
+			if back.Secure != a.Secure || !SameKey(back.Crypto, a.Local) {
+				t.Fatalf("policy %v: the answer's keys read back as %+v, want %+v", p, back.Crypto, a.Local)
+			}
 		}
 	})
 }
