@@ -72,9 +72,75 @@ func targetUser(target string) string {
 	return t
 }
 
-// runOutgoing follows an outgoing call from INVITE to answer or failure.
+// maxRedirects is how many 301/302 answers one call follows before it gives up (RFC 3261
+// section 8.1.3.4 leaves the bound to the client).
+const maxRedirects = 5
+
+// runOutgoing follows an outgoing call from INVITE to answer or failure, following redirects.
 func (c *call) runOutgoing() {
 	out := c.out
+	c.mu.Lock()
+	tried := map[string]bool{redirectKey(c.dialled): true}
+	c.mu.Unlock()
+	for redirects := 0; ; redirects++ {
+		next, done := c.runAttempt(out, redirects, tried)
+		if done {
+			return
+		}
+		out = next
+	}
+}
+
+// redirectKey is how redirect targets are compared: the number (user part) alone, in lower case,
+// as every attempt goes to the same phone system.
+func redirectKey(target string) string {
+	t := strings.ToLower(strings.TrimSpace(target))
+	t = strings.TrimPrefix(t, "sips:")
+	if i := strings.IndexAny(t, ";?>"); i >= 0 && !strings.Contains(t[:i], "@") {
+		t = t[:i]
+	}
+	return targetUser(t)
+}
+
+// redirect places the call anew at the first target of a 301/302 it has not tried, when it has
+// followed fewer than maxRedirects; it returns the new attempt, or why the call ends here.
+func (c *call) redirect(ce *sip.CallError, redirects int, tried map[string]bool) (*sip.OutgoingCall, string) {
+	if redirects >= maxRedirects {
+		return nil, fmt.Sprintf("redirected more than %d times", maxRedirects)
+	}
+	target := ""
+	for _, t := range ce.Contacts {
+		if k := redirectKey(t); !tried[k] {
+			tried[k], target = true, t
+			break
+		}
+	}
+	if target == "" {
+		return nil, "redirected back to a number already tried (a forwarding loop)"
+	}
+	c.mu.Lock()
+	local, acct := c.local, c.acct
+	c.mu.Unlock()
+	c.s.log.Info("call redirected", "call", c.info.ID, "line", c.info.Line, "code", ce.Code, "to", target)
+	out, err := c.s.ep.Dial(c.ctx, acct, target, local)
+	if err != nil {
+		return nil, "redirect to " + target + ": " + err.Error()
+	}
+	c.mu.Lock()
+	c.out = out
+	over := c.phase.Over()
+	c.mu.Unlock()
+	if over {
+		out.Cancel()
+		return nil, ""
+	}
+	c.update(func(i *line.Call) { i.RemoteNumber = targetUser(target) })
+	return out, ""
+}
+
+// runAttempt follows one INVITE of the call. It returns the next attempt when the answer was a
+// redirect to follow, or done when the call is answered or over.
+func (c *call) runAttempt(out *sip.OutgoingCall, redirects int, tried map[string]bool) (next *sip.OutgoingCall, done bool) {
 	ctx := c.ctx
 	go func() {
 		for p := range out.Progress() {
@@ -95,6 +161,16 @@ func (c *call) runOutgoing() {
 	dlg, err := out.Wait(ctx)
 	if err != nil {
 		var ce *sip.CallError
+		if errors.As(err, &ce) && (ce.Code == 301 || ce.Code == 302) && len(ce.Contacts) > 0 && ctx.Err() == nil {
+			next, why := c.redirect(ce, redirects, tried)
+			if next != nil {
+				return next, false
+			}
+			if why != "" {
+				c.end(line.EndRefused, ce.Code, why, false)
+			}
+			return nil, true
+		}
 		if errors.As(err, &ce) {
 			busy := ce.Code == 486 || ce.Code == 600
 			detail := ce.Reason
@@ -110,7 +186,7 @@ func (c *call) runOutgoing() {
 		} else {
 			c.finish(line.EndFailed, 0, err.Error())
 		}
-		return
+		return nil, true
 	}
 	c.mu.Lock()
 	_, err = c.moveLocked(line.EventAnswered)
@@ -118,9 +194,10 @@ func (c *call) runOutgoing() {
 	if err != nil {
 		// Hung up here while the answer came: the answer gets a BYE.
 		c.byeDetached(dlg)
-		return
+		return nil, true
 	}
 	c.connected(dlg)
+	return nil, true
 }
 
 // startRingback opens the call's audio while an outgoing call rings at the far end and plays the

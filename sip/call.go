@@ -25,6 +25,33 @@ type CallError struct {
 	// Err is why Lineup itself ended the attempt at that response, e.g. ErrForeignChallenge;
 	// nil when the response alone ended it.
 	Err error
+	// Contacts are where a redirect (301, 302) sends the call, in the response's order: its
+	// sip:, sips: and tel: Contact URIs, at most maxRedirectContacts.
+	Contacts []string
+}
+
+// maxRedirectContacts bounds the targets kept from one redirect.
+const maxRedirectContacts = 8
+
+// redirectContacts are the Contact URIs of a 301 or 302 response.
+func redirectContacts(res *gosip.Response) []string {
+	if res.StatusCode != gosip.StatusMovedPermanently && res.StatusCode != gosip.StatusMovedTemporarily {
+		return nil
+	}
+	var out []string
+	for _, h := range res.GetHeaders("Contact") {
+		ch, ok := h.(*gosip.ContactHeader)
+		if !ok || len(out) == maxRedirectContacts {
+			continue
+		}
+		switch strings.ToLower(ch.Address.Scheme) {
+		case "sip", "sips", "tel":
+			u := ch.Address
+			u.Headers = nil // no headers smuggled into the next request
+			out = append(out, u.String())
+		}
+	}
+	return out
 }
 
 func (e *CallError) Error() string {

@@ -324,7 +324,7 @@ func (a *attempt) run(ctx context.Context) {
 				return
 			}
 		}
-		a.finish(nil, &CallError{Code: res.StatusCode, Reason: res.Reason})
+		a.finish(nil, &CallError{Code: res.StatusCode, Reason: res.Reason, Contacts: redirectContacts(res)})
 		return
 	}
 }
