@@ -70,6 +70,15 @@ func (c *call) startRinging() {
 	if c.s.audio == nil {
 		return
 	}
+	if m := c.s.talkingMixer(c); m != nil {
+		// The user is in a call: a soft tone in that call says a second one rings, instead of
+		// the ringer drowning the conversation.
+		m.waiting.Store(true)
+		c.mu.Lock()
+		c.ring = func() { m.waiting.Store(false) }
+		c.mu.Unlock()
+		return
+	}
 	stop, err := c.s.audio.Ring()
 	if err != nil {
 		c.s.log.Warn("ringer failed", "call", c.info.ID, "error", err)
@@ -78,6 +87,41 @@ func (c *call) startRinging() {
 	c.mu.Lock()
 	c.ring = stop
 	c.mu.Unlock()
+}
+
+// talkingMixer is the speaker of a call other than except that the user is talking in now
+// (connected, not held here), nil when there is none.
+func (s *Server) talkingMixer(except *call) *speakerMixer {
+	for _, o := range s.liveCalls() {
+		if o == except {
+			continue
+		}
+		o.mu.Lock()
+		p, m := o.phase, o.mixer
+		o.mu.Unlock()
+		if p == line.PhaseConnected && m != nil {
+			return m
+		}
+	}
+	return nil
+}
+
+// holdOthers puts the calls client is talking in on hold before it answers except (call
+// waiting: answering the second call holds the first).
+func (s *Server) holdOthers(ctx context.Context, except *call, client string) {
+	for _, o := range s.liveCalls() {
+		if o == except {
+			continue
+		}
+		o.mu.Lock()
+		p, owner, id := o.phase, o.client, o.info.ID
+		o.mu.Unlock()
+		if p == line.PhaseConnected && owner == client {
+			if err := s.setHold(ctx, id, true); err != nil {
+				s.log.Warn("call waiting: the first call could not be held", "call", id, "error", err)
+			}
+		}
+	}
 }
 
 func (c *call) stopRinging() {

@@ -290,20 +290,42 @@ func TestTwoCallsOnOneLine(t *testing.T) {
 	c := startParty(t, pbx, "203", "c", 700)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	connect(t, a, b)
-	// While 201 talks to 202, 203 calls 201: call waiting rings the second call.
+	aID, bID := connect(t, a, b)
+	first := a.audio.last()
+	rings := a.audio.rings.Load()
+	// While 201 talks to 202, 203 calls 201: call waiting rings the second call, as a soft tone
+	// in the call 201 is in rather than on the ringer.
 	if _, err := c.client.Dial(ctx, c.line, "201"); err != nil {
 		t.Fatal(err)
 	}
 	second := a.calls.wait(t, "second call ringing", 5*time.Second, func(x api.Call) bool {
 		return x.Direction == line.Incoming && x.State == line.CallRinging
 	})
+	time.Sleep(1200 * time.Millisecond)
+	if got := a.audio.rings.Load(); got != rings {
+		t.Errorf("the ringer rang %d times for the waiting call, want 0", got-rings)
+	}
+	heard := first.recent(1.2)
+	burst := 0
+	for p := 0; p+first.rate/20 <= len(heard); p += first.rate / 20 {
+		if media.ToneRatio(heard[p:p+first.rate/20], first.rate, media.CallWaiting.Freqs[0]) > 0.1 {
+			burst++
+		}
+	}
+	if burst == 0 {
+		t.Error("201 does not hear the call-waiting tone in its call")
+	}
 	if err := a.client.Answer(ctx, second.ID); err != nil {
 		t.Fatal(err)
 	}
 	a.calls.wait(t, "second connected", 5*time.Second, func(x api.Call) bool {
 		return x.ID == second.ID && x.State == line.CallConnected
 	})
+	// Answering the second call held the first: 202 is held, and its tone no longer reaches 203.
+	b.calls.wait(t, "first call held at 202", 5*time.Second, func(x api.Call) bool { return x.ID == bID && x.HeldByRemote })
+	if x, _ := a.client.call(t, aID); x.State != line.CallHeld {
+		t.Errorf("201's first call is %v after answering the second, want held", x.State)
+	}
 	if n := len(a.client.liveCalls(t)); n != 2 {
 		t.Fatalf("line 201 has %d calls, want 2", n)
 	}

@@ -443,6 +443,7 @@ func (ss *session) Answer(ctx context.Context, callID string) error {
 		return fmt.Errorf("answer: %w", err)
 	}
 	c.setClient(ss.client)
+	ss.s.holdOthers(ctx, c, ss.client)
 	return ss.s.answer(ctx, callID)
 }
 

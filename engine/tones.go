@@ -85,6 +85,10 @@ type speakerMixer struct {
 	tones [len(dtmfDigits)]*media.Tone
 	// req is the pending feedback: (digit index + 1) << 16 | frames; 0 means none.
 	req atomic.Uint32
+	// waiting mixes the call-waiting tone in while another call rings.
+	waiting     atomic.Bool
+	waitingTone *media.Tone
+	wasWaiting  bool // owned by the clock goroutine
 
 	// Owned by the clock goroutine (WriteFrame).
 	buf    []int16
@@ -95,7 +99,8 @@ type speakerMixer struct {
 
 func newSpeakerMixer(sink media.FrameSink, rate int) *speakerMixer {
 	n := rate * int(media.FrameDuration/time.Millisecond) / 1000
-	m := &speakerMixer{sink: sink, buf: make([]int16, n), mixed: make([]int16, n)}
+	m := &speakerMixer{sink: sink, buf: make([]int16, n), mixed: make([]int16, n),
+		waitingTone: media.NewTone(rate, media.CallWaiting)}
 	for i, d := range dtmfDigits {
 		m.tones[i] = media.NewTone(rate, media.DTMFTone(d))
 	}
@@ -127,13 +132,22 @@ func (m *speakerMixer) WriteFrame(pcm []int16) {
 		m.active.Reset()
 		m.left = int(r & 0xffff)
 	}
-	if m.left == 0 || len(pcm) > len(m.buf) {
+	waiting := m.waiting.Load()
+	if waiting && !m.wasWaiting {
+		m.waitingTone.Reset() // each waiting call starts with a burst
+	}
+	m.wasWaiting = waiting
+	if (m.left == 0 && !waiting) || len(pcm) > len(m.buf) {
 		m.sink.WriteFrame(pcm)
 		return
 	}
-	m.left--
 	buf, out := m.buf[:len(pcm)], m.mixed[:len(pcm)]
-	m.active.ReadFrame(buf)
+	if m.left > 0 {
+		m.left--
+		m.active.ReadFrame(buf)
+	} else {
+		m.waitingTone.ReadFrame(buf)
+	}
 	for i, x := range pcm {
 		out[i] = int16(min(max(int32(x)+int32(buf[i]), -32768), 32767))
 	}

@@ -28,6 +28,9 @@ var (
 	Busy = ToneSpec{Freqs: []float64{425}, On: 500 * time.Millisecond, Off: 500 * time.Millisecond, Level: -13}
 	// Ringtone announces an incoming call: 523.25 Hz + 659.25 Hz (C5 and E5), 2 s on, 4 s off.
 	Ringtone = ToneSpec{Freqs: []float64{523.25, 659.25}, On: 2 * time.Second, Off: 4 * time.Second, Level: -12}
+	// CallWaiting is heard in a call while a second call rings: 425 Hz, 0.2 s on, 3 s off (the
+	// CEPT call-waiting tone's single-burst form), soft enough to talk over.
+	CallWaiting = ToneSpec{Freqs: []float64{425}, On: 200 * time.Millisecond, Off: 3 * time.Second, Level: -18}
 )
 
 // The DTMF frequency pairs of ITU-T Q.23: the row gives the low tone, the column the high tone.
