@@ -24,20 +24,10 @@ func TestStraySenderCannotTakeTheCallOver(t *testing.T) {
 
 	p.b.SetDirection(RecvOnly) // B pauses: more than the SSRC switch time without its packets
 	stray := listen(t)
-	enc := PCMA.NewEncoder()
-	tone := &sine{rate: 8000, freq: 1000}
-	pcm := make([]int16, 160)
-	payload := make([]byte, 160)
+	st := newStrayTone()
 	spray := func(n int, seq uint16) uint16 {
 		for range n {
-			tone.ReadFrame(pcm)
-			enc.Encode(payload, pcm)
-			pkt := rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: PCMA.PayloadType, SSRC: 0x5eed,
-				SequenceNumber: seq, Timestamp: uint32(seq) * 160}, Payload: payload}
-			raw, err := pkt.Marshal()
-			if err != nil {
-				t.Fatal(err)
-			}
+			raw := st.packet(t, seq)
 			if _, err := stray.WriteToUDPAddrPort(raw, addrOf(p.connA)); err != nil {
 				t.Fatal(err)
 			}
@@ -117,4 +107,30 @@ func TestHoldKeepsThePeer(t *testing.T) {
 	if n, _, err := stray.ReadFrom(make([]byte, 1500)); err == nil {
 		t.Errorf("the stray sender received a %d byte packet during the hold", n)
 	}
+}
+
+// strayTone makes a stray sender's RTP: a 1000 Hz tone in PCMA under SSRC 0x5eed.
+type strayTone struct {
+	enc     Encoder
+	tone    *sine
+	pcm     []int16
+	payload []byte
+}
+
+func newStrayTone() *strayTone {
+	return &strayTone{enc: PCMA.NewEncoder(), tone: &sine{rate: 8000, freq: 1000}, pcm: make([]int16, 160), payload: make([]byte, 160)}
+}
+
+// packet is the next 20 ms of the tone as packet seq.
+func (s *strayTone) packet(t testing.TB, seq uint16) []byte {
+	t.Helper()
+	s.tone.ReadFrame(s.pcm)
+	s.enc.Encode(s.payload, s.pcm)
+	pkt := rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: PCMA.PayloadType, SSRC: 0x5eed,
+		SequenceNumber: seq, Timestamp: uint32(seq) * 160}, Payload: s.payload}
+	raw, err := pkt.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw
 }

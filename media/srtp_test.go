@@ -260,20 +260,10 @@ func TestSRTPStraySendersCannotTakeTheCallOver(t *testing.T) {
 	p.b.SetDirection(RecvOnly)
 	plain, forger := listen(t), listen(t)
 	forged := newSRTPInjector(t, forger, p.connA, SRTPAES128SHA1_80, testKey(7))
-	enc := PCMA.NewEncoder()
-	tone := &sine{rate: 8000, freq: 1000}
-	pcm := make([]int16, 160)
-	payload := make([]byte, 160)
+	st := newStrayTone()
 	spray := func(n int, seq uint16) uint16 {
 		for range n {
-			tone.ReadFrame(pcm)
-			enc.Encode(payload, pcm)
-			pkt := rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: PCMA.PayloadType, SSRC: 0x5eed,
-				SequenceNumber: seq, Timestamp: uint32(seq) * 160}, Payload: payload}
-			raw, err := pkt.Marshal()
-			if err != nil {
-				t.Fatal(err)
-			}
+			raw := st.packet(t, seq)
 			if _, err := plain.WriteToUDPAddrPort(raw, addrOf(p.connA)); err != nil {
 				t.Fatal(err)
 			}
