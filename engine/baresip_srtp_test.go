@@ -53,6 +53,15 @@ func TestInteropSRTPWithBaresip(t *testing.T) {
 			}
 			time.Sleep(1500 * time.Millisecond)
 			assertHears(t, "Lineup", lu, baresipHz, lineupHz)
+			// Hold and retrieve: re-INVITEs whose answers carry baresip's keys again.
+			if err := lu.client.Hold(ctx, out.ID); err != nil {
+				t.Fatal(err)
+			}
+			if err := lu.client.Retrieve(ctx, out.ID); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(1500 * time.Millisecond)
+			assertHears(t, "Lineup after retrieve", lu, baresipHz, lineupHz)
 			if err := lu.client.HangUp(ctx, out.ID); err != nil {
 				t.Fatal(err)
 			}

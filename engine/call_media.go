@@ -188,6 +188,9 @@ func (s *Server) setHold(ctx context.Context, id string, hold bool) error {
 		return fmt.Errorf("%s: %w", verb, err)
 	}
 	c.applyDirection(stream, dlg.Remote().Direction, hold)
+	if err := c.followKey(stream, dlg.Remote().Crypto); err != nil {
+		s.log.Warn("the far end's new srtp key cannot be used", "call", id, "error", err)
+	}
 	// The held party hears the hold music, not our microphone; retrieving restores the user's
 	// mute.
 	c.mu.Lock()
