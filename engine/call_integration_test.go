@@ -331,6 +331,18 @@ func TestTwoCallsOnOneLine(t *testing.T) {
 	}
 	time.Sleep(1200 * time.Millisecond)
 	assertHears(t, "third party", c, 440, 700)
+
+	// Swap: retrieving the first call holds the second, and 202 talks to 201 again.
+	if err := a.client.Retrieve(ctx, aID); err != nil {
+		t.Fatal(err)
+	}
+	c.calls.wait(t, "second call held at 203", 5*time.Second, func(x api.Call) bool { return x.HeldByRemote })
+	b.calls.wait(t, "first call back at 202", 5*time.Second, func(x api.Call) bool { return x.ID == bID && !x.HeldByRemote })
+	if x, _ := a.client.call(t, second.ID); x.State != line.CallHeld {
+		t.Errorf("201's second call is %v after retrieving the first, want held", x.State)
+	}
+	time.Sleep(1200 * time.Millisecond)
+	assertHears(t, "202 after the swap", b, 440, 1000)
 }
 
 // A call placed through a session has one identity: Dial returns the call as its first event

@@ -487,9 +487,12 @@ func (ss *session) Hold(ctx context.Context, callID string) error {
 }
 
 func (ss *session) Retrieve(ctx context.Context, callID string) error {
-	if _, _, err := ss.callFor(callID, line.FuncRetrieve, false); err != nil {
+	c, _, err := ss.callFor(callID, line.FuncRetrieve, false)
+	if err != nil {
 		return fmt.Errorf("retrieve: %w", err)
 	}
+	// Swapping between two calls: the call this client talks in now goes on hold first.
+	ss.s.holdOthers(ctx, c, ss.client)
 	return ss.s.setHold(ctx, callID, false)
 }
 
