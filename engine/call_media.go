@@ -54,7 +54,7 @@ func (c *call) connected(dlg *sip.Dialog) {
 	remote := dlg.Remote()
 	codec := remote.Codecs[0]
 	c.mu.Lock()
-	early, earlyCodec, earlyCrypto := c.stream, c.streamCodec, c.streamCrypto
+	early, earlyCodec := c.stream, c.streamCodec
 	c.mu.Unlock()
 	if early != nil {
 		if earlyCodec != codec {
@@ -62,7 +62,7 @@ func (c *call) connected(dlg *sip.Dialog) {
 			c.finish(line.EndNoCommonCodec, 0, fmt.Sprintf("the far end answered with %s after early media in %s", codec.Name, earlyCodec.Name))
 			return
 		}
-		if remote.Encrypted() != (len(earlyCrypto) > 0) {
+		if remote.Encrypted() != early.Stats().Encrypted {
 			c.byeDetached(dlg)
 			c.finish(line.EndNoEncryption, 0, "the far end's early media and its answer differ in encryption")
 			return
@@ -340,7 +340,6 @@ func (c *call) newStream(remote sip.MediaDesc, audio CallAudio, inactivity time.
 	if remote.Encrypted() {
 		cfg.SRTP = &media.SRTP{Suite: remote.Crypto[0].Suite, Local: c.srtpKey, Remote: remote.Crypto[0].Key}
 	}
-	crypto := remote.Crypto
 	c.mu.Unlock()
 	src := &callSource{hold: media.NewHoldMusic(codec.SampleRate)}
 	cfg.Source = src
@@ -352,7 +351,6 @@ func (c *call) newStream(remote sip.MediaDesc, audio CallAudio, inactivity time.
 	stream, err := media.NewStream(cfg)
 	if err == nil {
 		c.mu.Lock()
-		c.streamCrypto = crypto
 		c.source = src
 		c.mu.Unlock()
 	}
@@ -379,20 +377,14 @@ func (s *callSource) ReadFrame(pcm []int16) {
 	}
 }
 
-// followKey gives the stream the far end's key of a new description when it changed (RFC 4568
-// section 7.1.4 lets a re-offer bring a new one).
+// followKey gives the stream the far end's key of a new description (RFC 4568 section 7.1.4
+// lets a re-offer or an answer bring a new one); the stream ignores the key it already has.
 func (c *call) followKey(stream *media.Stream, crypto []sip.Crypto) error {
-	c.mu.Lock()
-	same := sip.SameKey(c.streamCrypto, crypto)
-	c.mu.Unlock()
-	if same || len(crypto) == 0 {
+	if len(crypto) == 0 {
 		return nil
 	}
 	if err := stream.SetSRTPRemote(crypto[0].Suite, crypto[0].Key); err != nil {
 		return fmt.Errorf("srtp: %w", err)
 	}
-	c.mu.Lock()
-	c.streamCrypto = crypto
-	c.mu.Unlock()
 	return nil
 }

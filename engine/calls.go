@@ -99,10 +99,8 @@ type call struct {
 	mediaEnded  chan error
 	streamCodec media.Codec
 	// srtpKey is our SRTP master key and salt for the call, made with its media when the line's
-	// policy is not off; streamCrypto is the far end's attribute the stream decrypts with (none
-	// for plain RTP).
-	srtpKey      []byte
-	streamCrypto []sip.Crypto
+	// policy is not off.
+	srtpKey []byte
 	// source is what the stream sends (microphone or hold music).
 	source      *callSource
 	releaseOnce sync.Once

@@ -258,11 +258,7 @@ func (a *attempt) onResponse(res *gosip.Response) error {
 	p := Progress{Code: res.StatusCode, Reason: res.Reason}
 	if len(res.Body()) > 0 {
 		if md, err := ParseSDP(res.Body()); err == nil {
-			if c, enc, err := AcceptAnswerCrypto(a.local, md); err == nil {
-				md.Crypto = nil
-				if enc {
-					md.Crypto = []Crypto{c}
-				}
+			if md.Crypto, err = AcceptAnswerCrypto(a.local, md); err == nil {
 				p.Early = &md
 			} else {
 				a.ep.log.Debug("early media not taken", "call", a.call.callID, "error", err)
@@ -406,10 +402,8 @@ func (a *attempt) answered(ctx context.Context) {
 	if err == nil {
 		_, err = Negotiate(answer, a.local.Codecs)
 	}
-	var chosen Crypto
-	encrypted := false
 	if err == nil {
-		chosen, encrypted, err = AcceptAnswerCrypto(a.local, answer)
+		answer.Crypto, err = AcceptAnswerCrypto(a.local, answer)
 	}
 	if err != nil {
 		// RFC 3264 leaves nothing to do with an answer we cannot use but to end the call.
@@ -419,11 +413,7 @@ func (a *attempt) answered(ctx context.Context) {
 	}
 	d.mu.Lock()
 	d.remote = answer
-	d.remote.Crypto, d.local.Crypto = nil, nil
-	if encrypted {
-		d.remote.Crypto = []Crypto{chosen}
-		d.local.Crypto = answeredCrypto(a.local.Crypto, []Crypto{chosen})
-	}
+	d.local.Crypto = answeredCrypto(a.local.Crypto, answer.Crypto)
 	c, _ := answer.Codec()
 	d.local.Codecs = []media.Codec{c}
 	d.local.EventPT = answer.EventPT

@@ -250,13 +250,8 @@ func (d *Dialog) reinvite(ctx context.Context, hold bool) error {
 	if err != nil {
 		return fmt.Errorf("re-invite answer: %w", err)
 	}
-	chosen, encrypted, err := AcceptAnswerCrypto(offer, answer)
-	if err != nil {
+	if answer.Crypto, err = AcceptAnswerCrypto(offer, answer); err != nil {
 		return fmt.Errorf("re-invite answer: %w", err)
-	}
-	answer.Crypto = nil
-	if encrypted {
-		answer.Crypto = []Crypto{chosen}
 	}
 	d.mu.Lock()
 	d.localHold = hold
@@ -369,15 +364,10 @@ func (d *Dialog) readAck(req *gosip.Request, tx gosip.ServerTransaction) {
 		return
 	}
 	d.mu.Lock()
-	chosen, encrypted, err := AcceptAnswerCrypto(d.local, answer)
-	if err != nil {
+	if answer.Crypto, err = AcceptAnswerCrypto(d.local, answer); err != nil {
 		d.mu.Unlock()
 		d.ep.log.Debug("ack with unusable keys", "call", d.callID, "error", err)
 		return
-	}
-	answer.Crypto = nil
-	if encrypted {
-		answer.Crypto = []Crypto{chosen}
 	}
 	d.remote = answer
 	d.local.Direction = combineDirection(d.local.Direction, answer.Direction.Reverse())

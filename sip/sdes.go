@@ -1,7 +1,6 @@
 package sip
 
 import (
-	"bytes"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -138,26 +137,26 @@ func AnswerCrypto(offer MediaDesc, policy line.MediaEncryption, key []byte) (SRT
 
 // AcceptAnswerCrypto checks an answer's keys against the offer Lineup made: the answer's
 // attribute must carry the tag and suite of one offered (RFC 4568 section 7.1.3). It returns the
-// answer's Crypto that the stream decrypts with, none for a plain answer to an offer that allowed
-// one; the error wraps ErrEncryption.
-func AcceptAnswerCrypto(offer, answer MediaDesc) (Crypto, bool, error) {
+// answer's attribute that the stream decrypts with, as the answer's Crypto from then on: one, or
+// none for a plain answer to an offer that allowed one. The error wraps ErrEncryption.
+func AcceptAnswerCrypto(offer, answer MediaDesc) ([]Crypto, error) {
 	if !offer.Encrypted() {
-		return Crypto{}, false, nil // a plain offer: crypto in the answer means nothing
+		return nil, nil // a plain offer: crypto in the answer means nothing
 	}
 	for _, a := range answer.Crypto {
 		for _, o := range offer.Crypto {
 			if a.Tag == o.Tag && a.Suite == o.Suite {
-				return a, true, nil
+				return []Crypto{a}, nil
 			}
 		}
 	}
 	switch {
 	case len(answer.Crypto) > 0:
-		return Crypto{}, false, fmt.Errorf("%w: the answer's crypto suite was not offered", ErrEncryption)
+		return nil, fmt.Errorf("%w: the answer's crypto suite was not offered", ErrEncryption)
 	case offer.Secure:
-		return Crypto{}, false, fmt.Errorf("%w: the answer brings no SRTP keys, and the line requires SRTP", ErrEncryption)
+		return nil, fmt.Errorf("%w: the answer brings no SRTP keys, and the line requires SRTP", ErrEncryption)
 	}
-	return Crypto{}, false, nil
+	return nil, nil
 }
 
 // ReofferCrypto answers a re-offer within a dialog whose media runs with current (Lineup's
@@ -177,14 +176,6 @@ func ReofferCrypto(offer MediaDesc, current []Crypto) (SRTPAnswer, error) {
 		}
 	}
 	return SRTPAnswer{}, fmt.Errorf("%w: the call's media is encrypted with %s, and the new offer does not keep it", ErrEncryption, current[0].Suite)
-}
-
-// SameKey reports whether two Crypto lists start with the same suite and key.
-func SameKey(a, b []Crypto) bool {
-	if len(a) == 0 || len(b) == 0 {
-		return len(a) == len(b)
-	}
-	return a[0].Suite == b[0].Suite && bytes.Equal(a[0].Key, b[0].Key)
 }
 
 func suiteNames() string {

@@ -198,21 +198,21 @@ func TestAcceptAnswerCrypto(t *testing.T) {
 	required := MediaDesc{Crypto: offerCrypto, Secure: true}
 	answer := MediaDesc{Crypto: []Crypto{{Tag: 2, Suite: media.SRTPAES128SHA1_32, Key: testKey(6)}}}
 
-	if c, enc, err := AcceptAnswerCrypto(offer, answer); err != nil || !enc || c.Tag != 2 || !bytes.Equal(c.Key, testKey(6)) {
-		t.Errorf("answer with tag 2: %+v %v %v", c, enc, err)
+	if c, err := AcceptAnswerCrypto(offer, answer); err != nil || len(c) != 1 || c[0].Tag != 2 || !bytes.Equal(c[0].Key, testKey(6)) {
+		t.Errorf("answer with tag 2: %+v %v", c, err)
 	}
-	if _, enc, err := AcceptAnswerCrypto(offer, MediaDesc{}); err != nil || enc {
-		t.Errorf("plain answer to an offer: encrypted %v, %v; want plain", enc, err)
+	if c, err := AcceptAnswerCrypto(offer, MediaDesc{}); err != nil || len(c) != 0 {
+		t.Errorf("plain answer to an offer: %+v, %v; want plain", c, err)
 	}
-	if _, _, err := AcceptAnswerCrypto(required, MediaDesc{}); !errors.Is(err, ErrEncryption) || !strings.Contains(err.Error(), "no SRTP keys") {
+	if _, err := AcceptAnswerCrypto(required, MediaDesc{}); !errors.Is(err, ErrEncryption) || !strings.Contains(err.Error(), "no SRTP keys") {
 		t.Errorf("plain answer to require: %v", err)
 	}
 	wrong := MediaDesc{Crypto: []Crypto{{Tag: 2, Suite: media.SRTPAES128SHA1_80, Key: testKey(6)}}}
-	if _, _, err := AcceptAnswerCrypto(offer, wrong); !errors.Is(err, ErrEncryption) || !strings.Contains(err.Error(), "not offered") {
+	if _, err := AcceptAnswerCrypto(offer, wrong); !errors.Is(err, ErrEncryption) || !strings.Contains(err.Error(), "not offered") {
 		t.Errorf("answer with a suite not offered under its tag: %v", err)
 	}
-	if _, enc, err := AcceptAnswerCrypto(MediaDesc{}, answer); err != nil || enc {
-		t.Errorf("keys in the answer to a plain offer: encrypted %v, %v; want plain", enc, err)
+	if c, err := AcceptAnswerCrypto(MediaDesc{}, answer); err != nil || len(c) != 0 {
+		t.Errorf("keys in the answer to a plain offer: %+v, %v; want plain", c, err)
 	}
 }
 
@@ -240,4 +240,12 @@ func TestReofferCrypto(t *testing.T) {
 	if _, err := ReofferCrypto(MediaDesc{Secure: true}, nil); !errors.Is(err, ErrEncryption) {
 		t.Errorf("RTP/SAVP re-offer of a plain call: %v, want refused", err)
 	}
+}
+
+// SameKey reports (for the tests) whether two Crypto lists start with the same suite and key.
+func SameKey(a, b []Crypto) bool {
+	if len(a) == 0 || len(b) == 0 {
+		return len(a) == len(b)
+	}
+	return a[0].Suite == b[0].Suite && bytes.Equal(a[0].Key, b[0].Key)
 }
