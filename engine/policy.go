@@ -71,11 +71,7 @@ func (s *Server) screen(inv sip.ScreenedInvite) (int, string) {
 	if _, err := sip.AnswerCrypto(inv.Offer, l.Account.Encryption, nil); err != nil {
 		// The line's SRTP policy and the caller's offer cannot meet: no client could answer it.
 		detail := strings.TrimPrefix(err.Error(), sip.ErrEncryption.Error()+": ")
-		now := time.Now()
-		info := line.Call{ID: newCallID(), Line: l.Name, Direction: line.Incoming, State: line.CallEnded,
-			RemoteNumber: s.canonicalRemote(e, inv.From.User), RemoteName: inv.From.Display,
-			Started: now, Ended: now, EndCause: line.EndNoEncryption, EndCode: 488, EndReason: detail}
-		s.journalCall(e, info, line.OutcomeFailed, 488, callExtras{})
+		s.journalScreened(e, inv, line.EndNoEncryption, 488, detail, line.OutcomeFailed)
 		s.log.Info("call refused: media encryption", "line", l.Name, "from", inv.From.User, "reason", detail)
 		return 488, "Not Acceptable Here"
 	}
@@ -84,13 +80,18 @@ func (s *Server) screen(inv sip.ScreenedInvite) (int, string) {
 		return 0, ""
 	}
 	code := d.Code()
-	now := time.Now()
-	info := line.Call{ID: newCallID(), Line: l.Name, Direction: line.Incoming, State: line.CallEnded,
-		RemoteNumber: s.canonicalRemote(e, inv.From.User), RemoteName: inv.From.Display,
-		Started: now, Ended: now, EndCause: line.EndServerAnswered, EndCode: code, EndReason: d.Cause.String()}
-	s.journalCall(e, info, outcomeOfCode(code), code, callExtras{})
+	s.journalScreened(e, inv, line.EndServerAnswered, code, d.Cause.String(), outcomeOfCode(code))
 	s.log.Debug("call answered by the line server", "line", l.Name, "code", code, "cause", d.Cause, "from", inv.From.User)
 	return code, d.Answer.Phrase()
+}
+
+// journalScreened journals a call that screen answered at once: it ended as it came.
+func (s *Server) journalScreened(e line.Effective, inv sip.ScreenedInvite, cause line.EndCause, code int, reason string, o line.Outcome) {
+	now := time.Now()
+	info := line.Call{ID: newCallID(), Line: e.Line.Name, Direction: line.Incoming, State: line.CallEnded,
+		RemoteNumber: s.canonicalRemote(e, inv.From.User), RemoteName: inv.From.Display,
+		Started: now, Ended: now, EndCause: cause, EndCode: code, EndReason: reason}
+	s.journalCall(e, info, o, code, callExtras{})
 }
 
 // outcomeOfCode is the journal outcome of a call refused with code: busy for 486 and 600,
