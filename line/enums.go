@@ -186,10 +186,58 @@ func (e *MediaEncryption) UnmarshalText(b []byte) error {
 	return fmt.Errorf("media encryption %q: %w (want off, offer or require)", s, ErrUnknownValue)
 }
 
+// ForwardMode is when a line's calls are forwarded.
+type ForwardMode int
+
+// The forwarding modes. ForwardOff is the zero value.
+const (
+	// ForwardOff: calls ring as usual.
+	ForwardOff ForwardMode = iota
+	// ForwardAlways: every call is forwarded at once (302), before it rings.
+	ForwardAlways
+	// ForwardBusy: a call that finds the line with a call is forwarded instead of waiting.
+	ForwardBusy
+	// ForwardNoAnswer: a call nobody answers within the rule's ringing time is forwarded.
+	ForwardNoAnswer
+)
+
+var forwardNames = []string{"off", "always", "busy", "no_answer"}
+
+// String returns "off", "always", "busy" or "no_answer".
+func (m ForwardMode) String() string {
+	if m >= 0 && int(m) < len(forwardNames) {
+		return forwardNames[m]
+	}
+	return fmt.Sprintf("ForwardMode(%d)", int(m))
+}
+
+// Known reports whether m is one of the modes.
+func (m ForwardMode) Known() bool { return m >= 0 && int(m) < len(forwardNames) }
+
+// MarshalText writes the name.
+func (m ForwardMode) MarshalText() ([]byte, error) {
+	if !m.Known() {
+		return nil, fmt.Errorf("forward mode %d: %w", int(m), ErrUnknownValue)
+	}
+	return []byte(forwardNames[m]), nil
+}
+
+// UnmarshalText reads a name written by MarshalText.
+func (m *ForwardMode) UnmarshalText(b []byte) error {
+	s := strings.ToLower(strings.TrimSpace(string(b)))
+	for i, n := range forwardNames {
+		if s == n {
+			*m = ForwardMode(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("forward mode %q: %w (want off, always, busy or no_answer)", s, ErrUnknownValue)
+}
+
 // Function is a telephony action the UI or the API can offer on a line or a call.
 type Function int
 
-// The function catalogue. Later functions (transfer, conference, call forwarding) are appended.
+// The function catalogue. New functions are appended, so that stored values keep their meaning.
 const (
 	FuncDial Function = iota
 	FuncAnswer
@@ -203,6 +251,11 @@ const (
 	FuncFeatureCodes
 	FuncRedial
 	FuncDeflect
+	FuncTransfer
+	FuncConference
+	FuncForward
+	FuncCallWaiting
+	FuncVoicemail
 	numFunctions
 )
 
@@ -219,6 +272,11 @@ var functionInfo = [numFunctions]struct{ key, description string }{
 	FuncFeatureCodes: {"feature_codes", "Dial the telephone system's feature codes"},
 	FuncRedial:       {"redial", "Call the last dialled number again"},
 	FuncDeflect:      {"deflect", "Forward a ringing call to another number"},
+	FuncTransfer:     {"transfer", "Pass a call on to another number, directly or after consulting"},
+	FuncConference:   {"conference", "Join a held call and the active one in a three-way conference"},
+	FuncForward:      {"forward", "Forward the line's calls always, when busy or when unanswered"},
+	FuncCallWaiting:  {"call_waiting", "Offer a second call while the line has one"},
+	FuncVoicemail:    {"voicemail", "Call the voicemail box"},
 }
 
 // Functions returns the whole catalogue in its fixed order.

@@ -149,7 +149,8 @@ func TestFunctionText(t *testing.T) {
 		{FuncDial, "dial"}, {FuncAnswer, "answer"}, {FuncDecline, "decline"}, {FuncHangUp, "hangup"},
 		{FuncHold, "hold"}, {FuncRetrieve, "retrieve"}, {FuncDTMF, "dtmf"}, {FuncDND, "dnd"},
 		{FuncPickup, "pickup"}, {FuncFeatureCodes, "feature_codes"}, {FuncRedial, "redial"},
-		{FuncDeflect, "deflect"},
+		{FuncDeflect, "deflect"}, {FuncTransfer, "transfer"}, {FuncConference, "conference"},
+		{FuncForward, "forward"}, {FuncCallWaiting, "call_waiting"}, {FuncVoicemail, "voicemail"},
 	}
 	all := Functions()
 	if len(all) != len(want) {
@@ -178,8 +179,8 @@ func TestFunctionText(t *testing.T) {
 		descriptions[d] = true
 	}
 	var f Function
-	if err := f.UnmarshalText([]byte("transfer")); !errors.Is(err, ErrUnknownValue) {
-		t.Errorf("UnmarshalText(transfer) err = %v, want ErrUnknownValue", err)
+	if err := f.UnmarshalText([]byte("park")); !errors.Is(err, ErrUnknownValue) {
+		t.Errorf("UnmarshalText(park) err = %v, want ErrUnknownValue", err)
 	}
 	if _, err := Function(len(want)).MarshalText(); !errors.Is(err, ErrUnknownValue) {
 		t.Errorf("MarshalText() of unknown err = %v, want ErrUnknownValue", err)
@@ -278,4 +279,24 @@ func deref(v any) any {
 		return *p
 	}
 	return v
+}
+
+func TestForwardModeText(t *testing.T) {
+	for m, name := range map[ForwardMode]string{ForwardOff: "off", ForwardAlways: "always", ForwardBusy: "busy", ForwardNoAnswer: "no_answer"} {
+		b, err := m.MarshalText()
+		if err != nil || string(b) != name || m.String() != name {
+			t.Errorf("%d: MarshalText %q, %v; String %q; want %q", int(m), b, err, m.String(), name)
+		}
+		var back ForwardMode = -1
+		if err := back.UnmarshalText([]byte(" " + strings.ToUpper(name))); err != nil || back != m {
+			t.Errorf("UnmarshalText(%q) = %v, %v", name, back, err)
+		}
+	}
+	var bad ForwardMode
+	if err := bad.UnmarshalText([]byte("sometimes")); !errors.Is(err, ErrUnknownValue) || !strings.Contains(err.Error(), "no_answer") {
+		t.Errorf("UnmarshalText(sometimes) err = %v", err)
+	}
+	if _, err := ForwardMode(4).MarshalText(); !errors.Is(err, ErrUnknownValue) || ForwardMode(4).Known() {
+		t.Errorf("ForwardMode(4): MarshalText err = %v", err)
+	}
 }

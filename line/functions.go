@@ -23,6 +23,8 @@ var (
 	ErrNoPickupCode = fmt.Errorf("no pickup code: %w", ErrFunctionDisabled)
 	// ErrNoFeatureCodes is wrapped when a group has no feature codes; it wraps ErrFunctionDisabled.
 	ErrNoFeatureCodes = fmt.Errorf("no feature codes: %w", ErrFunctionDisabled)
+	// ErrNoVoicemail is wrapped when a group has no voicemail number; it wraps ErrFunctionDisabled.
+	ErrNoVoicemail = fmt.Errorf("no voicemail number: %w", ErrFunctionDisabled)
 	// ErrUnknownFeatureCode is wrapped when a group has no feature code of the asked name.
 	ErrUnknownFeatureCode = errors.New("unknown feature code")
 	// ErrInvalidNumber is wrapped when a number given to a function has characters it cannot dial.
@@ -117,6 +119,7 @@ const (
 	needPickupCode        // the group has a pickup code
 	needFeatureCodes      // the group has at least one feature code
 	needRedialNumber      // the line has a last dialled number
+	needVoicemail         // the group has a voicemail number
 )
 
 // lineTable says in which line states each line function is offered. A switched-off line offers
@@ -134,6 +137,12 @@ var lineTable = map[Function]struct {
 	FuncPickup:       {lineRow{no, no, yes, yes}, needPickupCode},
 	FuncFeatureCodes: {lineRow{no, no, yes, no}, needFeatureCodes},
 	FuncRedial:       {lineRow{no, no, yes, yes}, needRedialNumber},
+	// Forwarding is set like DND: the line server acts on it, registered or not.
+	FuncForward: {lineRow{no, yes, yes, yes}, needNothing},
+	// Call waiting is not an action but whether a second call is offered while the line has
+	// one (DecideIncoming reads it); it is listed while the group offers it.
+	FuncCallWaiting: {lineRow{no, no, yes, yes}, needNothing},
+	FuncVoicemail:   {lineRow{no, no, yes, yes}, needVoicemail},
 }
 
 // lineRow is a row of the line table, indexed by lineState.
@@ -158,6 +167,9 @@ var callTable = map[Function]struct{ in, out callRow }{
 	FuncRetrieve: {callRow{no, no, no, no, yes, no}, callRow{no, no, no, no, yes, no}},
 	FuncDTMF:     {callRow{no, no, no, yes, yes, no}, callRow{no, no, no, yes, yes, no}},
 	FuncDeflect:  {callRow{no, no, yes, no, no, no}, callRow{no, no, no, no, no, no}},
+	// Transfer (blind or after consulting) and conference act on a call that talks or is held.
+	FuncTransfer:   {callRow{no, no, no, yes, yes, no}, callRow{no, no, no, yes, yes, no}},
+	FuncConference: {callRow{no, no, no, yes, yes, no}, callRow{no, no, no, yes, yes, no}},
 }
 
 // callRow is a row of the call table, indexed by CallState.
@@ -209,6 +221,8 @@ func CheckLineFunction(g Group, l LineView, f Function) error {
 		return groupError(f, g.Name, ErrNoPickupCode, fmt.Sprintf("%s is not possible: group %q has no pickup code", f, g.Name))
 	case row.needs == needFeatureCodes && len(g.FeatureCodes) == 0:
 		return groupError(f, g.Name, ErrNoFeatureCodes, fmt.Sprintf("%s is not possible: group %q has no feature codes", f, g.Name))
+	case row.needs == needVoicemail && g.Voicemail == "":
+		return groupError(f, g.Name, ErrNoVoicemail, fmt.Sprintf("%s is not possible: group %q has no voicemail number", f, g.Name))
 	}
 	s := l.state()
 	if !row.in[s] {

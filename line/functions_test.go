@@ -17,6 +17,7 @@ func fullGroup() Group {
 			{Name: "Voicemail", Code: "*86"},
 		},
 		PickupCode: "*59<NUMBER>",
+		Voicemail:  "*97",
 	}
 }
 
@@ -41,8 +42,9 @@ func contains(fs []Function, f Function) bool {
 
 // lineViewCases lists every line state with what a user must be offered there, written out by hand
 // from line-group properties 7 and 8 (docs/line-groups.md): a switched-off line offers nothing; an
-// unregistered line only DND; a registered line dial, DND, pickup and redial, and feature codes
-// only while it has no call.
+// unregistered line only DND and forwarding (the server acts on both); a registered line dial, DND,
+// pickup, redial, forwarding, call waiting and voicemail, and feature codes only while it has no
+// call.
 var lineViewCases = []struct {
 	name  string
 	view  LineView
@@ -52,19 +54,19 @@ var lineViewCases = []struct {
 	{"off", LineView{Enabled: false, Registered: true, HasRedial: true}, "the line is switched off", nil},
 	{"off with call", LineView{Enabled: false, Registered: true, Calls: 1, HasRedial: true}, "the line is switched off", nil},
 	{"unregistered", LineView{Enabled: true, HasRedial: true}, "the line is not registered",
-		[]Function{FuncDND}},
+		[]Function{FuncDND, FuncForward}},
 	{"unregistered on DND", LineView{Enabled: true, DND: true, HasRedial: true}, "the line is not registered",
-		[]Function{FuncDND}},
+		[]Function{FuncDND, FuncForward}},
 	{"idle", LineView{Enabled: true, Registered: true, HasRedial: true}, "the line has no call",
-		[]Function{FuncDial, FuncDND, FuncPickup, FuncFeatureCodes, FuncRedial}},
+		[]Function{FuncDial, FuncDND, FuncPickup, FuncFeatureCodes, FuncRedial, FuncForward, FuncCallWaiting, FuncVoicemail}},
 	{"idle on DND", LineView{Enabled: true, Registered: true, DND: true, HasRedial: true}, "the line has no call",
-		[]Function{FuncDial, FuncDND, FuncPickup, FuncFeatureCodes, FuncRedial}},
+		[]Function{FuncDial, FuncDND, FuncPickup, FuncFeatureCodes, FuncRedial, FuncForward, FuncCallWaiting, FuncVoicemail}},
 	{"idle without last number", LineView{Enabled: true, Registered: true}, "the line has no last dialled number",
-		[]Function{FuncDial, FuncDND, FuncPickup, FuncFeatureCodes}},
+		[]Function{FuncDial, FuncDND, FuncPickup, FuncFeatureCodes, FuncForward, FuncCallWaiting, FuncVoicemail}},
 	{"one call", LineView{Enabled: true, Registered: true, Calls: 1, HasRedial: true}, "the line has a call",
-		[]Function{FuncDial, FuncDND, FuncPickup, FuncRedial}},
+		[]Function{FuncDial, FuncDND, FuncPickup, FuncRedial, FuncForward, FuncCallWaiting, FuncVoicemail}},
 	{"two calls", LineView{Enabled: true, Registered: true, Calls: 2, HasRedial: true}, "the line has a call",
-		[]Function{FuncDial, FuncDND, FuncPickup, FuncRedial}},
+		[]Function{FuncDial, FuncDND, FuncPickup, FuncRedial, FuncForward, FuncCallWaiting, FuncVoicemail}},
 }
 
 // callStateCases lists every call state in both directions with what a user must be offered, by hand
@@ -79,19 +81,19 @@ var callStateCases = []struct {
 	{Incoming, CallDialing, []Function{FuncHangUp}},
 	{Incoming, CallAlerting, []Function{FuncHangUp}},
 	{Incoming, CallRinging, []Function{FuncAnswer, FuncDecline, FuncDeflect}},
-	{Incoming, CallConnected, []Function{FuncHangUp, FuncHold, FuncDTMF}},
-	{Incoming, CallHeld, []Function{FuncHangUp, FuncRetrieve, FuncDTMF}},
+	{Incoming, CallConnected, []Function{FuncHangUp, FuncHold, FuncDTMF, FuncTransfer, FuncConference}},
+	{Incoming, CallHeld, []Function{FuncHangUp, FuncRetrieve, FuncDTMF, FuncTransfer, FuncConference}},
 	{Incoming, CallEnded, nil},
 	{Outgoing, CallDialing, []Function{FuncHangUp}},
 	{Outgoing, CallAlerting, []Function{FuncHangUp}},
 	{Outgoing, CallRinging, []Function{FuncHangUp}},
-	{Outgoing, CallConnected, []Function{FuncHangUp, FuncHold, FuncDTMF}},
-	{Outgoing, CallHeld, []Function{FuncHangUp, FuncRetrieve, FuncDTMF}},
+	{Outgoing, CallConnected, []Function{FuncHangUp, FuncHold, FuncDTMF, FuncTransfer, FuncConference}},
+	{Outgoing, CallHeld, []Function{FuncHangUp, FuncRetrieve, FuncDTMF, FuncTransfer, FuncConference}},
 	{Outgoing, CallEnded, nil},
 }
 
 func TestEveryFunctionIsLineOrCallLevel(t *testing.T) {
-	line := []Function{FuncDial, FuncDND, FuncPickup, FuncFeatureCodes, FuncRedial}
+	line := []Function{FuncDial, FuncDND, FuncPickup, FuncFeatureCodes, FuncRedial, FuncForward, FuncCallWaiting, FuncVoicemail}
 	for _, f := range Functions() {
 		if got, want := IsCallFunction(f), !contains(line, f); got != want {
 			t.Errorf("IsCallFunction(%s) = %v, want %v", f, got, want)
@@ -301,7 +303,7 @@ func TestFunctionStateErrorFields(t *testing.T) {
 func TestGroupWithoutCodes(t *testing.T) {
 	idle := LineView{Enabled: true, Registered: true, HasRedial: true}
 	g := Group{Name: "Bare"}
-	if got, want := LineFunctions(g, idle), []Function{FuncDial, FuncDND, FuncRedial}; !reflect.DeepEqual(got, want) {
+	if got, want := LineFunctions(g, idle), []Function{FuncDial, FuncDND, FuncRedial, FuncForward, FuncCallWaiting}; !reflect.DeepEqual(got, want) {
 		t.Errorf("LineFunctions without codes = %v, want %v", got, want)
 	}
 	err := CheckLineFunction(g, idle, FuncPickup)

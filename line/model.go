@@ -68,6 +68,12 @@ type Group struct {
 	FeatureCodes []FeatureCode
 	// PickupCode contains <NUMBER> exactly once, e.g. "*59<NUMBER>"; empty for none.
 	PickupCode string
+	// Voicemail is what the line dials to reach its voicemail box (the voicemail lamp's click),
+	// sent verbatim like a feature code, e.g. "*97"; empty for none.
+	Voicemail string
+	// Monitored are the extensions whose phones the group's lines watch with busy lamps
+	// (RFC 4235 dialog state), e.g. "201", in the order shown; at most MaxMonitored.
+	Monitored []string
 	// RegisterRate paces the group's REGISTER requests, in requests per second, so that a small
 	// PBX is not flooded at start-up. 0 means unpaced.
 	RegisterRate float64
@@ -121,6 +127,34 @@ type Line struct {
 	Disabled bool
 	// DND is Do Not Disturb: the server answers calls as if no client were logged on.
 	DND bool
+	// Forward is the line's call forwarding, set by its user where the group offers it.
+	Forward Forward
+}
+
+// Forward is a line's call forwarding rule: when it applies (Mode), where calls go (Target, a
+// number in any form the line's location reads, or a sip: URI) and, for ForwardNoAnswer, after how
+// many seconds of ringing (After). The server forwards with 302, as Deflect does.
+type Forward struct {
+	Mode   ForwardMode
+	Target string
+	// After is the ringing time in seconds before ForwardNoAnswer applies; 0 means
+	// DefaultForwardAfter.
+	After int
+}
+
+// Limits of a forwarding rule's ringing time, in seconds.
+const (
+	DefaultForwardAfter = 20
+	MinForwardAfter     = 5
+	MaxForwardAfter     = 120
+)
+
+// AfterOrDefault returns the ringing time before a no-answer forward applies.
+func (f Forward) AfterOrDefault() time.Duration {
+	if f.After > 0 {
+		return time.Duration(f.After) * time.Second
+	}
+	return DefaultForwardAfter * time.Second
 }
 
 // Enabled reports whether the line is in use ("use line").

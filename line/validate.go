@@ -251,6 +251,12 @@ func (v *validator) groups(c *Config) {
 		if g.PickupCode != "" {
 			v.pickupCode(it, g.PickupCode)
 		}
+		if g.Voicemail != "" {
+			if rule := codeRule(g.Voicemail, len(g.Voicemail)); rule != "" {
+				v.add(it, "voicemail", "voicemail number", g.Voicemail, rule)
+			}
+		}
+		v.monitored(it, g.Monitored)
 
 		if math.IsNaN(g.RegisterRate) || math.IsInf(g.RegisterRate, 0) || g.RegisterRate < 0 {
 			v.add(it, "register_rate", "register rate", strconv.FormatFloat(g.RegisterRate, 'g', -1, 64),
@@ -309,6 +315,34 @@ func codeRule(rest string, n int) string {
 	return ""
 }
 
+// MaxMonitored bounds a group's busy lamps: each is a subscription per line at the registrar.
+const MaxMonitored = 64
+
+func (v *validator) monitored(it item, exts []string) {
+	if len(exts) > MaxMonitored {
+		v.add(it, "monitored", "monitored extensions", strconv.Itoa(len(exts)),
+			fmt.Sprintf("must be at most %d extensions", MaxMonitored))
+	}
+	seen := make(map[string]int, len(exts))
+	for j, x := range exts {
+		key := fmt.Sprintf("monitored[%d]", j)
+		label := fmt.Sprintf("monitored extension #%d", j+1)
+		if x == "" {
+			v.add(it, key, label, "", ruleRequired)
+			continue
+		}
+		if rule := codeRule(x, len(x)); rule != "" {
+			v.add(it, key, label, x, rule)
+			continue
+		}
+		if first, dup := seen[x]; dup {
+			v.add(it, key, label, x, fmt.Sprintf("is listed twice (also #%d)", first+1))
+			continue
+		}
+		seen[x] = j
+	}
+}
+
 func (v *validator) pickupCode(it item, code string) {
 	if strings.Count(code, pickupPlaceholder) != 1 {
 		v.add(it, "pickup_code", "pickup code", code, "must contain "+pickupPlaceholder+" exactly once")
@@ -339,6 +373,7 @@ func (v *validator) lines(c *Config) {
 		}
 
 		v.account(it, &l.Account)
+		v.forward(it, l)
 
 		if l.Number != "" {
 			if rule := numberRule(l.Number); rule != "" {
@@ -358,6 +393,96 @@ func (v *validator) lines(c *Config) {
 			}
 		}
 	}
+}
+
+// forward checks a line's forwarding rule: a known mode, a target when forwarding, a ringing time
+// in bounds for no-answer, and a target that is not the line itself (a call forwarded to where it
+// came would come back until the PBX gave up).
+func (v *validator) forward(it item, l *Line) {
+	f := l.Forward
+	if !f.Mode.Known() {
+		v.add(it, "forward.mode", "forwarding", strconv.Itoa(int(f.Mode)), "is not a known mode (want off, always, busy or no_answer)")
+		return
+	}
+	if f.After != 0 && (f.After < MinForwardAfter || f.After > MaxForwardAfter) {
+		v.add(it, "forward.after", "forward after", strconv.Itoa(f.After),
+			fmt.Sprintf("must be %d to %d seconds", MinForwardAfter, MaxForwardAfter))
+	}
+	t := strings.TrimSpace(f.Target)
+	if f.Mode == ForwardOff {
+		return
+	}
+	if t == "" {
+		v.add(it, "forward.target", "forward to", "", ruleRequired+" while forwarding is on")
+		return
+	}
+	if rule := forwardTargetRule(t); rule != "" {
+		v.add(it, "forward.target", "forward to", f.Target, rule)
+		return
+	}
+	if ForwardsToItself(*l, t) {
+		v.add(it, "forward.target", "forward to", f.Target, "must not be the line itself")
+	}
+}
+
+// forwardTargetRule returns why t cannot be a forwarding target; "" when fine. A target is a
+// sip: URI or what a user dials: digits with an optional leading +, *, # and the separators people
+// write (space - / . ( )).
+func forwardTargetRule(t string) string {
+	if len(t) > maxForwardTarget {
+		return fmt.Sprintf("must be at most %d characters", maxForwardTarget)
+	}
+	if lower := strings.ToLower(t); strings.HasPrefix(lower, "sip:") || strings.HasPrefix(lower, "sips:") {
+		if strings.ContainsAny(t, " \t\r\n<>\"") {
+			return "a sip: address may not contain spaces, quotes or angle brackets"
+		}
+		return ""
+	}
+	digits := 0
+	for i := 0; i < len(t); i++ {
+		switch b := t[i]; {
+		case b >= '0' && b <= '9':
+			digits++
+		case b == '+' && i == 0, b == '*', b == '#', strings.IndexByte(" -/.()", b) >= 0:
+		default:
+			return "must be a number (digits, an optional leading +, * and #) or a sip: address"
+		}
+	}
+	if digits == 0 {
+		return "must have at least one digit"
+	}
+	return ""
+}
+
+// maxForwardTarget bounds a forwarding target, in characters.
+const maxForwardTarget = 128
+
+// ForwardsToItself reports whether target names line l itself: its number or its SIP user, as
+// written or as a sip: address of that user. The engine asks again with the number the registrar
+// gave, which the configuration may not know.
+func ForwardsToItself(l Line, target string) bool {
+	t := strings.ToLower(strings.TrimSpace(target))
+	if strings.HasPrefix(t, "sip:") || strings.HasPrefix(t, "sips:") {
+		t = t[strings.IndexByte(t, ':')+1:]
+		if at := strings.IndexByte(t, '@'); at >= 0 {
+			t = t[:at]
+		}
+	}
+	t = strings.Map(func(r rune) rune {
+		if strings.ContainsRune(" -/.()", r) {
+			return -1
+		}
+		return r
+	}, t)
+	if t == "" {
+		return false
+	}
+	for _, own := range []string{l.Number, l.Account.User} {
+		if own != "" && strings.EqualFold(strings.TrimPrefix(own, "+"), strings.TrimPrefix(t, "+")) {
+			return true
+		}
+	}
+	return false
 }
 
 func (v *validator) account(it item, a *Account) {

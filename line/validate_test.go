@@ -3,6 +3,7 @@ package line
 import (
 	"errors"
 	"math"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -152,6 +153,20 @@ var locationCases = []validateCase{
 }
 
 var groupCases = []validateCase{
+	{name: "voicemail and monitored", mutate: grp(0, func(g *Group) { g.Voicemail = "*97"; g.Monitored = []string{"202", "203", "+4989"} })},
+	{name: "voicemail letters", mutate: grp(0, func(g *Group) { g.Voicemail = "vm" }),
+		kind: KindGroup, index: 0, key: "voicemail", msg: `group "Sales": voicemail number "vm": may only contain 0-9 * # + and the letters A-D`},
+	{name: "monitored empty entry", mutate: grp(0, func(g *Group) { g.Monitored = []string{"202", ""} }),
+		kind: KindGroup, index: 0, key: "monitored[1]", msg: `group "Sales": monitored extension #2: must not be empty`},
+	{name: "monitored twice", mutate: grp(0, func(g *Group) { g.Monitored = []string{"202", "202"} }),
+		kind: KindGroup, index: 0, key: "monitored[1]", rule: "also #1"},
+	{name: "monitored with sip uri", mutate: grp(0, func(g *Group) { g.Monitored = []string{"sip:202@pbx"} }),
+		kind: KindGroup, index: 0, key: "monitored[0]", rule: "0-9"},
+	{name: "monitored too many", mutate: grp(0, func(g *Group) {
+		for i := range MaxMonitored + 1 {
+			g.Monitored = append(g.Monitored, strconv.Itoa(100+i))
+		}
+	}), kind: KindGroup, index: 0, key: "monitored", rule: "at most 64"},
 	{name: "name empty", mutate: grp(2, func(g *Group) { g.Name = "" }),
 		kind: KindGroup, index: 2, key: "name", msg: `group #3: name: must not be empty`},
 	{name: "name duplicate ignoring case", mutate: grp(2, func(g *Group) { g.Name = "SALES" }),
@@ -395,6 +410,24 @@ var lineCases = []validateCase{
 		msg: `line "Sales 201": location "New York": group "Sales" does not permit a location per line`},
 	{name: "location unknown", mutate: ln(1, func(l *Line) { l.Location = "Boston" }),
 		kind: KindLine, index: 1, key: "location", msg: `line "Support 301": location "Boston": names no location`},
+	{name: "forward always", mutate: ln(0, func(l *Line) { l.Forward = Forward{Mode: ForwardAlways, Target: "+49 89 1234-202"} })},
+	{name: "forward no answer to sip", mutate: ln(0, func(l *Line) {
+		l.Forward = Forward{Mode: ForwardNoAnswer, Target: "sip:mailbox@pbx.example.com", After: 30}
+	})},
+	{name: "forward off keeps its target", mutate: ln(0, func(l *Line) { l.Forward = Forward{Target: "202"} })},
+	{name: "forward without target", mutate: ln(0, func(l *Line) { l.Forward = Forward{Mode: ForwardBusy} }),
+		kind: KindLine, index: 0, key: "forward.target", msg: `line "Sales 201": forward to: must not be empty while forwarding is on`},
+	{name: "forward target letters", mutate: ln(0, func(l *Line) { l.Forward = Forward{Mode: ForwardAlways, Target: "reception"} }),
+		kind: KindLine, index: 0, key: "forward.target", rule: "sip: address"},
+	{name: "forward to its own number", mutate: ln(0, func(l *Line) { l.Forward = Forward{Mode: ForwardAlways, Target: "+49891234201"} }),
+		kind: KindLine, index: 0, key: "forward.target", msg: `line "Sales 201": forward to "+49891234201": must not be the line itself`},
+	{name: "forward to its own user as sip", mutate: ln(0, func(l *Line) {
+		l.Forward = Forward{Mode: ForwardBusy, Target: "sip:201@pbx.example.com"}
+	}), kind: KindLine, index: 0, key: "forward.target", rule: "itself"},
+	{name: "forward after too short", mutate: ln(0, func(l *Line) { l.Forward = Forward{Mode: ForwardNoAnswer, Target: "202", After: 2} }),
+		kind: KindLine, index: 0, key: "forward.after", rule: "5 to 120 seconds"},
+	{name: "forward mode unknown", mutate: ln(0, func(l *Line) { l.Forward = Forward{Mode: 9, Target: "202"} }),
+		kind: KindLine, index: 0, key: "forward.mode", rule: "known mode"},
 }
 
 func TestValidate(t *testing.T) {
