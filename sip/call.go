@@ -97,6 +97,7 @@ type calls struct {
 	mu      sync.Mutex
 	handler func(*IncomingCall)
 	screen  func(ScreenedInvite) (int, string)
+	refer   func(*IncomingRefer) (int, string)
 	dialogs map[string]*Dialog
 
 	// ctx ends when the endpoint closes; outgoing call attempts and waiting INVITE handlers
@@ -134,6 +135,8 @@ func (e *Endpoint) initCalls() {
 	e.handlers[gosip.BYE] = e.guard(e.handleBye)
 	e.handlers[gosip.CANCEL] = e.guard(e.handleCancel)
 	e.handlers[gosip.INFO] = e.guard(e.handleInfo)
+	e.handlers[gosip.REFER] = e.guard(e.handleRefer)
+	e.handlers[gosip.NOTIFY] = e.guard(e.handleNotify)
 }
 
 // closeCalls stops outgoing call attempts (without sending CANCEL), ends every dialog without
@@ -173,6 +176,8 @@ type ScreenedInvite struct {
 	CallID string
 	// Offer is the INVITE's session description, read and known to hold a codec in common.
 	Offer MediaDesc
+	// Replaces is the dialog the INVITE is to replace (RFC 3891), nil for none.
+	Replaces *Replaces
 }
 
 // OnScreen sets a function that sees every new INVITE before its offer is read and a call is

@@ -27,6 +27,7 @@ type IncomingCall struct {
 	transport string
 	contact   gosip.ContactHeader
 	viaHost   string
+	replaces  *Replaces
 
 	cancelled  chan struct{}
 	cancelOnce sync.Once
@@ -121,6 +122,9 @@ func (c *IncomingCall) To() Party {
 
 // Offer is the caller's media description.
 func (c *IncomingCall) Offer() MediaDesc { return c.offer }
+
+// Replaces returns the dialog the INVITE is to replace (RFC 3891), nil when it replaces none.
+func (c *IncomingCall) Replaces() *Replaces { return c.replaces }
 
 // Source is the address the INVITE came from, "ip:port".
 func (c *IncomingCall) Source() string { return c.req.Source() }
@@ -344,11 +348,38 @@ func (e *Endpoint) handleInvite(req *gosip.Request, tx gosip.ServerTransaction) 
 		return
 	}
 
+	var replaces *Replaces
+	if hs := req.GetHeaders("Replaces"); len(hs) > 0 {
+		r, err := ParseReplaces(hs[0].Value())
+		if err != nil || len(hs) > 1 {
+			if err == nil {
+				err = errors.New("more than one Replaces header")
+			}
+			e.respond(tx, req, gosip.StatusBadRequest, "Bad Replaces Header", warning(399, err.Error()))
+			return
+		}
+		replaces = &r
+		// RFC 3891 section 3: the dialog must be ours and confirmed (an early dialog is
+		// never in the table); early-only asks not to replace a confirmed one.
+		e.calls.mu.Lock()
+		d := e.calls.dialogs[dialogKey(r.CallID, r.ToTag, r.FromTag)]
+		e.calls.mu.Unlock()
+		switch {
+		case d == nil || d.ended():
+			e.respond(tx, req, gosip.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist",
+				warning(399, "Replaces names no call here"))
+			return
+		case r.EarlyOnly:
+			e.respond(tx, req, gosip.StatusBusyHere, "Busy Here", warning(399, "the call to replace is answered"))
+			return
+		}
+	}
+
 	if screen != nil {
 		f := req.From()
 		name, user := e.requestLine(req)
 		inv := ScreenedInvite{Line: name, ToUser: user, CallID: req.CallID().Value(),
-			From: partyOf(f.DisplayName, f.Address), Offer: offer}
+			From: partyOf(f.DisplayName, f.Address), Offer: offer, Replaces: replaces}
 		if code, reason := screen(inv); code >= 300 {
 			e.respond(tx, req, code, reasonPhrase(reason))
 			return
@@ -356,6 +387,9 @@ func (e *Endpoint) handleInvite(req *gosip.Request, tx gosip.ServerTransaction) 
 	}
 
 	c, err := e.newIncomingCall(req, tx, offer)
+	if err == nil {
+		c.replaces = replaces
+	}
 	if err != nil {
 		e.log.Debug("incoming call refused", "error", err)
 		e.respond(tx, req, gosip.StatusInternalServerError, "Server Internal Error")

@@ -69,7 +69,11 @@ func (c *OutgoingCall) Wait(ctx context.Context) (*Dialog, error) {
 // direct calls sends a target of another host straight there, and a challenge from that host
 // fails the call without the line's credentials (checkChallenge). local.Host empty means the address we signal from. Dial returns once the
 // INVITE is on its way; Wait gives the outcome and Progress the ringing.
-func (e *Endpoint) Dial(ctx context.Context, acct line.Account, target string, local MediaDesc) (*OutgoingCall, error) {
+func (e *Endpoint) Dial(ctx context.Context, acct line.Account, target string, local MediaDesc, opts ...DialOption) (*OutgoingCall, error) {
+	var o dialOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
 	// Count the attempt before anything goes out, under the lock closeCalls cancels under: a Dial
 	// racing Close either is refused or is waited for, never Add after Wait.
 	e.calls.mu.Lock()
@@ -159,6 +163,13 @@ func (e *Endpoint) Dial(ctx context.Context, acct line.Account, target string, l
 	req.AppendHeader(gosip.HeaderClone(&contact))
 	req.AppendHeader(gosip.NewHeader("User-Agent", UserAgentName))
 	req.AppendHeader(gosip.NewHeader("Allow", allowedMethods))
+	req.AppendHeader(gosip.NewHeader("Supported", "replaces"))
+	if o.replaces != nil {
+		req.AppendHeader(gosip.NewHeader("Replaces", o.replaces.String()))
+	}
+	if o.referredBy != "" {
+		req.AppendHeader(gosip.NewHeader("Referred-By", o.referredBy))
+	}
 	req.AppendHeader(gosip.NewHeader("Content-Type", "application/sdp"))
 	req.SetBody(body)
 
@@ -185,6 +196,21 @@ func (e *Endpoint) Dial(ctx context.Context, acct line.Account, target string, l
 	}()
 	return c, nil
 }
+
+// DialOption changes the INVITE Dial sends.
+type DialOption func(*dialOptions)
+
+type dialOptions struct {
+	replaces   *Replaces
+	referredBy string
+}
+
+// WithReplaces makes the INVITE replace a dialog at the target (RFC 3891): the transferee's
+// call of an attended transfer.
+func WithReplaces(r Replaces) DialOption { return func(o *dialOptions) { o.replaces = &r } }
+
+// WithReferredBy names the transferor in the INVITE (RFC 3892), as the REFER gave it.
+func WithReferredBy(v string) DialOption { return func(o *dialOptions) { o.referredBy = v } }
 
 // targetURI reads a dialled target: a SIP URI, user@host, or a bare number in the line's domain.
 func targetURI(target, domain string) (gosip.Uri, error) {

@@ -48,6 +48,7 @@ type Dialog struct {
 	offering  bool // our re-INVITE is pending: a peer's one meets 491 (RFC 3261 section 14.2)
 	onRemote  func(MediaDesc)
 	onDTMF    func(rune)
+	referral  *Referral // our REFER under way (refer.go)
 	reason    EndReason
 	done      chan struct{}
 }
@@ -120,6 +121,10 @@ func (d *Dialog) end(r EndReason) {
 	default:
 	}
 	d.reason = r
+	if d.referral != nil {
+		d.referral.close()
+		d.referral = nil
+	}
 	// Forgotten before Done closes, so that whoever sees Done finds the dialog gone.
 	d.ep.removeDialog(d)
 	close(d.done)

@@ -14,7 +14,7 @@ import (
 // answered 400 to what it cannot key a transaction by (no Via, no CSeq).
 
 // allowedMethods is the Allow header of our responses (RFC 3261 section 20.5).
-const allowedMethods = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO"
+const allowedMethods = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, REFER, NOTIFY"
 
 // statusUnsupportedURIScheme is 416 Unsupported URI Scheme (RFC 3261 section 21.4.13).
 const statusUnsupportedURIScheme = 416

@@ -163,6 +163,11 @@ func Cases(t Target, n int) []Case {
 		{Name: "OPTIONS with Max-Forwards 0", Msg: []byte(strings.Replace(string(plain(39, "OPTIONS")), "Max-Forwards: 70", "Max-Forwards: 0", 1)), Want: []int{200, 483}},
 		{Name: "a header line without a colon", Msg: plain(40, "OPTIONS", "This line has no colon")},
 		{Name: "an empty datagram of CRLFs", Msg: []byte("\r\n\r\n\r\n\r\n"), UDPOnly: true},
+		{Name: "REFER outside any dialog", Msg: plain(44, "REFER", "Refer-To: <sip:+19005551234@premium.example>", "Contact: <sip:999@"+t.From+">"), Want: []int{481}},
+		{Name: "NOTIFY of a transfer nobody made", Msg: plain(45, "NOTIFY", "Event: refer", "Subscription-State: terminated",
+			"Content-Type: message/sipfrag", "Contact: <sip:999@"+t.From+">"), Want: []int{481}},
+		{Name: "INVITE with a malformed Replaces", Msg: invite(46, map[string]string{"+1": "Replaces: ;to-tag=;from-tag"}, sdp), Want: bad},
+		{Name: "INVITE with Replaces naming no call", Msg: invite(47, map[string]string{"+1": "Replaces: nosuchcall@x;to-tag=a;from-tag=b"}, sdp), Want: []int{481}},
 	}
 	return cs
 }
