@@ -78,6 +78,20 @@ type Session interface {
 	// SetMuted stops or restarts sending the microphone.
 	SetMuted(ctx context.Context, callID string, muted bool) error
 
+	// Transfer passes a connected or held call on to number (a blind transfer, RFC 5589 section
+	// 6): the call is held, the far end is asked (REFER) to call number, and once number answers
+	// the call ends here as transferred. A transfer that fails (number busy or unknown, the far
+	// end refuses) takes the call back off hold; Call.Transfer says what happened.
+	Transfer(ctx context.Context, callID, number string) error
+	// Consult holds the call and calls number on the same line, for an attended transfer; the
+	// new call's ConsultFor names the held one. CompleteTransfer then joins the two; hanging up
+	// the consultation and retrieving the held call abandons it ("back to caller").
+	Consult(ctx context.Context, callID, number string) (Call, error)
+	// CompleteTransfer joins a held call and its consultation (either ID may be given): the held
+	// party is asked to call the consulted one, replacing our consultation call (RFC 3891), and
+	// both calls end here as transferred.
+	CompleteTransfer(ctx context.Context, callID string) error
+
 	// Journal reads journal entries, newest first.
 	Journal(ctx context.Context, q JournalQuery) ([]line.JournalEntry, error)
 	// SetMemo sets the memo of a journal entry.
@@ -172,9 +186,71 @@ type Call struct {
 	// JournalID is the journal entry of an ended call, once written; 0 when the call is not
 	// journaled.
 	JournalID uint64
+	// ConsultFor, on a consultation call (Consult), is the ID of the held call it consults
+	// about; empty for other calls.
+	ConsultFor string
+	// Transfer is where a transfer of this call stands; its State is TransferNone when none was
+	// tried.
+	Transfer TransferStatus
 	// Functions are the call functions offered now (answer, decline, hangup, hold, retrieve,
-	// dtmf, deflect).
+	// dtmf, deflect, transfer, conference).
 	Functions []line.Function
+}
+
+// TransferStatus is where a transfer of a call stands.
+type TransferStatus struct {
+	State TransferState
+	// Target is whom the call is passed to, as the user gave it (or the transferee was told).
+	Target string
+	// Attended is set for a transfer after a consultation (CompleteTransfer).
+	Attended bool
+	// Code and Reason are the last status of the target's call the far end reported, or its
+	// answer to the REFER when it refused; 0 while none came.
+	Code   int
+	Reason string
+}
+
+// TransferState is a step of a transfer.
+type TransferState int
+
+// The steps of a transfer: the far end is asked (pending), the target rings, it answered
+// (done: the call ends), or it failed (the call is back; Code and Reason say why).
+const (
+	TransferNone TransferState = iota
+	TransferPending
+	TransferRinging
+	TransferDone
+	TransferFailed
+)
+
+var transferStateNames = []string{"none", "pending", "ringing", "done", "failed"}
+
+// String returns the state's name, e.g. "ringing".
+func (t TransferState) String() string {
+	if t >= 0 && int(t) < len(transferStateNames) {
+		return transferStateNames[t]
+	}
+	return fmt.Sprintf("TransferState(%d)", int(t))
+}
+
+// MarshalText writes the name.
+func (t TransferState) MarshalText() ([]byte, error) {
+	if t < 0 || int(t) >= len(transferStateNames) {
+		return nil, fmt.Errorf("transfer state %d: %w", int(t), ErrBadInput)
+	}
+	return []byte(transferStateNames[t]), nil
+}
+
+// UnmarshalText reads a name written by MarshalText.
+func (t *TransferState) UnmarshalText(b []byte) error {
+	s := strings.ToLower(strings.TrimSpace(string(b)))
+	for i, n := range transferStateNames {
+		if n == s {
+			*t = TransferState(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("transfer state %q: %w", s, ErrBadInput)
 }
 
 // EventType says what an Event carries.

@@ -25,4 +25,7 @@ var (
 	// ErrUnreachable: the host a call must go to (the line's registrar or proxy, or a dialled
 	// host) cannot be found: its name does not resolve.
 	ErrUnreachable = errors.New("phone system not found")
+	// ErrRefused: the other party refused what was asked of it (a transfer's REFER); the message
+	// gives its SIP status.
+	ErrRefused = errors.New("refused by the other party")
 )

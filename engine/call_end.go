@@ -35,13 +35,17 @@ func (c *call) byeDetached(dlg *sip.Dialog) {
 // ringing incoming call is rejected with 603 Decline. The call ends here at once (its media
 // stops); the BYE or CANCEL follows within ctx.
 func (s *Server) hangUp(ctx context.Context, id string) error {
+	return s.hangUpAs(ctx, id, line.EndHungUpHere, "")
+}
+
+// hangUpAs is hangUp recording another cause (a transferred call) with its detail.
+func (s *Server) hangUpAs(ctx context.Context, id string, cause line.EndCause, detail string) error {
 	c := s.call(id)
 	if c == nil {
 		return fmt.Errorf("hang up: call %s: %w", id, ErrNoCall)
 	}
-	cause := line.EndHungUpHere
 	if s.callCtxOrNil().Err() != nil {
-		cause = line.EndStopped
+		cause, detail = line.EndStopped, ""
 	}
 	c.mu.Lock()
 	if c.phase == line.PhaseRingingIn {
@@ -57,7 +61,7 @@ func (s *Server) hangUp(ctx context.Context, id string) error {
 	}
 	switch {
 	case dlg != nil:
-		c.finish(cause, 0, "")
+		c.finish(cause, 0, detail)
 		bctx, cancel := context.WithTimeout(ctx, hangUpTimeout)
 		defer cancel()
 		if err := dlg.Hangup(bctx); err != nil {
@@ -73,12 +77,12 @@ func (s *Server) hangUp(ctx context.Context, id string) error {
 		if cause == line.EndHungUpHere {
 			cause = line.EndCancelled
 		}
-		c.finish(cause, 487, "")
+		c.finish(cause, 487, detail)
 		return nil
 	default:
 		// Answered here a moment ago and still connecting: the answer gets a BYE once its
 		// dialog is up.
-		c.finish(cause, 0, "")
+		c.finish(cause, 0, detail)
 		return nil
 	}
 }
@@ -90,7 +94,12 @@ func (c *call) follow(dlg *sip.Dialog) {
 	c.mu.Unlock()
 	select {
 	case <-dlg.Done():
-		if r := dlg.EndReason(); r.Remote {
+		c.mu.Lock()
+		note := c.endAs
+		c.mu.Unlock()
+		if r := dlg.EndReason(); r.Remote && note != nil {
+			c.finish(note.cause, 0, note.detail)
+		} else if r.Remote {
 			c.finish(line.EndHungUpThere, 0, "")
 		} else {
 			c.finish(line.EndFailed, 0, r.Text)

@@ -34,6 +34,13 @@ func (s *Server) onIncoming(in *sip.IncomingCall) {
 	c.info.RemoteNumber, c.info.RemoteName = s.canonicalRemote(e, from.User), from.Display
 	c.in = in
 	c.mu.Unlock()
+	if in.Replaces() != nil {
+		// The target of an attended transfer: the caller takes the place of our call with the
+		// transferor, answered at once.
+		go c.watchRinging()
+		s.takeReplacing(c, in)
+		return
+	}
 	if err := in.Ringing(); err != nil {
 		c.finish(line.EndFailed, 0, "ringing: "+err.Error())
 		return

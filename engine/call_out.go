@@ -33,6 +33,7 @@ func (s *Server) dialAs(ctx context.Context, e line.Effective, target, remote st
 	}
 	c.mu.Lock()
 	c.dialled, c.featureCode, c.client = target, ex.featureCode, ex.client
+	c.consultFor, c.observe = ex.consultFor, ex.observe
 	c.mu.Unlock()
 	c.update(func(i *line.Call) { i.RemoteNumber = remote })
 	first := c.view(c.snapshot())
@@ -42,7 +43,7 @@ func (s *Server) dialAs(ctx context.Context, e line.Effective, target, remote st
 		c.finish(line.EndFailed, 0, "no media port: "+err.Error())
 		return api.Call{}, fmt.Errorf("dial: %w", err)
 	}
-	out, err := s.ep.Dial(ctx, l.Account, target, local)
+	out, err := s.ep.Dial(ctx, l.Account, target, local, ex.dialOpts...)
 	if err != nil {
 		c.finish(line.EndFailed, 0, err.Error())
 		if errors.Is(err, sip.ErrUnreachable) {

@@ -112,6 +112,13 @@ type call struct {
 	serverHeld  bool   // the server holds it ringing, out of the clients' view
 	pickedUp    bool   // picked up locally from serverHeld
 	deflectedTo string
+	// consultFor is the held call this consultation call is about; transfer is where a
+	// transfer of this call stands; endAs, when set, is how the call is recorded when the far end
+	// ends it (a call passed on by a transfer); observe sees every report (transfer.go).
+	consultFor  string
+	transfer    api.TransferStatus
+	endAs       *endNote
+	observe     func(line.Call)
 	outcome     line.Outcome // set by the path that ends the call; unset: derived at the end
 	outcomeCode int
 	journalID   uint64
@@ -190,8 +197,11 @@ func (c *call) update(f func(*line.Call)) {
 // only in its line's list.
 func (s *Server) reportCall(c *call, info line.Call) {
 	c.mu.Lock()
-	held := c.serverHeld
+	held, observe := c.serverHeld, c.observe
 	c.mu.Unlock()
+	if observe != nil {
+		observe(info)
+	}
 	if held {
 		s.publishLine(info.Line)
 		return

@@ -201,7 +201,7 @@ func (c *call) view(info line.Call) api.Call {
 		FeatureCode: c.featureCode, Codec: info.Codec, Encrypted: info.Encrypted, HeldByRemote: info.HeldByRemote, Muted: info.Muted,
 		DTMFReceived: info.DTMFReceived, LossPercent: info.LossPercent, ServerRinging: c.serverHeld,
 		Started: info.Started, Answered: info.Answered, Ended: info.Ended, EndCause: info.EndCause, EndCode: info.EndCode,
-		EndReason: info.EndReason, JournalID: c.journalID,
+		EndReason: info.EndReason, JournalID: c.journalID, ConsultFor: c.consultFor, Transfer: c.transfer,
 	}
 	held := c.serverHeld
 	c.mu.Unlock()
@@ -214,6 +214,10 @@ func (c *call) view(info line.Call) api.Call {
 		}
 	default:
 		v.Functions = line.CallFunctions(e.Group, info)
+		if st := v.Transfer.State; st == api.TransferPending || st == api.TransferRinging {
+			// One transfer at a time.
+			v.Functions = slices.DeleteFunc(v.Functions, func(f line.Function) bool { return f == line.FuncTransfer })
+		}
 		if v.Functions == nil {
 			v.Functions = []line.Function{}
 		}

@@ -139,6 +139,7 @@ func New(cfg line.Config, opts ...Option) (*Server, error) {
 	s.ep = ep
 	ep.OnCall(s.onIncoming)
 	ep.OnScreen(s.screen)
+	ep.OnRefer(s.onRefer)
 	for _, l := range s.cfg.Lines {
 		s.dnd[l.Name] = l.DND
 	}

@@ -7,12 +7,19 @@ import (
 
 	"github.com/lineupphone/lineup/api"
 	"github.com/lineupphone/lineup/line"
+	"github.com/lineupphone/lineup/sip"
 )
 
 // callExtras is what the journal needs of a call besides its line.Call.
 type callExtras struct {
 	featureCode string
 	client      string
+	// consultFor is the held call an outgoing consultation call is about (Consult).
+	consultFor string
+	// dialOpts change the INVITE (a transferee's Replaces and Referred-By).
+	dialOpts []sip.DialOption
+	// observe sees every report of the call (the transferee follows its call to the target).
+	observe func(line.Call)
 }
 
 // setOutcome records how the call ends before it is finished; OutcomeUnset lets end derive it.
@@ -84,7 +91,7 @@ func (s *Server) journalCall(e line.Effective, info line.Call, o line.Outcome, c
 		RemoteName: journalText(info.RemoteName), Start: info.Started.Round(0), End: info.Ended.Round(0),
 		Outcome: o, Code: code, FeatureCode: journalText(ex.featureCode), Client: journalText(ex.client),
 	}
-	if o == line.OutcomeAnswered || o == line.OutcomePickedUpLocally {
+	if o.Talked() {
 		entry.Answer = info.Answered.Round(0)
 		entry.Duration = max(entry.End.Sub(entry.Answer), 0)
 	}

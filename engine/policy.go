@@ -75,6 +75,11 @@ func (s *Server) screen(inv sip.ScreenedInvite) (int, string) {
 		s.log.Info("call refused: media encryption", "line", l.Name, "from", inv.From.User, "reason", detail)
 		return 488, "Not Acceptable Here"
 	}
+	if inv.Replaces != nil {
+		// It replaces a call of ours (an attended transfer's target): the line's decline rules
+		// are for new calls, not this one.
+		return 0, ""
+	}
 	d := s.decide(e, false)
 	if d.Action != line.ActionAnswer {
 		return 0, ""

@@ -287,6 +287,18 @@ func (s *clientSession) HangUp(ctx context.Context, callID string) error {
 	return s.do(ctx, http.MethodPost, callPath(callID, "/hangup"), nil, nil, nil)
 }
 
+func (s *clientSession) Transfer(ctx context.Context, callID, number string) error {
+	return s.do(ctx, http.MethodPost, callPath(callID, "/transfer"), nil, NumberRequest{Number: number}, nil)
+}
+
+func (s *clientSession) Consult(ctx context.Context, callID, number string) (api.Call, error) {
+	return s.callAction(ctx, callPath(callID, "/consult"), NumberRequest{Number: number})
+}
+
+func (s *clientSession) CompleteTransfer(ctx context.Context, callID string) error {
+	return s.do(ctx, http.MethodPost, callPath(callID, "/complete-transfer"), nil, nil, nil)
+}
+
 func (s *clientSession) Hold(ctx context.Context, callID string) error {
 	return s.do(ctx, http.MethodPost, callPath(callID, "/hold"), nil, nil, nil)
 }

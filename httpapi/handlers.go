@@ -246,6 +246,25 @@ func (s *Server) deflect(w http.ResponseWriter, r *http.Request, ss api.Session)
 	s.textAction(w, r, "number", ss.Deflect)
 }
 
+func (s *Server) transfer(w http.ResponseWriter, r *http.Request, ss api.Session) {
+	s.textAction(w, r, "number", ss.Transfer)
+}
+
+// consult is a call action that takes a number and gives the new (consultation) call.
+func (s *Server) consult(w http.ResponseWriter, r *http.Request, ss api.Session) {
+	v, err := textBody(r, "number")
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	c, err := ss.Consult(r.Context(), r.PathValue("call"), v)
+	s.callReply(w, r, c, err)
+}
+
+func (s *Server) completeTransfer(w http.ResponseWriter, r *http.Request, ss api.Session) {
+	s.noBody(w, r, ss.CompleteTransfer)
+}
+
 func (s *Server) dtmf(w http.ResponseWriter, r *http.Request, ss api.Session) {
 	s.textAction(w, r, "digits", ss.SendDTMF)
 }

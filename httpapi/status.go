@@ -25,6 +25,7 @@ const (
 	CodeLoggedOff        = "logged_off"
 	CodeNotRunning       = "not_running"
 	CodeUnreachable      = "unreachable"
+	CodeRefused          = "refused"
 	CodeForbidden        = "forbidden" // a Host that is not the server's, or a browser's cross-origin request
 	CodeInternal         = "internal"
 )
@@ -54,6 +55,7 @@ var statusRules = []statusRule{
 	{api.ErrLoggedOff, http.StatusUnauthorized, CodeLoggedOff},
 	{api.ErrNotRunning, http.StatusServiceUnavailable, CodeNotRunning},
 	{api.ErrUnreachable, http.StatusUnprocessableEntity, CodeUnreachable},
+	{api.ErrRefused, http.StatusBadGateway, CodeRefused},
 	{context.DeadlineExceeded, http.StatusServiceUnavailable, CodeNotRunning},
 }
 
@@ -67,6 +69,7 @@ var statusRules = []statusRule{
 //	    line.ErrUnknownValue, line.ErrUnknownFeatureCode
 //	401 ErrLoggedOff
 //	422 ErrUnreachable (the phone system's or the dialled host's name does not resolve)
+//	502 ErrRefused (the other party refused a transfer)
 //	503 ErrNotRunning, context.DeadlineExceeded
 //	500 anything else
 //

@@ -79,7 +79,32 @@ type wireCall struct {
 	EndCode       int                `json:"end_code,omitempty"`
 	EndReason     string             `json:"end_reason,omitempty"`
 	JournalID     uint64             `json:"journal_id,omitempty"`
+	ConsultFor    string             `json:"consult_for,omitempty"`
+	Transfer      *wireTransfer      `json:"transfer,omitempty"`
 	Functions     []line.Function    `json:"functions"`
+}
+
+// wireTransfer is api.TransferStatus; a call no transfer was tried on has none.
+type wireTransfer struct {
+	State    api.TransferState `json:"state"`
+	Target   string            `json:"target,omitempty"`
+	Attended bool              `json:"attended,omitempty"`
+	Code     int               `json:"code,omitempty"`
+	Reason   string            `json:"reason,omitempty"`
+}
+
+func toWireTransfer(t api.TransferStatus) *wireTransfer {
+	if t == (api.TransferStatus{}) {
+		return nil
+	}
+	return &wireTransfer{State: t.State, Target: t.Target, Attended: t.Attended, Code: t.Code, Reason: t.Reason}
+}
+
+func (w *wireTransfer) api() api.TransferStatus {
+	if w == nil {
+		return api.TransferStatus{}
+	}
+	return api.TransferStatus{State: w.State, Target: w.Target, Attended: w.Attended, Code: w.Code, Reason: w.Reason}
 }
 
 // wireEvent is api.Event, the data of one event of the stream.
@@ -149,6 +174,8 @@ type wireGroup struct {
 	DisabledFunctions []line.Function   `json:"disabled_functions,omitempty"`
 	FeatureCodes      []wireFeatureCode `json:"feature_codes,omitempty"`
 	PickupCode        string            `json:"pickup_code,omitempty"`
+	Voicemail         string            `json:"voicemail,omitempty"`
+	Monitored         []string          `json:"monitored,omitempty"`
 	RegisterRate      float64           `json:"register_rate,omitempty"`
 }
 
@@ -170,14 +197,36 @@ type wireAccount struct {
 
 // wireConfigLine is line.Line, a line of the set-up.
 type wireConfigLine struct {
-	Name     string      `json:"name"`
-	Group    string      `json:"group"`
-	Account  wireAccount `json:"account"`
-	Number   string      `json:"number,omitempty"`
-	Location string      `json:"location,omitempty"`
-	Journal  bool        `json:"journal"`
-	Disabled bool        `json:"disabled,omitempty"`
-	DND      bool        `json:"dnd,omitempty"`
+	Name     string       `json:"name"`
+	Group    string       `json:"group"`
+	Account  wireAccount  `json:"account"`
+	Number   string       `json:"number,omitempty"`
+	Location string       `json:"location,omitempty"`
+	Journal  bool         `json:"journal"`
+	Disabled bool         `json:"disabled,omitempty"`
+	DND      bool         `json:"dnd,omitempty"`
+	Forward  *wireForward `json:"forward,omitempty"`
+}
+
+// wireForward is line.Forward; a line that does not forward and keeps no target has none.
+type wireForward struct {
+	Mode   line.ForwardMode `json:"mode"`
+	Target string           `json:"target,omitempty"`
+	After  int              `json:"after,omitempty"`
+}
+
+func toWireForward(f line.Forward) *wireForward {
+	if f == (line.Forward{}) {
+		return nil
+	}
+	return &wireForward{Mode: f.Mode, Target: f.Target, After: f.After}
+}
+
+func (w *wireForward) line() line.Forward {
+	if w == nil {
+		return line.Forward{}
+	}
+	return line.Forward{Mode: w.Mode, Target: w.Target, After: w.After}
 }
 
 // mapSlice converts each element; nil stays nil (JSON null), empty stays empty ([]).
@@ -229,6 +278,7 @@ func toWireCall(c api.Call) wireCall {
 		DTMFReceived: c.DTMFReceived, LossPercent: c.LossPercent, ServerRinging: c.ServerRinging,
 		Started: c.Started, Answered: c.Answered, Ended: c.Ended, EndCause: c.EndCause, EndCode: c.EndCode,
 		EndReason: c.EndReason, JournalID: c.JournalID, Functions: c.Functions,
+		ConsultFor: c.ConsultFor, Transfer: toWireTransfer(c.Transfer),
 	}
 }
 
@@ -240,6 +290,7 @@ func (w wireCall) api() api.Call {
 		DTMFReceived: w.DTMFReceived, LossPercent: w.LossPercent, ServerRinging: w.ServerRinging,
 		Started: w.Started, Answered: w.Answered, Ended: w.Ended, EndCause: w.EndCause, EndCode: w.EndCode,
 		EndReason: w.EndReason, JournalID: w.JournalID, Functions: w.Functions,
+		ConsultFor: w.ConsultFor, Transfer: w.Transfer.api(),
 	}
 }
 
@@ -290,12 +341,12 @@ func toWireConfig(c line.Config) wireConfig {
 				HideDecline: g.HideDecline, JournalAll: g.JournalAll, AutoNumbers: g.AutoNumbers,
 				Location: g.Location, PerLineLocation: g.PerLineLocation,
 				DisabledFunctions: g.DisabledFunctions, FeatureCodes: mapSlice(g.FeatureCodes, toWireFeatureCode),
-				PickupCode: g.PickupCode, RegisterRate: g.RegisterRate}
+				PickupCode: g.PickupCode, Voicemail: g.Voicemail, Monitored: g.Monitored, RegisterRate: g.RegisterRate}
 		}),
 		Lines: mapSlice(c.Lines, func(l line.Line) wireConfigLine {
 			a := l.Account
 			return wireConfigLine{Name: l.Name, Group: l.Group, Number: l.Number, Location: l.Location,
-				Journal: l.Journal, Disabled: l.Disabled, DND: l.DND,
+				Journal: l.Journal, Disabled: l.Disabled, DND: l.DND, Forward: toWireForward(l.Forward),
 				Account: wireAccount{Registrar: a.Registrar, Proxy: a.Proxy, Domain: a.Domain, User: a.User,
 					AuthUser: a.AuthUser, Password: a.Password, Transport: a.Transport,
 					DisplayName: a.DisplayName, Expires: a.Expires, CAFile: a.CAFile, DirectCalls: a.DirectCalls,
@@ -317,12 +368,12 @@ func (w wireConfig) line() line.Config {
 				HideDecline: g.HideDecline, JournalAll: g.JournalAll, AutoNumbers: g.AutoNumbers,
 				Location: g.Location, PerLineLocation: g.PerLineLocation,
 				DisabledFunctions: g.DisabledFunctions, FeatureCodes: mapSlice(g.FeatureCodes, wireFeatureCode.line),
-				PickupCode: g.PickupCode, RegisterRate: g.RegisterRate}
+				PickupCode: g.PickupCode, Voicemail: g.Voicemail, Monitored: g.Monitored, RegisterRate: g.RegisterRate}
 		}),
 		Lines: mapSlice(w.Lines, func(l wireConfigLine) line.Line {
 			a := l.Account
 			return line.Line{Name: l.Name, Group: l.Group, Number: l.Number, Location: l.Location,
-				Journal: l.Journal, Disabled: l.Disabled, DND: l.DND,
+				Journal: l.Journal, Disabled: l.Disabled, DND: l.DND, Forward: l.Forward.line(),
 				Account: line.Account{Registrar: a.Registrar, Proxy: a.Proxy, Domain: a.Domain, User: a.User,
 					AuthUser: a.AuthUser, Password: a.Password, Transport: a.Transport,
 					DisplayName: a.DisplayName, Expires: a.Expires, CAFile: a.CAFile, DirectCalls: a.DirectCalls,

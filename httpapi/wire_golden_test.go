@@ -39,7 +39,9 @@ func goldenCall() api.Call {
 		Muted: true, DTMFReceived: "12#", LossPercent: 1.5, ServerRinging: true,
 		Started: goldenTime, Answered: goldenTime.Add(3 * time.Second), Ended: goldenTime.Add(time.Minute),
 		EndCause: line.EndRefused, EndCode: 486, EndReason: "Busy Here", JournalID: 42,
-		Functions: []line.Function{line.FuncHangUp, line.FuncHold, line.FuncDTMF},
+		ConsultFor: "call-6",
+		Transfer:   api.TransferStatus{State: api.TransferFailed, Target: "202", Attended: true, Code: 486, Reason: "Busy Here"},
+		Functions:  []line.Function{line.FuncHangUp, line.FuncHold, line.FuncDTMF},
 	}
 }
 
@@ -182,6 +184,21 @@ func (s *goldenSession) Decline(_ context.Context, id string, r api.DeclineReaso
 
 func (s *goldenSession) Deflect(_ context.Context, id, number string) error {
 	s.note("Deflect %s %s", id, number)
+	return nil
+}
+
+func (s *goldenSession) Transfer(_ context.Context, id, number string) error {
+	s.note("Transfer %s %s", id, number)
+	return nil
+}
+
+func (s *goldenSession) Consult(_ context.Context, id, number string) (api.Call, error) {
+	s.note("Consult %s %s", id, number)
+	return goldenCall(), nil
+}
+
+func (s *goldenSession) CompleteTransfer(_ context.Context, id string) error {
+	s.note("CompleteTransfer %s", id)
 	return nil
 }
 
@@ -353,6 +370,7 @@ func TestWireGolden(t *testing.T) {
 		func() (api.Call, error) { return s.Redial(ctx, "Alice") },
 		func() (api.Call, error) { return s.FeatureCode(ctx, "Alice", "Forward off") },
 		func() (api.Call, error) { return s.Pickup(ctx, "Front desk", "201") },
+		func() (api.Call, error) { return s.Consult(ctx, "call-7", "202") },
 	} {
 		call, err := act()
 		check("call reply", call, goldenCall(), err)
@@ -365,6 +383,8 @@ func TestWireGolden(t *testing.T) {
 		"answer":   s.Answer(ctx, "call-7"),
 		"decline":  s.Decline(ctx, "call-7", api.DeclineBusy),
 		"deflect":  s.Deflect(ctx, "call-7", "+4930999"),
+		"transfer": s.Transfer(ctx, "call-7", "202"),
+		"complete": s.CompleteTransfer(ctx, "call-7"),
 		"hang up":  s.HangUp(ctx, "call-7"),
 		"hold":     s.Hold(ctx, "call-7"),
 		"retrieve": s.Retrieve(ctx, "call-7"),

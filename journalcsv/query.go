@@ -25,7 +25,7 @@ func AddQueryFlags(fs *flag.FlagSet) *QueryFlags {
 	fs.StringVar(&f.Line, "line", "", "only calls on this `line`")
 	fs.StringVar(&f.Number, "number", "", "only calls whose remote or local number ends with these `digits`")
 	fs.BoolVar(&f.Exact, "exact", false, "--number must match the whole number (canonical form, e.g. +49891234567)")
-	fs.StringVar(&f.Outcome, "outcome", "", "only calls with this `outcome`: answered, missed, declined, busy, cancelled, answered_elsewhere, picked_up_locally, deflected or failed")
+	fs.StringVar(&f.Outcome, "outcome", "", "only calls with this `outcome`: answered, missed, declined, busy, cancelled, answered_elsewhere, picked_up_locally, deflected, failed or transferred")
 	fs.StringVar(&f.From, "from", "", "only calls that started at or after `TIME` (2026-01-31 or 2026-01-31T14:00:00+01:00)")
 	fs.StringVar(&f.To, "to", "", "only calls that started before `TIME`")
 	fs.IntVar(&f.Limit, "limit", 0, "at most `N` entries, the newest (0: all)")

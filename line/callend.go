@@ -29,6 +29,7 @@ const (
 	EndStopped                    // the line server stopped
 	EndFailed                     // it failed here (EndReason: the error)
 	EndNoEncryption               // the line's SRTP policy and the far end's media did not agree (EndReason: how)
+	EndTransferred                // passed on to another party (EndReason: the party, as dialled or as the far end named it)
 )
 
 var endCauseNames = [...]string{
@@ -37,7 +38,7 @@ var endCauseNames = [...]string{
 	EndRejected: "rejected", EndServerAnswered: "server_answered", EndDeflected: "deflected",
 	EndRefused: "refused", EndCancelled: "cancelled", EndNoAudio: "no_audio",
 	EndNoCommonCodec: "no_common_codec", EndStopped: "stopped", EndFailed: "failed",
-	EndNoEncryption: "no_encryption",
+	EndNoEncryption: "no_encryption", EndTransferred: "transferred",
 }
 
 // Valid reports whether c is one of the causes.

@@ -38,6 +38,9 @@ const (
 	// OutcomeFailed: the call could not be set up (JournalEntry.Code, or 0 for a timeout or a
 	// transport error).
 	OutcomeFailed
+	// OutcomeTransferred: the call was connected, then passed on to another party (transfer,
+	// RFC 5589) by this side or by the far end.
+	OutcomeTransferred
 )
 
 var outcomeNames = []string{
@@ -50,6 +53,7 @@ var outcomeNames = []string{
 	OutcomePickedUpLocally:   "picked_up_locally",
 	OutcomeDeflected:         "deflected",
 	OutcomeFailed:            "failed",
+	OutcomeTransferred:       "transferred",
 }
 
 // Outcomes returns every valid outcome, in declaration order.
@@ -63,6 +67,12 @@ func Outcomes() []Outcome {
 
 // Valid reports whether o is one of the declared outcomes (OutcomeUnset is not).
 func (o Outcome) Valid() bool { return o > OutcomeUnset && int(o) < len(outcomeNames) }
+
+// Talked reports whether a call of outcome o was connected: answered, picked up locally or
+// transferred after talking. Only those have an answer time and a duration.
+func (o Outcome) Talked() bool {
+	return o == OutcomeAnswered || o == OutcomePickedUpLocally || o == OutcomeTransferred
+}
 
 // String returns the outcome's name as written in files and the API, e.g. "answered_elsewhere".
 func (o Outcome) String() string {
@@ -233,9 +243,9 @@ func (e JournalEntry) Validate() error {
 		add("answer", "answer", e.Answer.Format(stamp), "must be between start and end")
 	}
 	switch {
-	case e.Outcome == OutcomeAnswered && e.Answer.IsZero():
-		add("answer", "answer", "", "must be set for an answered call")
-	case !e.Answer.IsZero() && e.Outcome.Valid() && e.Outcome != OutcomeAnswered && e.Outcome != OutcomePickedUpLocally:
+	case (e.Outcome == OutcomeAnswered || e.Outcome == OutcomeTransferred) && e.Answer.IsZero():
+		add("answer", "answer", "", "must be set for an "+e.Outcome.String()+" call")
+	case !e.Answer.IsZero() && e.Outcome.Valid() && !e.Outcome.Talked():
 		add("answer", "answer", e.Answer.Format(stamp), "must be empty for a call whose outcome is "+e.Outcome.String())
 	}
 	switch {

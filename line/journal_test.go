@@ -19,6 +19,7 @@ func TestOutcomeText(t *testing.T) {
 		OutcomePickedUpLocally:   "picked_up_locally",
 		OutcomeDeflected:         "deflected",
 		OutcomeFailed:            "failed",
+		OutcomeTransferred:       "transferred",
 	}
 	if got := Outcomes(); len(got) != len(want) {
 		t.Fatalf("Outcomes() has %d values, want %d", len(got), len(want))

@@ -154,6 +154,8 @@ func endedText(c api.Call) string {
 		return "Ended: no codec both sides can use" + detail
 	case line.EndNoEncryption:
 		return "Ended: the call's audio could not be encrypted as the line requires" + code + detail
+	case line.EndTransferred:
+		return "Transferred to " + c.EndReason
 	case line.EndStopped:
 		return "Ended: Lineup stopped"
 	case line.EndFailed:

@@ -502,3 +502,78 @@ func (s *Session) LogOff(ctx context.Context) error {
 	p.order = slices.DeleteFunc(p.order, func(id string) bool { return id == s.id })
 	return nil
 }
+
+// Transfer passes a connected or held call on: the fake's transferee answers at once, so the
+// call ends as transferred to number.
+func (s *Session) Transfer(ctx context.Context, callID, number string) error {
+	return s.callAction("Transfer", callID, number, line.FuncTransfer, "transfer", func(c *api.Call) (bool, line.Outcome, int, error) {
+		target, err := dialable(number)
+		if err != nil {
+			return false, 0, 0, err
+		}
+		c.Transfer = api.TransferStatus{State: api.TransferDone, Target: target, Code: 200, Reason: "OK"}
+		c.EndCause = line.EndTransferred
+		return true, line.OutcomeTransferred, 0, nil
+	})
+}
+
+// Consult holds the call and dials number on its line; the new call names the held one.
+func (s *Session) Consult(ctx context.Context, callID, number string) (api.Call, error) {
+	if err := s.begin("Consult", callID, number); err != nil {
+		return api.Call{}, err
+	}
+	p := s.p
+	defer p.mu.Unlock()
+	c, err := p.callFor(callID, line.FuncTransfer)
+	if err != nil {
+		return api.Call{}, fmt.Errorf("consult: %w", err)
+	}
+	target, err := dialable(number)
+	if err != nil {
+		return api.Call{}, fmt.Errorf("consult: %w", err)
+	}
+	c.State = line.CallHeld
+	p.publishCall(c)
+	nc := p.newCall(c.Line, line.Outgoing, line.CallDialing)
+	nc.Dialled, nc.RemoteNumber, nc.RemoteDisplay, nc.ConsultFor = target, target, target, c.ID
+	p.publishCall(nc)
+	p.publishLine(c.Line)
+	return p.callView(nc), nil
+}
+
+// CompleteTransfer joins a held call and its consultation: both end as transferred.
+func (s *Session) CompleteTransfer(ctx context.Context, callID string) error {
+	if err := s.begin("CompleteTransfer", callID, ""); err != nil {
+		return err
+	}
+	p := s.p
+	defer p.mu.Unlock()
+	var held, consult *api.Call
+	for _, c := range p.calls {
+		switch {
+		case c.ID == callID && c.ConsultFor != "":
+			consult = c
+		case c.ID == callID:
+			held = c
+		}
+	}
+	for _, c := range p.calls {
+		switch {
+		case consult != nil && c.ID == consult.ConsultFor:
+			held = c
+		case held != nil && consult == nil && c.ConsultFor == held.ID:
+			consult = c
+		}
+	}
+	if held == nil || consult == nil {
+		return fmt.Errorf("complete transfer: call %s has no consultation: %w", callID, api.ErrCallState)
+	}
+	if _, err := p.callFor(held.ID, line.FuncTransfer); err != nil {
+		return fmt.Errorf("complete transfer: %w", err)
+	}
+	held.Transfer = api.TransferStatus{State: api.TransferDone, Target: consult.RemoteNumber, Attended: true, Code: 200, Reason: "OK"}
+	held.EndCause, consult.EndCause = line.EndTransferred, line.EndTransferred
+	p.end(held, line.OutcomeTransferred, 0, consult.RemoteNumber, s.client)
+	p.end(consult, line.OutcomeTransferred, 0, held.RemoteNumber, s.client)
+	return nil
+}
