@@ -44,6 +44,22 @@ func (a *toneAudio) last() *toneCall {
 	return a.calls[len(a.calls)-1]
 }
 
+// talking is the audio of the call the party talks in: the newest one still open, else the
+// newest.
+func (a *toneAudio) talking() *toneCall {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for i := len(a.calls) - 1; i >= 0; i-- {
+		if !a.calls[i].isClosed() {
+			return a.calls[i]
+		}
+	}
+	if len(a.calls) == 0 {
+		return nil
+	}
+	return a.calls[len(a.calls)-1]
+}
+
 // toneCall is one call's audio of a toneAudio.
 type toneCall struct {
 	rate int

@@ -114,10 +114,11 @@ func connect(t *testing.T, a, b *party) (aID, bID string) {
 	return out.ID, in.ID
 }
 
-// assertHears checks that a party's last call heard the tone at freq (and not the other tone).
+// assertHears checks that the call a party talks in (its newest open one) heard the tone at freq
+// (and not the other tone).
 func assertHears(t *testing.T, who string, p *party, freq, other float64) {
 	t.Helper()
-	c := p.audio.last()
+	c := p.audio.talking()
 	if c == nil {
 		t.Fatalf("%s has no call audio", who)
 	}

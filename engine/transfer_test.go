@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -164,4 +165,144 @@ func newestEntry(t *testing.T, p *party, lineName string) line.JournalEntry {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// TestLineupIsTransferredByBaresip: Lineup's line 201 calls baresip 301, which transfers it
+// (REFER) to baresip 302. Lineup calls 302 on the same line, reports the progress, and then
+// talks to 302; its call with 301 ends as transferred.
+func TestLineupIsTransferredByBaresip(t *testing.T) {
+	pbx := testpbx.Start(t, testpbx.Config{Users: []testpbx.User{
+		{Name: "201", Password: "pw-201"}, {Name: "301", Password: "pw-301"}, {Name: "302", Password: "pw-302"},
+	}})
+	lu := startParty(t, pbx, "201", "pw-201", xferLineupHz)
+	transferor := baresiptest.Start(t, baresiptest.Config{User: "301", Password: "pw-301", PBX: pbx, ToneHz: xferCallerHz, AutoAnswer: true})
+	target := baresiptest.Start(t, baresiptest.Config{User: "302", Password: "pw-302", PBX: pbx, ToneHz: xferTargetHz, AutoAnswer: true})
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	domain := strings.SplitN(transferor.AOR(), "@", 2)[1]
+
+	first, err := lu.client.Dial(ctx, lu.line, "301")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lu.calls.wait(t, "connected to 301", 10*time.Second, func(x api.Call) bool { return x.ID == first.ID && x.State == line.CallConnected })
+	time.Sleep(500 * time.Millisecond)
+	if _, err := transferor.Command(ctx, "transfer", "sip:302@"+domain); err != nil {
+		t.Fatal(err)
+	}
+	second := lu.calls.wait(t, "calling 302", 10*time.Second, func(x api.Call) bool {
+		return x.ID != first.ID && x.Direction == line.Outgoing && x.RemoteNumber == "302"
+	})
+	lu.calls.wait(t, "connected to 302", 10*time.Second, func(x api.Call) bool { return x.ID == second.ID && x.State == line.CallConnected })
+	end := lu.calls.wait(t, "the call with 301 ended", 10*time.Second, func(x api.Call) bool { return x.ID == first.ID && x.State == line.CallEnded })
+	if end.EndCause != line.EndTransferred || end.Transfer.State != api.TransferDone || end.Transfer.Target != "302" {
+		t.Errorf("the call with 301 ended %v %q, transfer %+v; want transferred to 302, done", end.EndCause, end.EndReason, end.Transfer)
+	}
+	if ev, err := transferor.WaitEvent(ctx, "CALL_CLOSED"); err != nil || !strings.Contains(ev.Param, "transfer") {
+		t.Errorf("301's call closed %q (%v), want closed as transferred once Lineup reported the answer", ev.Param, err)
+	}
+	time.Sleep(1500 * time.Millisecond)
+	assertHears(t, "Lineup after the transfer", lu, xferTargetHz, xferLineupHz)
+	if err := lu.client.HangUp(ctx, second.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := target.WaitEvent(ctx, "CALL_CLOSED"); err != nil {
+		t.Fatal(err)
+	}
+	heardInRecording(t, "the target 302", target, xferLineupHz, xferTargetHz)
+}
+
+// TestAttendedTransferBetweenLineups: three line servers through one Kamailio. 203 calls 201;
+// 201 consults 202, goes back to the caller once, consults again and completes the transfer:
+// 203 calls 202 with Replaces, 202 takes that call in the place of its call with 201, and 203
+// and 202 hear each other. Both of 201's calls end as transferred.
+func TestAttendedTransferBetweenLineups(t *testing.T) {
+	pbx := testpbx.Start(t, testpbx.Config{Users: []testpbx.User{
+		{Name: "201", Password: "pw-201"}, {Name: "202", Password: "pw-202"}, {Name: "203", Password: "pw-203"},
+	}})
+	const aHz, bHz, cHz = 440, 1000, 700
+	a := startParty(t, pbx, "201", "pw-201", aHz)
+	b := startParty(t, pbx, "202", "pw-202", bHz)
+	c := startParty(t, pbx, "203", "pw-203", cHz)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+
+	out, err := c.client.Dial(ctx, c.line, "201")
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := a.calls.wait(t, "ringing at 201", 5*time.Second, func(x api.Call) bool { return x.State == line.CallRinging })
+	if err := a.client.Answer(ctx, in.ID); err != nil {
+		t.Fatal(err)
+	}
+	c.calls.wait(t, "203 connected", 5*time.Second, func(x api.Call) bool { return x.ID == out.ID && x.State == line.CallConnected })
+
+	// Nothing to complete before a consultation.
+	if err := a.client.CompleteTransfer(ctx, in.ID); !errors.Is(err, api.ErrCallState) {
+		t.Errorf("complete without a consultation: %v, want ErrCallState", err)
+	}
+	var bSeen []string // 202's calls so far: each consultation rings anew
+	consult := func() api.Call {
+		t.Helper()
+		cs, err := a.client.Consult(ctx, in.ID, "202")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cs.ConsultFor != in.ID {
+			t.Errorf("consultation names %q, want the held call %s", cs.ConsultFor, in.ID)
+		}
+		a.calls.wait(t, "caller held", 5*time.Second, func(x api.Call) bool { return x.ID == in.ID && x.State == line.CallHeld })
+		rb := b.calls.wait(t, "ringing at 202", 5*time.Second, func(x api.Call) bool {
+			return x.State == line.CallRinging && !slices.Contains(bSeen, x.ID)
+		})
+		bSeen = append(bSeen, rb.ID)
+		if err := b.client.Answer(ctx, rb.ID); err != nil {
+			t.Fatal(err)
+		}
+		a.calls.wait(t, "consultation connected", 5*time.Second, func(x api.Call) bool { return x.ID == cs.ID && x.State == line.CallConnected })
+		return cs
+	}
+	// Back to the caller: the consultation is hung up and the caller retrieved.
+	cs := consult()
+	if err := a.client.CompleteTransfer(ctx, "no-such-call"); !errors.Is(err, api.ErrNoCall) {
+		t.Errorf("complete of an unknown call: %v", err)
+	}
+	if err := a.client.HangUp(ctx, cs.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.client.Retrieve(ctx, in.ID); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(1500 * time.Millisecond)
+	assertHears(t, "201 back with the caller", a, cHz, aHz)
+
+	cs = consult()
+	time.Sleep(time.Second)
+	assertHears(t, "201 consulting 202", a, bHz, aHz)
+	if err := a.client.CompleteTransfer(ctx, cs.ID); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{in.ID, cs.ID} {
+		end := a.calls.wait(t, "201's call ended", 10*time.Second, func(x api.Call) bool { return x.ID == id && x.State == line.CallEnded })
+		if end.EndCause != line.EndTransferred {
+			t.Errorf("201's call %s ended %v %q, want transferred", id, end.EndCause, end.EndReason)
+		}
+	}
+	// 203's new call to 202 replaced 202's call with 201.
+	joined := c.calls.wait(t, "203 calls 202", 10*time.Second, func(x api.Call) bool {
+		return x.ID != out.ID && x.RemoteNumber == "202" && x.State == line.CallConnected
+	})
+	bJoined := b.calls.wait(t, "202 talks to 203", 10*time.Second, func(x api.Call) bool {
+		return x.RemoteNumber == "203" && x.State == line.CallConnected && !slices.Contains(bSeen, x.ID)
+	})
+	if n := len(b.client.liveCalls(t)); n != 1 {
+		t.Errorf("202 has %d calls, want only the one with 203", n)
+	}
+	time.Sleep(1500 * time.Millisecond)
+	assertHears(t, "203 after the transfer", c, bHz, cHz)
+	assertHears(t, "202 after the transfer", b, cHz, bHz)
+	if err := b.client.HangUp(ctx, bJoined.ID); err != nil {
+		t.Fatal(err)
+	}
+	c.calls.wait(t, "203's call ended", 5*time.Second, func(x api.Call) bool { return x.ID == joined.ID && x.State == line.CallEnded })
 }
