@@ -29,6 +29,13 @@ type CallActions struct {
 	DTMF     func(digit string)
 	SaveMemo func(memo string)
 	Close    func()
+	// Transfer passes the call on to number at once; Consult holds it and calls number first.
+	Transfer func(number string)
+	Consult  func(number string)
+	// CompleteTransfer and BackToCaller end a consultation: joining the held caller with the
+	// consulted party, or hanging up and taking the caller back.
+	CompleteTransfer func()
+	BackToCaller     func()
 }
 
 // keypadKeys are the DTMF keys in the order the keypad shows them (four columns).
@@ -58,6 +65,18 @@ type CallView struct {
 	hold, retrieve, mute, keypadBtn, fwdBtn *widget.Button
 	hangUp, closeBtn                        *widget.Button
 	primary, secondary                      *fyne.Container
+
+	// The transfer controls: Transfer… and Consult… open a number field with both actions; a
+	// consultation call offers Complete transfer and Back to caller; xferNote says where a
+	// transfer stands.
+	xferBtn, consultBtn, completeBtn, backBtn *widget.Button
+	xferGo, consultGo                         *widget.Button
+	xferRow, consultRow, xferPanel            *fyne.Container
+	xferEntry                                 *widget.Entry
+	xferNote                                  *widget.Label
+	// peer is the user's other call (held or talking), if any: Retrieve swaps to this call.
+	peer    api.Call
+	hasPeer bool
 
 	keypad       *fyne.Container
 	forward      *fyne.Container
@@ -141,6 +160,23 @@ func (v *CallView) build() {
 	})
 	v.secondary = container.NewGridWithColumns(4, v.hold, v.retrieve, v.mute, v.keypadBtn, v.fwdBtn)
 
+	v.xferBtn = widget.NewButtonWithIcon("Transfer…", theme.MailForwardIcon(), func() { v.openTransfer(false) })
+	v.consultBtn = widget.NewButtonWithIcon("Consult…", theme.AccountIcon(), func() { v.openTransfer(true) })
+	v.xferRow = container.NewGridWithColumns(2, v.xferBtn, v.consultBtn)
+	v.xferEntry = widget.NewEntry()
+	v.xferEntry.SetPlaceHolder("Transfer to number")
+	v.xferGo = widget.NewButton("Transfer", func() { v.doTransfer(false) })
+	v.consultGo = widget.NewButton("Consult", func() { v.doTransfer(true) })
+	v.xferPanel = container.NewBorder(nil, nil, nil, container.NewHBox(v.xferGo, v.consultGo), v.xferEntry)
+	v.xferPanel.Hide()
+	v.completeBtn = widget.NewButtonWithIcon("Complete transfer", theme.ConfirmIcon(), func() { call0(v.act.CompleteTransfer) })
+	v.completeBtn.Importance = widget.HighImportance
+	v.backBtn = widget.NewButtonWithIcon("Back to caller", theme.NavigateBackIcon(), func() { call0(v.act.BackToCaller) })
+	v.consultRow = container.NewGridWithColumns(2, v.completeBtn, v.backBtn)
+	v.xferNote = widget.NewLabel("")
+	v.xferNote.Wrapping = fyne.TextWrapWord
+	v.xferNote.Hide()
+
 	v.forwardEntry = widget.NewEntry()
 	v.forwardEntry.SetPlaceHolder("Forward to number")
 	v.forwardEntry.OnSubmitted = func(string) { v.doDeflect() }
@@ -177,7 +213,8 @@ func (v *CallView) build() {
 		container.New(tightColumn{}, v.name, v.number, v.where),
 		container.New(tightColumn{}, container.NewBorder(nil, nil, nil, container.NewHBox(v.lock, v.duration), v.state), v.media, v.dtmfIn),
 	)
-	controls := container.NewVBox(v.primary, v.secondary, v.forward, v.keypad, v.hangUp, v.closeBtn, v.notice)
+	controls := container.NewVBox(v.primary, v.consultRow, v.secondary, v.xferRow, v.xferPanel, v.xferNote,
+		v.forward, v.keypad, v.hangUp, v.closeBtn, v.notice)
 	v.memoBox = container.NewVBox(
 		widget.NewSeparator(),
 		widget.NewLabelWithStyle("Memo", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
@@ -210,6 +247,53 @@ func (v *CallView) doDeflect() {
 	v.Refresh()
 }
 
+// openTransfer opens the number field of a transfer, its consult action the default (Enter)
+// with consult, else the blind one; a second press of the same button closes it.
+func (v *CallView) openTransfer(consult bool) {
+	if v.xferPanel.Visible() && (v.consultGo.Importance == widget.HighImportance) == consult {
+		v.xferPanel.Hide()
+		v.Refresh()
+		return
+	}
+	v.xferGo.Importance, v.consultGo.Importance = widget.HighImportance, widget.MediumImportance
+	if consult {
+		v.xferGo.Importance, v.consultGo.Importance = widget.MediumImportance, widget.HighImportance
+	}
+	v.xferGo.Refresh()
+	v.consultGo.Refresh()
+	v.xferEntry.OnSubmitted = func(string) { v.doTransfer(consult) }
+	v.xferPanel.Show()
+	if c := fyne.CurrentApp().Driver().CanvasForObject(v.xferEntry); c != nil {
+		c.Focus(v.xferEntry)
+	}
+	v.Refresh()
+}
+
+func (v *CallView) doTransfer(consult bool) {
+	n := strings.TrimSpace(v.xferEntry.Text)
+	act := v.act.Transfer
+	if consult {
+		act = v.act.Consult
+	}
+	if n == "" || act == nil {
+		return
+	}
+	act(n)
+	v.xferEntry.SetText("")
+	v.xferPanel.Hide()
+	v.Refresh()
+}
+
+// SetPeer tells the view of the user's other call (held or talking); ok false when there is
+// none. With a peer talking, Retrieve reads Swap: it holds that call and takes this one back.
+func (v *CallView) SetPeer(peer api.Call, ok bool) {
+	if ok == v.hasPeer && peer.ID == v.peer.ID && peer.State == v.peer.State {
+		return
+	}
+	v.peer, v.hasPeer = peer, ok
+	v.SetCall(v.call)
+}
+
 func (v *CallView) doSaveMemo() {
 	if v.act.SaveMemo == nil || v.call.JournalID == 0 {
 		return
@@ -229,6 +313,9 @@ func (v *CallView) Reset(c api.Call, act CallActions) {
 	v.forwardEntry.SetText("")
 	v.forward.Hide()
 	v.keypad.Hide()
+	v.xferEntry.SetText("")
+	v.xferPanel.Hide()
+	v.peer, v.hasPeer = api.Call{}, false
 	v.ShowError("")
 	v.call = api.Call{}
 	v.SetCall(c)
@@ -284,6 +371,12 @@ func (v *CallView) SetCall(c api.Call) {
 	if c.FeatureCode != "" && c.Dialled != "" {
 		where += " · feature code " + c.Dialled
 	}
+	if c.ConsultFor != "" {
+		where += " · consulting"
+		if v.hasPeer && v.peer.ID == c.ConsultFor {
+			where += " for " + partyName(v.peer)
+		}
+	}
 	v.where.SetText(where)
 
 	v.state.SetText(callStateText(c))
@@ -327,6 +420,11 @@ func (v *CallView) SetCall(c api.Call) {
 	show(v.decline, !ended && offers(fs, line.FuncDecline) && v.act.Decline != nil)
 	show(v.hold, !ended && offers(fs, line.FuncHold) && v.act.Hold != nil)
 	show(v.retrieve, !ended && offers(fs, line.FuncRetrieve) && v.act.Retrieve != nil)
+	if v.hasPeer && v.peer.State == line.CallConnected {
+		v.retrieve.SetText("Swap")
+	} else {
+		v.retrieve.SetText("Retrieve")
+	}
 	show(v.mute, !ended && (c.State == line.CallConnected || c.State == line.CallHeld) && v.act.Mute != nil)
 	if c.Muted {
 		v.mute.SetText("Unmute")
@@ -356,8 +454,28 @@ func (v *CallView) SetCall(c api.Call) {
 		v.hangUp.SetText("Hang up")
 	}
 	show(v.closeBtn, ended && v.act.Close != nil)
+
+	xfer := !ended && offers(fs, line.FuncTransfer)
+	consulting := c.ConsultFor != ""
+	show(v.xferBtn, xfer && !consulting && v.act.Transfer != nil)
+	show(v.consultBtn, xfer && !consulting && v.act.Consult != nil)
+	show(v.xferGo, v.act.Transfer != nil)
+	show(v.consultGo, v.act.Consult != nil)
+	if !xfer || consulting {
+		v.xferPanel.Hide()
+	}
+	show(v.completeBtn, !ended && consulting && inCall(c.State) && v.act.CompleteTransfer != nil)
+	show(v.backBtn, !ended && consulting && v.act.BackToCaller != nil)
+	v.xferNote.SetText(transferText(c))
+	v.xferNote.Importance = widget.MediumImportance
+	if c.Transfer.State == api.TransferFailed {
+		v.xferNote.Importance = widget.WarningImportance
+	}
+	show(v.xferNote, v.xferNote.Text != "")
 	fitColumns(v.primary)
 	fitColumns(v.secondary)
+	fitColumns(v.xferRow)
+	fitColumns(v.consultRow)
 	show(v.memoBox, !ringingHere || v.memo.Text != "")
 	v.updateMemo()
 	v.Refresh()
@@ -384,6 +502,34 @@ func (v *CallView) updateMemo() {
 		v.memoNote.SetText("")
 	}
 	v.memoNote.Refresh()
+}
+
+// inCall reports whether a call in state st talks or is held.
+func inCall(st line.CallState) bool { return st == line.CallConnected || st == line.CallHeld }
+
+// transferText says where a transfer of the call stands; "" when none was tried.
+func transferText(c api.Call) string {
+	t := c.Transfer
+	who := t.Target
+	status := ""
+	if t.Code != 0 {
+		status = fmt.Sprintf(": %d %s", t.Code, t.Reason)
+	}
+	switch t.State {
+	case api.TransferPending:
+		return "Transferring to " + who + "…"
+	case api.TransferRinging:
+		return "Transferring: " + who + " is ringing…"
+	case api.TransferDone:
+		return "Transferred to " + who
+	case api.TransferFailed:
+		s := "Transfer to " + who + " failed" + status
+		if c.State == line.CallConnected {
+			s += ". You are back with the caller."
+		}
+		return s
+	}
+	return ""
 }
 
 func show(o fyne.CanvasObject, on bool) {

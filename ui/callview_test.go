@@ -18,16 +18,20 @@ type recorder struct{ got []string }
 
 func (r *recorder) actions() CallActions {
 	return CallActions{
-		Answer:   func() { r.got = append(r.got, "answer") },
-		Decline:  func(d api.DeclineReason) { r.got = append(r.got, "decline "+d.String()) },
-		Deflect:  func(n string) { r.got = append(r.got, "deflect "+n) },
-		HangUp:   func() { r.got = append(r.got, "hangup") },
-		Hold:     func() { r.got = append(r.got, "hold") },
-		Retrieve: func() { r.got = append(r.got, "retrieve") },
-		Mute:     func(m bool) { r.got = append(r.got, map[bool]string{true: "mute", false: "unmute"}[m]) },
-		DTMF:     func(d string) { r.got = append(r.got, "dtmf "+d) },
-		SaveMemo: func(m string) { r.got = append(r.got, "memo "+m) },
-		Close:    func() { r.got = append(r.got, "close") },
+		Answer:           func() { r.got = append(r.got, "answer") },
+		Decline:          func(d api.DeclineReason) { r.got = append(r.got, "decline "+d.String()) },
+		Deflect:          func(n string) { r.got = append(r.got, "deflect "+n) },
+		HangUp:           func() { r.got = append(r.got, "hangup") },
+		Hold:             func() { r.got = append(r.got, "hold") },
+		Retrieve:         func() { r.got = append(r.got, "retrieve") },
+		Mute:             func(m bool) { r.got = append(r.got, map[bool]string{true: "mute", false: "unmute"}[m]) },
+		DTMF:             func(d string) { r.got = append(r.got, "dtmf "+d) },
+		SaveMemo:         func(m string) { r.got = append(r.got, "memo "+m) },
+		Close:            func() { r.got = append(r.got, "close") },
+		Transfer:         func(n string) { r.got = append(r.got, "transfer "+n) },
+		Consult:          func(n string) { r.got = append(r.got, "consult "+n) },
+		CompleteTransfer: func() { r.got = append(r.got, "complete") },
+		BackToCaller:     func() { r.got = append(r.got, "back") },
 	}
 }
 
@@ -275,5 +279,96 @@ func TestCallViewShowsLockWhileEncrypted(t *testing.T) {
 	v.SetCall(c)
 	if v.lock.Visible() {
 		t.Error("the padlock stays after the call ended")
+	}
+}
+
+func TestCallViewTransferControls(t *testing.T) {
+	c := connected()
+	c.Functions = append(c.Functions, line.FuncTransfer)
+	v, r := newView(t, c)
+	bs := buttons(v)
+	if !contains(bs, "Transfer…") || !contains(bs, "Consult…") || contains(bs, "Complete transfer") {
+		t.Fatalf("a connected call offering transfer shows %q", bs)
+	}
+	test.Tap(button(t, v, "Transfer…"))
+	test.Type(v.xferEntry, " 302 ")
+	submit(v.xferEntry)
+	if r.last() != "transfer 302" || v.xferPanel.Visible() {
+		t.Errorf("Enter in the transfer field did %q (panel open %v), want a blind transfer to 302", r.last(), v.xferPanel.Visible())
+	}
+	test.Tap(button(t, v, "Consult…"))
+	test.Type(v.xferEntry, "303")
+	submit(v.xferEntry)
+	if r.last() != "consult 303" {
+		t.Errorf("Enter after Consult… did %q, want consult 303", r.last())
+	}
+
+	// Where the transfer stands.
+	for _, tc := range []struct {
+		st    api.TransferStatus
+		state line.CallState
+		want  string
+	}{
+		{api.TransferStatus{State: api.TransferPending, Target: "302"}, line.CallHeld, "Transferring to 302…"},
+		{api.TransferStatus{State: api.TransferRinging, Target: "302", Code: 180}, line.CallHeld, "302 is ringing"},
+		{api.TransferStatus{State: api.TransferFailed, Target: "399", Code: 404, Reason: "Not Found"}, line.CallConnected,
+			"Transfer to 399 failed: 404 Not Found. You are back with the caller."},
+	} {
+		x := c
+		x.State, x.Transfer = tc.state, tc.st
+		v.SetCall(x)
+		if txt := texts(v); !strings.Contains(txt, tc.want) {
+			t.Errorf("transfer %+v: the view lacks %q:\n%s", tc.st, tc.want, txt)
+		}
+	}
+
+	// A group without transfer: neither control.
+	c.Functions = []line.Function{line.FuncHangUp, line.FuncHold}
+	c.Transfer = api.TransferStatus{}
+	v.SetCall(c)
+	if bs := buttons(v); contains(bs, "Transfer…") || contains(bs, "Consult…") {
+		t.Errorf("transfer offered without the function: %q", bs)
+	}
+
+	// A consultation call: complete or go back, no further transfer from it.
+	cs := connected()
+	cs.ID, cs.ConsultFor = "c2", "c1"
+	cs.Functions = append(cs.Functions, line.FuncTransfer)
+	v.SetPeer(c, true)
+	v.SetCall(cs)
+	bs = buttons(v)
+	if !contains(bs, "Complete transfer") || !contains(bs, "Back to caller") || contains(bs, "Transfer…") {
+		t.Errorf("a consultation shows %q", bs)
+	}
+	if txt := texts(v); !strings.Contains(txt, "consulting for Anna Berg") {
+		t.Errorf("the consultation does not say for whom:\n%s", txt)
+	}
+	test.Tap(button(t, v, "Complete transfer"))
+	if r.last() != "complete" {
+		t.Errorf("Complete transfer did %q", r.last())
+	}
+	test.Tap(button(t, v, "Back to caller"))
+	if r.last() != "back" {
+		t.Errorf("Back to caller did %q", r.last())
+	}
+}
+
+func TestCallViewRetrieveSwapsWithATalkingCall(t *testing.T) {
+	held := connected()
+	held.State = line.CallHeld
+	held.Functions = []line.Function{line.FuncHangUp, line.FuncRetrieve}
+	v, r := newView(t, held)
+	if !contains(buttons(v), "Retrieve") {
+		t.Fatalf("a held call alone shows %q", buttons(v))
+	}
+	other := connected()
+	other.ID = "c9"
+	v.SetPeer(other, true)
+	if bs := buttons(v); !contains(bs, "Swap") || contains(bs, "Retrieve") {
+		t.Errorf("a held call beside a talking one shows %q, want Swap", bs)
+	}
+	test.Tap(button(t, v, "Swap"))
+	if r.last() != "retrieve" {
+		t.Errorf("Swap did %q", r.last())
 	}
 }

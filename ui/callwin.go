@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"time"
 
@@ -24,6 +25,7 @@ type callWindow struct {
 // with the ID the action returns, before the action returns, so the UI never applies an action's
 // result and has no older view of a call to tell from the events' newer one.
 func (u *UI) updateCall(c api.Call) {
+	defer u.syncPeers()
 	defer u.syncClock()
 	defer u.trayRinging()
 	if _, gone := u.ended[c.ID]; gone && active(c) {
@@ -265,6 +267,53 @@ func (u *UI) callActions(id string, cw *callWindow) CallActions {
 				func(err error) { cw.view.MemoSaved(memo, err) })
 		},
 		Close: func() { u.closeCallWindow(cw) },
+		Transfer: func(n string) {
+			doIn("Transfer", func(ctx context.Context, s api.Session) error { return s.Transfer(ctx, id, n) })
+		},
+		Consult: func(n string) {
+			doIn("Consult", func(ctx context.Context, s api.Session) error {
+				_, err := s.Consult(ctx, id, n)
+				return err
+			})
+		},
+		CompleteTransfer: func() {
+			doIn("Complete transfer", func(ctx context.Context, s api.Session) error { return s.CompleteTransfer(ctx, id) })
+		},
+		BackToCaller: func() {
+			held := cw.view.Call().ConsultFor
+			doIn("Back to caller", func(ctx context.Context, s api.Session) error {
+				if err := s.HangUp(ctx, id); err != nil && !errors.Is(err, api.ErrNoCall) {
+					return err
+				}
+				return s.Retrieve(ctx, held)
+			})
+		},
+	}
+}
+
+// syncPeers tells each conversation window of the user's other call, the one Retrieve swaps
+// with and a consultation is about: a consultation's held call, else another call that talks
+// or is held.
+func (u *UI) syncPeers() {
+	for id, cw := range u.wins {
+		c, ok := u.calls[id]
+		if !ok {
+			continue
+		}
+		var peer api.Call
+		found := false
+		if c.ConsultFor != "" {
+			peer, found = u.calls[c.ConsultFor]
+		}
+		for _, oid := range u.order {
+			if found {
+				break
+			}
+			if o := u.calls[oid]; oid != id && inCall(o.State) {
+				peer, found = o, true
+			}
+		}
+		cw.view.SetPeer(peer, found)
 	}
 }
 

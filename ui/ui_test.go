@@ -520,3 +520,59 @@ func TestEndedCallsAreForgottenLater(t *testing.T) {
 		t.Errorf("the UI still remembers %d ended calls (the first one: %v); only the second expected", len(h.u.ended), ok)
 	}
 }
+
+// TestConsultThenCompleteTransfer goes through an attended transfer as a user does: answer,
+// Consult… a number (a second window opens for the consultation, the caller is held), the
+// consulted party answers, Complete transfer: both calls end as transferred. Back to caller is
+// tried first: it hangs up the consultation and takes the caller back.
+func TestConsultThenCompleteTransfer(t *testing.T) {
+	h := newHarness(t)
+	c, cw := h.ring("Alice", "+493012345", "Anna Berg")
+	test.Tap(button(t, cw.view, "Answer"))
+	h.until("connected", func() bool { return cw.view.Call().State == line.CallConnected })
+
+	consult := func() *callWindow {
+		test.Tap(button(t, cw.view, "Consult…"))
+		test.Type(cw.view.xferEntry, "202")
+		submit(cw.view.xferEntry)
+		if a := h.action("Consult"); a.Target != c.ID || a.Arg != "202" {
+			t.Fatalf("Consult… did %+v", a)
+		}
+		h.until("the caller held", func() bool { return cw.view.Call().State == line.CallHeld })
+		ccw := h.windowWhere("the consultation", func(x api.Call) bool {
+			return x.ConsultFor == c.ID && inCall(x.State) || x.ConsultFor == c.ID && x.State == line.CallDialing
+		})
+		if err := h.phone.Connect(ccw.view.Call().ID); err != nil {
+			t.Fatal(err)
+		}
+		h.until("the consultation connected", func() bool { return ccw.view.Call().State == line.CallConnected })
+		if !strings.Contains(texts(ccw.view), "consulting for Anna Berg") {
+			t.Errorf("the consultation window does not say for whom:\n%s", texts(ccw.view))
+		}
+		if bs := buttons(cw.view); !contains(bs, "Swap") {
+			t.Errorf("the held caller's window shows %q, want Swap while the consultation talks", bs)
+		}
+		return ccw
+	}
+	ccw := consult()
+	test.Tap(button(t, ccw.view, "Back to caller"))
+	if a := h.action("HangUp"); a.Target != ccw.view.Call().ID {
+		t.Errorf("Back to caller hung up %+v", a)
+	}
+	if a := h.action("Retrieve"); a.Target != c.ID {
+		t.Errorf("Back to caller retrieved %+v", a)
+	}
+	h.until("back with the caller", func() bool { return cw.view.Call().State == line.CallConnected })
+
+	ccw = consult()
+	test.Tap(button(t, ccw.view, "Complete transfer"))
+	if a := h.action("CompleteTransfer"); a.Target != ccw.view.Call().ID {
+		t.Errorf("Complete transfer did %+v", a)
+	}
+	h.until("both calls ended", func() bool {
+		return cw.view.Call().State == line.CallEnded && ccw.view.Call().State == line.CallEnded
+	})
+	if txt := texts(cw.view); !strings.Contains(txt, "Transferred to 202") {
+		t.Errorf("the caller's window after the transfer:\n%s", txt)
+	}
+}
