@@ -371,7 +371,7 @@ func TestHeldRingingCallDeflected(t *testing.T) {
 func TestSessionRefusesWhatTheGroupDoesNotOffer(t *testing.T) {
 	g := line.Group{Name: "Locked", HideDecline: true, PickupCode: "*59<NUMBER>",
 		FeatureCodes:      []line.FeatureCode{{Name: "Voicemail", Code: "*86"}},
-		DisabledFunctions: []line.Function{line.FuncDial, line.FuncDND, line.FuncPickup, line.FuncFeatureCodes, line.FuncDeflect}}
+		DisabledFunctions: []line.Function{line.FuncDial, line.FuncDND, line.FuncPickup, line.FuncFeatureCodes, line.FuncDeflect, line.FuncForward, line.FuncCallWaiting}}
 	srv, _ := policyServer(t, []policyLine{{"451", g}})
 	el := logOnClient(t, srv, "desk")
 	ctx := context.Background()
