@@ -1,5 +1,5 @@
 // Command lineup is the Lineup softphone and line manager. Without a subcommand it opens the
-// desktop app; the subcommands (serve, dial, journal, provision, audio: see usage below and
+// desktop app; the subcommands (serve, dial, call, journal, provision, audio: see usage below and
 // README.md) run the headless line server and manage its data. Every subcommand takes --data DIR
 // (or LINEUP_DATA) to choose the data directory; the default is the user's configuration
 // directory. --secrets (or LINEUP_SECRETS) chooses where SIP passwords are kept: the OS keyring
@@ -38,6 +38,13 @@ commands:
   dial NUMBER [--line NAME]
                            dial through the running line server (serve --api);
                            prints the call ID and what was dialled
+  call list                list the calls going on (ID, line, state, far end, transfer)
+  call answer|hangup|hold|retrieve|complete ID
+  call transfer|consult ID NUMBER
+                           work a call through the running line server: transfer
+                           passes it on to NUMBER, consult holds it and calls NUMBER
+                           (prints the new call), complete joins a consultation with
+                           the held call
   journal [--csv] [--line L] [--number N] [--exact] [--outcome O]
           [--from T] [--to T] [--limit N]
                            print the call journal, newest first (a table, or CSV)
@@ -162,6 +169,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdServe(ctx, &g, rest[1:], stderr)
 	case rest[0] == "dial":
 		err = cmdDial(ctx, &g, rest[1:], stdout, stderr)
+	case rest[0] == "call":
+		err = cmdCall(ctx, &g, rest[1:], stdout, stderr)
 	case rest[0] == "journal":
 		err = cmdJournal(ctx, &g, rest[1:], stdout, stderr)
 	case rest[0] == "provision":
