@@ -176,6 +176,7 @@ func (c *call) end(cause line.EndCause, code int, detail string, busy bool) {
 	}
 	c.s.reportCall(c, info)
 	c.s.publishLine(info.Line)
+	c.s.rering()
 }
 
 // release closes the call's audio and sockets, once, after its media stopped.

@@ -82,7 +82,7 @@ func (c *call) startRinging() {
 		// the ringer drowning the conversation.
 		m.waiting.Store(true)
 		c.mu.Lock()
-		c.ring = func() { m.waiting.Store(false) }
+		c.ring, c.waitTone = func() { m.waiting.Store(false) }, true
 		c.mu.Unlock()
 		return
 	}
@@ -92,8 +92,25 @@ func (c *call) startRinging() {
 		return
 	}
 	c.mu.Lock()
-	c.ring = stop
+	c.ring, c.waitTone = stop, false
 	c.mu.Unlock()
+}
+
+// rering moves the calls that ring with the call-waiting tone to the ringer once no call talks
+// any more (the call they waited beside ended): the user must still hear them.
+func (s *Server) rering() {
+	if s.audio == nil || s.talkingMixer(nil) != nil {
+		return
+	}
+	for _, o := range s.liveCalls() {
+		o.mu.Lock()
+		waiting := o.waitTone && o.phase == line.PhaseRingingIn && !o.serverHeld
+		o.mu.Unlock()
+		if waiting {
+			o.stopRinging()
+			o.startRinging()
+		}
+	}
 }
 
 // talkingMixer is the speaker of a call other than except that the user is talking in now

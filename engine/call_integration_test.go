@@ -344,6 +344,37 @@ func TestTwoCallsOnOneLine(t *testing.T) {
 	}
 	time.Sleep(1200 * time.Millisecond)
 	assertHears(t, "202 after the swap", b, 440, 1000)
+
+	// 203 calls again while 201 talks to 202: the waiting tone; then 202 hangs up, and the call
+	// still ringing moves to the ringer: with no call to hear it in, the user must hear it ring.
+	if err := a.client.HangUp(ctx, second.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.client.Dial(ctx, c.line, "201"); err != nil {
+		t.Fatal(err)
+	}
+	third := a.calls.wait(t, "third call ringing", 5*time.Second, func(x api.Call) bool {
+		return x.Direction == line.Incoming && x.State == line.CallRinging && x.ID != second.ID
+	})
+	rings = a.audio.rings.Load()
+	if err := b.client.HangUp(ctx, bID); err != nil {
+		t.Fatal(err)
+	}
+	a.calls.wait(t, "first call over", 5*time.Second, func(x api.Call) bool { return x.ID == aID && x.State == line.CallEnded })
+	deadline := time.Now().Add(2 * time.Second)
+	for a.audio.rings.Load() == rings && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if a.audio.rings.Load() == rings || !a.audio.ring.Load() {
+		t.Error("the call left ringing after the talking call ended does not ring on the ringer")
+	}
+	if err := a.client.Answer(ctx, third.ID); err != nil {
+		t.Fatal(err)
+	}
+	a.calls.wait(t, "third connected", 5*time.Second, func(x api.Call) bool { return x.ID == third.ID && x.State == line.CallConnected })
+	if a.audio.ring.Load() {
+		t.Error("the ringer still rings after the answer")
+	}
 }
 
 // A call placed through a session has one identity: Dial returns the call as its first event

@@ -83,6 +83,7 @@ type call struct {
 	rtcp      net.PacketConn
 	local     sip.MediaDesc
 	ring      func()
+	waitTone  bool // ring is the call-waiting tone in a talking call, not the ringer
 
 	// ctx lives as long as the call; finish cancels it, which stops the call's goroutines.
 	ctx    context.Context
