@@ -335,6 +335,7 @@ func (v *CallView) ShowError(msg string) {
 	} else {
 		v.notice.Show()
 	}
+	v.relayout()
 }
 
 // MemoSaved marks the memo as written to the journal (or not, with err).
@@ -478,6 +479,15 @@ func (v *CallView) SetCall(c api.Call) {
 	fitColumns(v.consultRow)
 	show(v.memoBox, !ringingHere || v.memo.Text != "")
 	v.updateMemo()
+	v.relayout()
+}
+
+// relayout lays the view out again after its lines changed: a wrapped note of two lines must
+// push the controls under it down, not lie over them.
+func (v *CallView) relayout() {
+	if c, ok := v.content.(*fyne.Container); ok {
+		c.Refresh()
+	}
 	v.Refresh()
 }
 

@@ -291,6 +291,15 @@ func (u *UI) callActions(id string, cw *callWindow) CallActions {
 	}
 }
 
+// startTransfer brings a call's window up with its transfer field open (the line menu's
+// Transfer… and Consult for…).
+func (u *UI) startTransfer(id string, consult bool) {
+	u.showCall(id)
+	if cw := u.wins[id]; cw != nil {
+		cw.view.openTransfer(consult)
+	}
+}
+
 // syncPeers tells each conversation window of the user's other call, the one Retrieve swaps
 // with and a consultation is about: a consultation's held call, else another call that talks
 // or is held.

@@ -29,6 +29,17 @@ func (u *UI) lineMenu(l api.Line, hasCall bool) *fyne.Menu {
 	if offers(l.Functions, line.FuncPickup) {
 		items = append(items, fyne.NewMenuItem("Pick up…", func() { u.askPickup(l.Name) }))
 	}
+	// The line's calls that can be passed on: the entries open the call's window with its
+	// transfer field, as its own Transfer… and Consult… buttons do.
+	for _, c := range u.callsOf(l.Name) {
+		if !offers(c.Functions, line.FuncTransfer) || c.ConsultFor != "" {
+			continue
+		}
+		id, who := c.ID, partyName(c)
+		items = append(items,
+			fyne.NewMenuItem("Transfer "+who+"…", func() { u.startTransfer(id, false) }),
+			fyne.NewMenuItem("Consult for "+who+"…", func() { u.startTransfer(id, true) }))
+	}
 	if offers(l.Functions, line.FuncFeatureCodes) && !hasCall && len(l.FeatureCodes) > 0 {
 		items = append(items, fyne.NewMenuItemSeparator())
 		for _, fc := range l.FeatureCodes {

@@ -531,6 +531,20 @@ func TestConsultThenCompleteTransfer(t *testing.T) {
 	test.Tap(button(t, cw.view, "Answer"))
 	h.until("connected", func() bool { return cw.view.Call().State == line.CallConnected })
 
+	// The line menu offers the call's transfer too: it opens the window's transfer field.
+	h.until("the menu offers the transfer", func() bool { return hasPrefix(h.menuLabels("Alice"), "Transfer Anna Berg…") })
+	h.menuItem("Alice", "Transfer Anna Berg…")
+	if !cw.view.xferPanel.Visible() || cw.view.xferGo.Importance != widget.HighImportance {
+		t.Error("the line menu's Transfer entry did not open the window's transfer field for a blind transfer")
+	}
+	test.Tap(button(t, cw.view, "Transfer…")) // closes it again
+	if cw.view.xferPanel.Visible() {
+		t.Error("a second Transfer… did not close the field")
+	}
+	if hasPrefix(h.menuLabels("Ben"), "Transfer") {
+		t.Errorf("Ben's menu offers a transfer without a call: %q", h.menuLabels("Ben"))
+	}
+
 	consult := func() *callWindow {
 		test.Tap(button(t, cw.view, "Consult…"))
 		test.Type(cw.view.xferEntry, "202")
