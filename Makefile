@@ -5,7 +5,7 @@ GO        ?= go
 BIN       := bin/lineup
 GOTESTFLAGS ?= -race -count=1 -timeout 40m
 
-.PHONY: all deps build test vet bench demo clean fmt-check
+.PHONY: all deps build test vet bench demo dist clean fmt-check
 
 all: build
 
@@ -43,9 +43,13 @@ bench: deps build
 	@echo "Desktop app under Xvfb: goals first frame <= 1 s, idle CPU <= 1 % of a core, idle RSS <= 150 MB, RSS growth over 500 calls <= 10 MB. hello-* is a bare Fyne window measured beside it in each run (the floor)."
 	./scripts/bench-median.sh $(GO) test -run '^$$' -bench 'GUI' -benchtime 1x -count 5 -timeout 30m ./cmd/lineup/
 
+# The packages: a Linux archive and a Windows .exe in dist/ (scripts/dist.sh says what is in them).
+dist: deps
+	./scripts/dist.sh dist all
+
 # Runs Lineup against a local Kamailio with the demo lines; Ctrl-C stops both.
 demo: deps build
 	./scripts/demo.sh $(BIN)
 
 clean:
-	rm -rf bin
+	rm -rf bin dist

@@ -5,7 +5,9 @@
 # with imagemagick and x11-utils (screenshots, window places) and xdotool (types the keyboard
 # shortcuts that open the settings and journal windows) for GUI tests, sipvicious (the scanners
 # the security tests point at a running Lineup), a private D-Bus with gnome-keyring and
-# secret-tool (the OS keyring test runs a Secret Service of its own), and the Go modules.
+# secret-tool (the OS keyring test runs a Secret Service of its own), mingw-w64 (make dist
+# cross-builds the Windows .exe), desktop-file-utils, xdg-utils and file (the package tests
+# validate the desktop entry, open links with xdg-open and check the .exe), and the Go modules.
 # Run as root or with sudo; it does nothing that is already done.
 set -euo pipefail
 
@@ -16,6 +18,7 @@ packages=(
   sip-tester baresip-core sipvicious
   xvfb imagemagick x11-utils xdotool
   dbus dbus-bin gnome-keyring libsecret-tools
+  gcc-mingw-w64-x86-64 desktop-file-utils xdg-utils file xz-utils
 )
 
 missing=()
@@ -42,3 +45,5 @@ if ! command -v go >/dev/null 2>&1; then
   exit 1
 fi
 go mod download
+# Fyne's packaging tool, pinned as a tool of its own module so that its Fyne does not become the app's.
+go mod download -modfile=tools/go.mod

@@ -54,6 +54,9 @@ commands:
                            print the call journal, newest first (a table, or CSV)
   provision import FILE    replace the whole set-up with a provisioning file (TOML)
   provision export         print the set-up as a provisioning file
+  register-handlers        make Lineup open tel:, sip: and callto: links (Windows: the
+                           user's registry keys; Linux: xdg-mime default for the
+                           installed desktop entry); unregister-handlers undoes it
   audio devices            list the sound devices with their IDs and the ones chosen
   audio set [--call-capture ID] [--call-playback ID] [--ringer ID]
                            choose the sound devices for calls and the ringer
@@ -183,6 +186,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdProvision(&g, rest[1:], stdout, stderr)
 	case rest[0] == "audio":
 		err = cmdAudio(&g, rest[1:], stdout, stderr)
+	case rest[0] == "register-handlers" || rest[0] == "unregister-handlers":
+		err = cmdHandlers(rest[0] == "register-handlers", rest[1:], stdout)
 	case rest[0] == "help" || rest[0] == "-h" || rest[0] == "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
