@@ -180,8 +180,8 @@ type Decision struct {
 	// the call, or where it goes after ForwardAfter of ringing.
 	ForwardTo string
 	// ForwardAfter is set when the call rings (at the clients or held at the server) under a
-	// no-answer rule: the server forwards it to ForwardTo once it has rung that long.
-	ForwardAfter time.Duration
+	// no-answer rule: the server forwards it to ForwardTo once it has rung that many seconds.
+	ForwardAfter int
 	// ForwardIgnored is set when the line has a forwarding rule but its group deactivated
 	// FuncForward: the rule is kept and not applied.
 	ForwardIgnored bool
@@ -258,7 +258,7 @@ func DecideIncoming(g Group, l LineView) Decision {
 		if d.Action == ActionAnswer {
 			d.Action, d.Cause, d.Answer = ActionForward, CauseForwardNoAnswer, ResponseUnset
 		} else {
-			d.ForwardAfter = fwd.AfterOrDefault()
+			d.ForwardAfter = int(fwd.AfterOrDefault() / time.Second)
 		}
 	}
 	if d.Action == ActionForward || d.ForwardAfter > 0 {
@@ -353,7 +353,7 @@ func (d Decision) String() string {
 		b.WriteString(", waiting")
 	}
 	if d.ForwardAfter > 0 {
-		fmt.Fprintf(&b, ", forward after %s to %s", d.ForwardAfter, d.ForwardTo)
+		fmt.Fprintf(&b, ", forward after %ds to %s", d.ForwardAfter, d.ForwardTo)
 	}
 	if d.ForwardIgnored {
 		b.WriteString(", forwarding ignored (deactivated)")
