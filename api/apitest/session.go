@@ -333,8 +333,16 @@ func (p *Phone) setLine(name, what string, set func(*line.Line)) error {
 		return fmt.Errorf("%s: line %q: %w", what, name, api.ErrNoLine)
 	}
 	set(l)
-	if err := cfg.Validate(); err != nil {
-		return fmt.Errorf("%s: %w", what, err)
+	// Only the errors of what the user set count: a fake's set-up need not be complete
+	// (accounts, say).
+	var mine []error
+	for _, fe := range line.FieldErrors(cfg.Validate()) {
+		if fe.Kind == line.KindLine && fe.Name == name && strings.HasPrefix(fe.Key, "forward") {
+			mine = append(mine, fe)
+		}
+	}
+	if len(mine) > 0 {
+		return fmt.Errorf("%s: %w", what, errors.Join(mine...))
 	}
 	p.cfg = cfg
 	p.publishLine(name)
