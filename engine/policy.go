@@ -372,6 +372,11 @@ func (s *Server) applyLogOff() {
 		case line.ActionHoldRinging:
 			c.holdRinging()
 			s.publishLine(c.info.Line)
+		case line.ActionForward:
+			// A no-answer rule: nobody is left to answer it.
+			if err := s.forwardNow(c, e, d.ForwardTo, d.Cause); err != nil {
+				s.log.Debug("ringing call not forwarded at log-off", "call", c.info.ID, "error", err)
+			}
 		case line.ActionAnswer:
 			code := d.Code()
 			c.setOutcome(outcomeOfCode(code), code)
