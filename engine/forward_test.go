@@ -82,8 +82,10 @@ func (fs *forwardSetup) talkToTarget(t *testing.T, ctx context.Context, caller *
 	if err := caller.Hangup(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := fs.target.WaitEvent(ctx, "CALL_CLOSED"); err != nil {
-		t.Fatal(err)
+	for _, a := range []*baresiptest.Agent{fs.target, caller} {
+		if _, err := a.WaitEvent(ctx, "CALL_CLOSED"); err != nil {
+			t.Fatal(err)
+		}
 	}
 	heardInRecording(t, "the forward's target 302", fs.target, callerHz, fwdTargetHz)
 	heardInRecording(t, "the forwarded caller", caller, fwdTargetHz, callerHz)
@@ -148,9 +150,21 @@ func TestForwardAlwaysSendsTheCallerToTheTarget(t *testing.T) {
 	}
 	fs.checkForwardedEntry(t, "301")
 
-	// Off again: the next call rings here.
-	if err := fs.lu.client.SetForward(ctx, fs.lineName, line.Forward{}); err != nil {
+	// The group deactivates forwarding: the rule is kept but ignored, the next call rings here,
+	// and the user cannot set another.
+	cfg, err = fs.lu.client.Config(ctx)
+	if err != nil {
 		t.Fatal(err)
+	}
+	cfg.Groups[0].DisabledFunctions = append(cfg.Groups[0].DisabledFunctions, line.FuncForward)
+	if err := fs.lu.client.SaveConfig(ctx, cfg); err != nil {
+		t.Fatal(err)
+	}
+	if l := fs.lineNow(t); !l.Incoming.ForwardIgnored || l.Incoming.Action != line.ActionRing || l.Forward.Mode != line.ForwardAlways {
+		t.Errorf("with forwarding deactivated the line shows %+v and decides %v, want the rule kept and ignored", l.Forward, l.Incoming)
+	}
+	if err := fs.lu.client.SetForward(ctx, fs.lineName, line.Forward{}); !errors.Is(err, line.ErrFunctionDisabled) {
+		t.Errorf("SetForward in a group without forwarding: %v, want ErrFunctionDisabled", err)
 	}
 	if err := fs.caller.Dial(ctx, "sip:201@"+fs.domain); err != nil {
 		t.Fatal(err)
@@ -158,6 +172,9 @@ func TestForwardAlwaysSendsTheCallerToTheTarget(t *testing.T) {
 	in := fs.lu.calls.wait(t, "ringing here", 10*time.Second, func(x api.Call) bool { return x.State == line.CallRinging })
 	if err := fs.lu.client.Decline(ctx, in.ID, api.DeclineBusy); err != nil {
 		t.Fatal(err)
+	}
+	if closed, err := fs.caller.WaitEvent(ctx, "CALL_CLOSED"); err != nil || !strings.Contains(closed.Param, "486") {
+		t.Errorf("the declined call closed with %q, %v; want 486", closed.Param, err)
 	}
 }
 
