@@ -17,24 +17,34 @@ import (
 // makes DecideIncoming answer a second call with the group's busy response.
 
 // forwardNow answers a call that has not been answered with 302 to the decision's target. why
-// is the rule that applies, for the log. It fails when the target cannot be dialled from the
-// line or the 302 could not be sent; the call is then left as it was.
+// is the rule that applies, for the log. It fails, leaving the call as it was, when the target
+// cannot be dialled from the line or the call no longer rings; a 302 that cannot be sent ends
+// the call as failed.
 func (s *Server) forwardNow(c *call, e line.Effective, to string, why line.Cause) error {
 	target, err := dialable(e, to)
 	if err != nil {
 		return fmt.Errorf("forward: %w", err)
 	}
+	// The phase moves on first, as for a rejection, so that an answer under way cannot race
+	// the 302.
 	c.mu.Lock()
-	in, st, ringing := c.in, c.info.State, c.phase == line.PhaseRingingIn
+	in, st := c.in, c.info.State
+	ok := in != nil && c.phase == line.PhaseRingingIn
+	if ok {
+		_, err = c.moveLocked(line.EventHangUp)
+		ok = err == nil
+	}
 	c.mu.Unlock()
-	if in == nil || !ringing {
+	if !ok {
 		return fmt.Errorf("forward: call %s is %v: %w", c.info.ID, st, api.ErrCallState)
 	}
 	c.stopRinging()
 	c.setOutcome(line.OutcomeForwarded, 302)
 	if err := in.Redirect(target); err != nil {
+		// The 302 could not be sent (the caller's connection is gone): the call is over here.
 		c.setOutcome(line.OutcomeUnset, 0)
-		return fmt.Errorf("forward: %w", err)
+		c.finish(line.EndFailed, 0, "forward: "+err.Error())
+		return nil
 	}
 	c.mu.Lock()
 	c.deflectedTo = target
