@@ -7,8 +7,9 @@ import (
 )
 
 // This file decides what happens to a call arriving on a line (README.md, "Line groups at work":
-// not logged on, reject calls by clients, hide Decline): whether it rings at the clients, is answered by the line server at once (486, 480 or
-// 603) or is held ringing there with 180, and what the clients may then do with it. The engine
+// not logged on, reject calls by clients, hide Decline, forwarding, call waiting): whether it rings
+// at the clients, is answered by the line server at once (486, 480 or 603), forwarded (302), or is
+// held ringing there with 180, and what the clients may then do with it. The engine
 // asks here for every INVITE and when the last client logs off; the clients show the same value as
 // "what happens now" under each line. Words for people are the UI's business: a Decision holds
 // codes and causes only.
