@@ -73,11 +73,12 @@ type UI struct {
 
 	noAudio string
 
-	sess api.Session // nil while logged off
+	sess   api.Session // nil while logged off
+	status Status
+	busy   bool // a log on or log off is under way
+
 	// openForward is the forwarding dialog opened last (forward.go).
 	openForward *forwardDialog
-	status      Status
-	busy        bool // a log on or log off is under way
 
 	lines []api.Line
 	calls map[string]api.Call // calls that have not ended, by ID
