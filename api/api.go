@@ -60,6 +60,13 @@ type Session interface {
 	Pickup(ctx context.Context, lineName, number string) (Call, error)
 	// SetDND switches Do Not Disturb of a line; it is saved.
 	SetDND(ctx context.Context, lineName string, on bool) error
+	// SetForward sets the line's call forwarding rule (line.Forward; Mode off switches it off),
+	// where the group offers the forward function; it is validated as the set-up is (an error
+	// wrapping line.ErrInvalid names the field) and saved.
+	SetForward(ctx context.Context, lineName string, f line.Forward) error
+	// SetCallWaiting switches the line's call waiting, where the group offers the call_waiting
+	// function: off, a second call while the line has one gets the group's busy response. Saved.
+	SetCallWaiting(ctx context.Context, lineName string, on bool) error
 
 	// Answer takes a call ringing here.
 	Answer(ctx context.Context, callID string) error
@@ -130,6 +137,12 @@ type Line struct {
 	Location string
 	Enabled  bool
 	DND      bool
+	// Forward is the line's forwarding rule as its user set it (Mode off when it does not
+	// forward); Incoming says whether it applies now (a group may deactivate forwarding).
+	Forward line.Forward
+	// CallWaiting is the user's call waiting switch (on unless switched off); the group may
+	// still not offer a second call (Incoming says what one gets).
+	CallWaiting bool
 	// Registration is the line's registration state. After a failure RegCode is the registrar's
 	// status code and RegReason its reason phrase as it came (e.g. 403, "Forbidden"); RegCode is 0
 	// for a timeout or a transport error, whose text is in RegReason. Clients word the hint.

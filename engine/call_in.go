@@ -41,13 +41,21 @@ func (s *Server) onIncoming(in *sip.IncomingCall) {
 		s.takeReplacing(c, in)
 		return
 	}
+	go c.watchRinging()
+	if d := s.decide(e, true); d.Action == line.ActionForward {
+		// Forwarded before it rings: no 180 first.
+		err := s.forwardNow(c, e, d.ForwardTo, d.Cause)
+		if err == nil {
+			return
+		}
+		s.log.Warn("forwarding failed; the call rings as usual", "call", c.info.ID, "line", l.Name, "error", err)
+	}
 	if err := in.Ringing(); err != nil {
 		c.finish(line.EndFailed, 0, "ringing: "+err.Error())
 		return
 	}
 	s.publishLine(l.Name)
 	s.decideIncoming(c, e)
-	go c.watchRinging()
 }
 
 // watchRinging ends a ringing incoming call when the caller's side cancels it (RFC 3261 section
@@ -176,6 +184,7 @@ func (s *Server) answer(ctx context.Context, id string) error {
 	if in == nil || err != nil {
 		return refused("answer", id, p, st)
 	}
+	c.stopForwardTimer()
 	c.stopRinging()
 	local, err := c.openMedia(s.localHost(c.acct))
 	if err != nil {

@@ -113,6 +113,7 @@ type call struct {
 	serverHeld  bool   // the server holds it ringing, out of the clients' view
 	pickedUp    bool   // picked up locally from serverHeld
 	deflectedTo string
+	fwdStop     context.CancelFunc // stops the no-answer forward (forward.go)
 	// consultFor is the held call this consultation call is about; transfer is where a
 	// transfer of this call stands; endAs, when set, is how the call is recorded when the far end
 	// ends it (a call passed on by a transfer); observe sees every report (transfer.go).

@@ -161,7 +161,8 @@ func (s *Server) lineView(l line.Line) api.Line {
 	num := s.lineNumber(e)
 	v := api.Line{
 		Name: l.Name, Group: l.Group, Number: num, NumberDisplay: displayNumber(e, num),
-		Enabled: l.Enabled(), DND: lv.DND, Registration: reg.State, RegCode: reg.Code,
+		Enabled: l.Enabled(), DND: lv.DND, Forward: l.Forward, CallWaiting: !l.NoCallWaiting,
+		Registration: reg.State, RegCode: reg.Code,
 		Redial: redial, Incoming: line.DecideIncoming(e.Group, lv),
 	}
 	if reg.State == line.RegFailed {

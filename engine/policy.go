@@ -43,7 +43,7 @@ func (s *Server) lineNow(l line.Line, reg line.Registration, calls int) line.Lin
 	dnd, redial := s.dnd[l.Name], s.redial[l.Name]
 	s.mu.RUnlock()
 	return line.LineView{Enabled: l.Enabled(), Registered: reg.State == line.RegRegistered, Calls: calls,
-		DND: dnd, HasRedial: redial != "", LoggedOn: s.loggedOn()}
+		DND: dnd, HasRedial: redial != "", LoggedOn: s.loggedOn(), Forward: l.Forward, NoCallWaiting: l.NoCallWaiting}
 }
 
 // decide is line.DecideIncoming for a line of the running configuration now; ringing says the
@@ -207,10 +207,21 @@ func (c *call) holdRinging() {
 // as the group says.
 func (s *Server) decideIncoming(c *call, e line.Effective) {
 	d := s.decide(e, true)
+	if d.ForwardAfter > 0 {
+		s.forwardAfter(c, e, d.ForwardTo, time.Duration(d.ForwardAfter)*time.Second)
+	}
 	switch d.Action {
 	case line.ActionHoldRinging:
 		c.holdRinging()
 		c.update(func(*line.Call) {})
+	case line.ActionForward:
+		// The rule came to apply between the INVITE and its 180 (onIncoming forwards first);
+		// should the 302 fail, the call rings as usual.
+		if err := s.forwardNow(c, e, d.ForwardTo, d.Cause); err != nil {
+			s.log.Warn("forwarding failed; the call rings as usual", "call", c.info.ID, "error", err)
+			c.startRinging()
+			c.update(func(*line.Call) {})
+		}
 	case line.ActionAnswer:
 		code := d.Code()
 		c.setOutcome(outcomeOfCode(code), code)
@@ -361,6 +372,11 @@ func (s *Server) applyLogOff() {
 		case line.ActionHoldRinging:
 			c.holdRinging()
 			s.publishLine(c.info.Line)
+		case line.ActionForward:
+			// A no-answer rule: nobody is left to answer it.
+			if err := s.forwardNow(c, e, d.ForwardTo, d.Cause); err != nil {
+				s.log.Debug("ringing call not forwarded at log-off", "call", c.info.ID, "error", err)
+			}
 		case line.ActionAnswer:
 			code := d.Code()
 			c.setOutcome(outcomeOfCode(code), code)

@@ -274,6 +274,15 @@ func (s *clientSession) SetDND(ctx context.Context, lineName string, on bool) er
 	return s.do(ctx, http.MethodPut, linePath(lineName, "/dnd"), nil, DNDRequest{On: on}, nil)
 }
 
+func (s *clientSession) SetForward(ctx context.Context, lineName string, f line.Forward) error {
+	req := ForwardRequest{Mode: f.Mode, Target: f.Target, After: f.After}
+	return s.do(ctx, http.MethodPut, linePath(lineName, "/forward"), nil, req, nil)
+}
+
+func (s *clientSession) SetCallWaiting(ctx context.Context, lineName string, on bool) error {
+	return s.do(ctx, http.MethodPut, linePath(lineName, "/call-waiting"), nil, CallWaitingRequest{On: on}, nil)
+}
+
 func (s *clientSession) Answer(ctx context.Context, callID string) error {
 	return s.do(ctx, http.MethodPost, callPath(callID, "/answer"), nil, nil, nil)
 }

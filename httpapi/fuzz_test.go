@@ -12,6 +12,9 @@ import (
 func FuzzRequestBodies(f *testing.F) {
 	for _, b := range []string{`{"number":"0301234567"}`, `{"client":"crm"}`, `{"memo":"call back"}`, `{"on":true}`,
 		`{"reason":"busy"}`, `{"digits":"12#"}`, `{"config":{"groups":[{"name":"G"}],"lines":[{"name":"L","group":"G","account":{"registrar":"pbx","user":"1"}}]}}`,
+		`{"mode":"no_answer","target":"203","after":15}`, `{"mode":"always","target":"sip:x@y"}`, `{"mode":"sometimes"}`,
+		`{"mode":"busy","target":"` + strings.Repeat("2", 200) + `"}`, `{"mode":"always","target":"<sip:x>\r\n"}`, `{"mode":3}`,
+		`{"mode":"no_answer","target":"203","after":-9999999999}`,
 		`{"number":1}`, `{"number":"1"} {"x":2}`, `{"unknown":1}`, `[`, "\x00\xff", `{"number":"` + strings.Repeat("9", 100) + `"}`} {
 		f.Add(b, "line=Alice&outcome=missed&from=2026-01-01T00:00:00Z&limit=5")
 	}
@@ -24,6 +27,8 @@ func FuzzRequestBodies(f *testing.F) {
 		{"POST", "/api/v1/lines/Alice/feature-code"},
 		{"POST", "/api/v1/lines/Alice/pickup"},
 		{"PUT", "/api/v1/lines/Alice/dnd"},
+		{"PUT", "/api/v1/lines/Alice/forward"},
+		{"PUT", "/api/v1/lines/Alice/call-waiting"},
 		{"POST", "/api/v1/calls/nope/decline"},
 		{"POST", "/api/v1/calls/nope/dtmf"},
 		{"PUT", "/api/v1/journal/1/memo"},

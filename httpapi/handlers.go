@@ -177,6 +177,39 @@ func (s *Server) redial(w http.ResponseWriter, r *http.Request, ss api.Session) 
 	s.callReply(w, r, c, err)
 }
 
+func (s *Server) forward(w http.ResponseWriter, r *http.Request, ss api.Session) {
+	var req struct {
+		Mode   *line.ForwardMode `json:"mode"`
+		Target string            `json:"target"`
+		After  int               `json:"after"`
+	}
+	err := decode(r, &req)
+	if err == nil && req.Mode == nil {
+		err = fmt.Errorf("field %q: must be off, always, busy or no_answer: %w", "mode", api.ErrBadInput)
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	f := line.Forward{Mode: *req.Mode, Target: req.Target, After: req.After}
+	s.reply(w, r, nil, ss.SetForward(r.Context(), r.PathValue("line"), f))
+}
+
+func (s *Server) callWaiting(w http.ResponseWriter, r *http.Request, ss api.Session) {
+	var req struct {
+		On *bool `json:"on"`
+	}
+	err := decode(r, &req)
+	if err == nil && req.On == nil {
+		err = fmt.Errorf("field %q: must be true or false: %w", "on", api.ErrBadInput)
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.reply(w, r, nil, ss.SetCallWaiting(r.Context(), r.PathValue("line"), *req.On))
+}
+
 func (s *Server) featureCode(w http.ResponseWriter, r *http.Request, ss api.Session) {
 	s.textCall(w, r, "name", ss.FeatureCode)
 }

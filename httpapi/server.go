@@ -149,6 +149,8 @@ func NewServer(phone api.Phone, token string, opts ...ServerOption) (*Server, er
 	m.HandleFunc("POST /api/v1/lines/{line}/feature-code", s.with(s.featureCode))
 	m.HandleFunc("POST /api/v1/lines/{line}/pickup", s.with(s.pickup))
 	m.HandleFunc("PUT /api/v1/lines/{line}/dnd", s.with(s.dnd))
+	m.HandleFunc("PUT /api/v1/lines/{line}/forward", s.with(s.forward))
+	m.HandleFunc("PUT /api/v1/lines/{line}/call-waiting", s.with(s.callWaiting))
 	m.HandleFunc("POST /api/v1/calls/{call}/answer", s.with(s.answer))
 	m.HandleFunc("POST /api/v1/calls/{call}/decline", s.with(s.decline))
 	m.HandleFunc("POST /api/v1/calls/{call}/deflect", s.with(s.deflect))

@@ -23,6 +23,8 @@ type wireLine struct {
 	Location      string            `json:"location,omitempty"`
 	Enabled       bool              `json:"enabled"`
 	DND           bool              `json:"dnd"`
+	Forward       *wireForward      `json:"forward,omitempty"`
+	CallWaiting   bool              `json:"call_waiting"`
 	Registration  line.RegState     `json:"registration"`
 	RegCode       int               `json:"reg_code,omitempty"`
 	RegReason     string            `json:"reg_reason,omitempty"`
@@ -35,23 +37,30 @@ type wireLine struct {
 
 // wireDecision is line.Decision: what a call arriving now on the line gets.
 type wireDecision struct {
-	Reach   line.Reach      `json:"reach,omitzero"`
-	Action  line.Action     `json:"action,omitzero"`
-	Cause   line.Cause      `json:"cause,omitzero"`
-	Answer  line.Response   `json:"answer,omitzero"`
-	Waiting bool            `json:"waiting,omitempty"`
-	Offers  []line.Function `json:"offers"`
-	Decline line.Response   `json:"decline,omitzero"`
+	Reach   line.Reach    `json:"reach,omitzero"`
+	Action  line.Action   `json:"action,omitzero"`
+	Cause   line.Cause    `json:"cause,omitzero"`
+	Answer  line.Response `json:"answer,omitzero"`
+	Waiting bool          `json:"waiting,omitempty"`
+	// ForwardTo, ForwardAfter (seconds) and ForwardIgnored are the forwarding rule as it
+	// applies now.
+	ForwardTo      string          `json:"forward_to,omitempty"`
+	ForwardAfter   int             `json:"forward_after,omitempty"`
+	ForwardIgnored bool            `json:"forward_ignored,omitempty"`
+	Offers         []line.Function `json:"offers"`
+	Decline        line.Response   `json:"decline,omitzero"`
 }
 
 func toWireDecision(d line.Decision) wireDecision {
 	return wireDecision{Reach: d.Reach, Action: d.Action, Cause: d.Cause, Answer: d.Answer,
-		Waiting: d.Waiting, Offers: d.Offers, Decline: d.Decline}
+		Waiting: d.Waiting, ForwardTo: d.ForwardTo, ForwardAfter: d.ForwardAfter,
+		ForwardIgnored: d.ForwardIgnored, Offers: d.Offers, Decline: d.Decline}
 }
 
 func (w wireDecision) line() line.Decision {
 	return line.Decision{Reach: w.Reach, Action: w.Action, Cause: w.Cause, Answer: w.Answer,
-		Waiting: w.Waiting, Offers: w.Offers, Decline: w.Decline}
+		Waiting: w.Waiting, ForwardTo: w.ForwardTo, ForwardAfter: w.ForwardAfter,
+		ForwardIgnored: w.ForwardIgnored, Offers: w.Offers, Decline: w.Decline}
 }
 
 // wireCall is api.Call.
@@ -206,6 +215,8 @@ type wireConfigLine struct {
 	Disabled bool         `json:"disabled,omitempty"`
 	DND      bool         `json:"dnd,omitempty"`
 	Forward  *wireForward `json:"forward,omitempty"`
+	// NoCallWaiting is the user's "call waiting off" switch.
+	NoCallWaiting bool `json:"no_call_waiting,omitempty"`
 }
 
 // wireForward is line.Forward; a line that does not forward and keeps no target has none.
@@ -253,7 +264,8 @@ func mapPtr[T, U any](p *T, f func(T) U) *U {
 func toWireLine(l api.Line) wireLine {
 	return wireLine{
 		Name: l.Name, Group: l.Group, Number: l.Number, NumberDisplay: l.NumberDisplay,
-		Location: l.Location, Enabled: l.Enabled, DND: l.DND, Registration: l.Registration,
+		Location: l.Location, Enabled: l.Enabled, DND: l.DND, Forward: toWireForward(l.Forward),
+		CallWaiting: l.CallWaiting, Registration: l.Registration,
 		RegCode: l.RegCode, RegReason: l.RegReason, Functions: l.Functions,
 		FeatureCodes: mapSlice(l.FeatureCodes, toWireFeatureCode), Redial: l.Redial,
 		HeldRinging: mapSlice(l.HeldRinging, toWireCall), Incoming: toWireDecision(l.Incoming),
@@ -263,7 +275,8 @@ func toWireLine(l api.Line) wireLine {
 func (w wireLine) api() api.Line {
 	return api.Line{
 		Name: w.Name, Group: w.Group, Number: w.Number, NumberDisplay: w.NumberDisplay,
-		Location: w.Location, Enabled: w.Enabled, DND: w.DND, Registration: w.Registration,
+		Location: w.Location, Enabled: w.Enabled, DND: w.DND, Forward: w.Forward.line(),
+		CallWaiting: w.CallWaiting, Registration: w.Registration,
 		RegCode: w.RegCode, RegReason: w.RegReason, Functions: w.Functions,
 		FeatureCodes: mapSlice(w.FeatureCodes, wireFeatureCode.line), Redial: w.Redial,
 		HeldRinging: mapSlice(w.HeldRinging, wireCall.api), Incoming: w.Incoming.line(),
@@ -347,6 +360,7 @@ func toWireConfig(c line.Config) wireConfig {
 			a := l.Account
 			return wireConfigLine{Name: l.Name, Group: l.Group, Number: l.Number, Location: l.Location,
 				Journal: l.Journal, Disabled: l.Disabled, DND: l.DND, Forward: toWireForward(l.Forward),
+				NoCallWaiting: l.NoCallWaiting,
 				Account: wireAccount{Registrar: a.Registrar, Proxy: a.Proxy, Domain: a.Domain, User: a.User,
 					AuthUser: a.AuthUser, Password: a.Password, Transport: a.Transport,
 					DisplayName: a.DisplayName, Expires: a.Expires, CAFile: a.CAFile, DirectCalls: a.DirectCalls,
@@ -374,6 +388,7 @@ func (w wireConfig) line() line.Config {
 			a := l.Account
 			return line.Line{Name: l.Name, Group: l.Group, Number: l.Number, Location: l.Location,
 				Journal: l.Journal, Disabled: l.Disabled, DND: l.DND, Forward: l.Forward.line(),
+				NoCallWaiting: l.NoCallWaiting,
 				Account: line.Account{Registrar: a.Registrar, Proxy: a.Proxy, Domain: a.Domain, User: a.User,
 					AuthUser: a.AuthUser, Password: a.Password, Transport: a.Transport,
 					DisplayName: a.DisplayName, Expires: a.Expires, CAFile: a.CAFile, DirectCalls: a.DirectCalls,
@@ -420,6 +435,20 @@ type FeatureCodeRequest struct {
 
 // DNDRequest is the body of PUT /api/v1/lines/{line}/dnd.
 type DNDRequest struct {
+	On bool `json:"on"`
+}
+
+// ForwardRequest is the body of PUT /api/v1/lines/{line}/forward: mode off, always, busy or
+// no_answer, the target (a number or a sip: address) and, for no_answer, the ringing time in
+// seconds (0 for the default).
+type ForwardRequest struct {
+	Mode   line.ForwardMode `json:"mode"`
+	Target string           `json:"target,omitempty"`
+	After  int              `json:"after,omitempty"`
+}
+
+// CallWaitingRequest is the body of PUT /api/v1/lines/{line}/call-waiting.
+type CallWaitingRequest struct {
 	On bool `json:"on"`
 }
 

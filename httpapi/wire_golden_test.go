@@ -56,7 +56,9 @@ func goldenLines() []api.Line {
 			RegReason: "Forbidden", Functions: []line.Function{line.FuncDial, line.FuncDND, line.FuncPickup, line.FuncFeatureCodes, line.FuncRedial},
 			FeatureCodes: []line.FeatureCode{{Name: "Forward off", Code: "#21#"}},
 			Redial:       "0171 555", HeldRinging: []api.Call{held},
-			Incoming: line.DecideIncoming(line.Group{NotLoggedOn: line.ResponseRinging}, line.LineView{Enabled: true, Registered: true, DND: true, Calls: 1}),
+			Forward: line.Forward{Mode: line.ForwardNoAnswer, Target: "203", After: 25}, CallWaiting: true,
+			Incoming: line.DecideIncoming(line.Group{NotLoggedOn: line.ResponseRinging}, line.LineView{Enabled: true, Registered: true, DND: true, Calls: 1,
+				Forward: line.Forward{Mode: line.ForwardNoAnswer, Target: "203", After: 25}}),
 		},
 		{Name: "Off", Group: "Desk", Registration: line.RegDisabled},
 	}
@@ -96,7 +98,7 @@ func goldenConfig() line.Config {
 		},
 		Lines: []line.Line{
 			{Name: "Alice", Group: "Sales", Number: "+49891234201", Location: "Munich", Journal: true,
-				Disabled: true, DND: true, Account: line.Account{Registrar: "pbx.example:5061",
+				Disabled: true, DND: true, NoCallWaiting: true, Account: line.Account{Registrar: "pbx.example:5061",
 					Proxy: "proxy.example", Domain: "example.com", User: "201", AuthUser: "a201",
 					Password: "s3cret", Transport: line.TransportTLS, DisplayName: "Alice A.", Expires: 600,
 					CAFile: "/etc/ca.pem", DirectCalls: true, Encryption: line.EncryptionOffer}},
@@ -174,6 +176,16 @@ func (s *goldenSession) Pickup(_ context.Context, l, number string) (api.Call, e
 
 func (s *goldenSession) SetDND(_ context.Context, l string, on bool) error {
 	s.note("SetDND %s %v", l, on)
+	return nil
+}
+
+func (s *goldenSession) SetForward(_ context.Context, l string, f line.Forward) error {
+	s.note("SetForward %s %v %s %d", l, f.Mode, f.Target, f.After)
+	return nil
+}
+
+func (s *goldenSession) SetCallWaiting(_ context.Context, l string, on bool) error {
+	s.note("SetCallWaiting %s %v", l, on)
 	return nil
 }
 
@@ -380,6 +392,8 @@ func TestWireGolden(t *testing.T) {
 	}
 	for what, err := range map[string]error{
 		"dnd":      s.SetDND(ctx, "Alice", true),
+		"forward":  s.SetForward(ctx, "Alice", line.Forward{Mode: line.ForwardNoAnswer, Target: "203", After: 25}),
+		"waiting":  s.SetCallWaiting(ctx, "Alice", false),
 		"answer":   s.Answer(ctx, "call-7"),
 		"decline":  s.Decline(ctx, "call-7", api.DeclineBusy),
 		"deflect":  s.Deflect(ctx, "call-7", "+4930999"),

@@ -30,6 +30,7 @@ const (
 	EndFailed                     // it failed here (EndReason: the error)
 	EndNoEncryption               // the line's SRTP policy and the far end's media did not agree (EndReason: how)
 	EndTransferred                // passed on to another party (EndReason: the party, as dialled or as the far end named it)
+	EndForwarded                  // the line's forwarding rule answered 302 (EndReason: the target)
 )
 
 var endCauseNames = [...]string{
@@ -39,6 +40,7 @@ var endCauseNames = [...]string{
 	EndRefused: "refused", EndCancelled: "cancelled", EndNoAudio: "no_audio",
 	EndNoCommonCodec: "no_common_codec", EndStopped: "stopped", EndFailed: "failed",
 	EndNoEncryption: "no_encryption", EndTransferred: "transferred",
+	EndForwarded: "forwarded",
 }
 
 // Valid reports whether c is one of the causes.

@@ -66,6 +66,61 @@ func TestDecideIncomingExamples(t *testing.T) {
 			"line_off: ring; decline 486/603; offers answer,decline,deflect", 0, nil},
 		{"not registered, nobody there", def, LineView{Enabled: true},
 			"not_registered: answer 486 (no_client); decline 486/603; offers none", 486, nil},
+		{"forward always", def, state(func(l *LineView) { l.Forward = Forward{Mode: ForwardAlways, Target: " 203 "} }),
+			"reachable: forward 302 (forward_always) to 203; decline 486/603; offers none", 302,
+			func(d Decision) bool { return d.ForwardTo == "203" && d.ForwardAfter == 0 }},
+		{"forward always wins over DND and no client", def,
+			state(func(l *LineView) {
+				l.DND, l.LoggedOn, l.Forward = true, false, Forward{Mode: ForwardAlways, Target: "203"}
+			}),
+			"reachable: forward 302 (forward_always) to 203; decline 486/603; offers none", 302, nil},
+		{"forward always, deactivated", with(func(g *Group) { g.DisabledFunctions = []Function{FuncForward} }),
+			state(func(l *LineView) { l.Forward = Forward{Mode: ForwardAlways, Target: "203"} }),
+			"reachable: ring, forwarding ignored (deactivated); decline 486/603; offers answer,decline,deflect", 0,
+			func(d Decision) bool { return d.ForwardIgnored && d.ForwardTo == "" }},
+		{"forward busy, idle line rings", def, state(func(l *LineView) { l.Forward = Forward{Mode: ForwardBusy, Target: "203"} }),
+			"reachable: ring; decline 486/603; offers answer,decline,deflect", 0, nil},
+		{"forward busy, line has a call", def,
+			state(func(l *LineView) { l.Calls, l.Forward = 1, Forward{Mode: ForwardBusy, Target: "203"} }),
+			"reachable: forward 302 (forward_busy) to 203, waiting; decline 486/603; offers none", 302, nil},
+		{"forward busy wins over call waiting off", def,
+			state(func(l *LineView) {
+				l.Calls, l.NoCallWaiting, l.Forward = 1, true, Forward{Mode: ForwardBusy, Target: "203"}
+			}),
+			"reachable: forward 302 (forward_busy) to 203, waiting; decline 486/603; offers none", 302, nil},
+		{"forward no answer rings first", def,
+			state(func(l *LineView) { l.Forward = Forward{Mode: ForwardNoAnswer, Target: "203", After: 5} }),
+			"reachable: ring, forward after 5s to 203; decline 486/603; offers answer,decline,deflect", 0,
+			func(d Decision) bool { return d.ForwardAfter == 5 && d.ForwardTo == "203" }},
+		{"forward no answer, default time", def,
+			state(func(l *LineView) { l.Forward = Forward{Mode: ForwardNoAnswer, Target: "203"} }),
+			"reachable: ring, forward after 20s to 203; decline 486/603; offers answer,decline,deflect", 0, nil},
+		{"forward no answer, held ringing", with(func(g *Group) { g.NotLoggedOn = ResponseRinging }),
+			state(func(l *LineView) {
+				l.LoggedOn, l.Forward = false, Forward{Mode: ForwardNoAnswer, Target: "203", After: 5}
+			}),
+			"reachable: hold_ringing 180 (no_client), forward after 5s to 203; decline 486/603; offers deflect", 180, nil},
+		{"forward no answer, nobody could answer", def,
+			state(func(l *LineView) { l.DND, l.Forward = true, Forward{Mode: ForwardNoAnswer, Target: "203", After: 5} }),
+			"reachable: forward 302 (forward_no_answer) to 203; decline 486/603; offers none", 302, nil},
+		{"call waiting off", def, state(func(l *LineView) { l.Calls, l.NoCallWaiting = 1, true }),
+			"reachable: answer 486 (no_call_waiting), waiting; decline 486/603; offers none", 486, nil},
+		{"call waiting deactivated", with(func(g *Group) { g.DisabledFunctions = []Function{FuncCallWaiting} }),
+			state(func(l *LineView) { l.Calls = 2 }),
+			"reachable: answer 486 (no_call_waiting), waiting; decline 486/603; offers none", 486, nil},
+		{"call waiting off, the group's 603", with(func(g *Group) { g.NotLoggedOn = ResponseDecline }),
+			state(func(l *LineView) { l.Calls, l.NoCallWaiting = 1, true }),
+			"reachable: answer 603 (no_call_waiting), waiting; decline 486/603; offers none", 603, nil},
+		{"call waiting off, the group holds ringing: busy", with(func(g *Group) { g.NotLoggedOn = ResponseRinging }),
+			state(func(l *LineView) { l.Calls, l.NoCallWaiting = 1, true }),
+			"reachable: answer 486 (no_call_waiting), waiting; decline 486/603; offers none", 486, nil},
+		{"call waiting off, idle line rings", def, state(func(l *LineView) { l.NoCallWaiting = true }),
+			"reachable: ring; decline 486/603; offers answer,decline,deflect", 0, nil},
+		{"call waiting off, no answer forwards the second call", def,
+			state(func(l *LineView) {
+				l.Calls, l.NoCallWaiting, l.Forward = 1, true, Forward{Mode: ForwardNoAnswer, Target: "203"}
+			}),
+			"reachable: forward 302 (forward_no_answer) to 203, waiting; decline 486/603; offers none", 302, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -77,7 +132,7 @@ func TestDecideIncomingExamples(t *testing.T) {
 				t.Errorf("Code() = %d, want %d", d.Code(), tc.code)
 			}
 			if tc.check != nil && !tc.check(d) {
-				t.Errorf("decline codes wrong: busy %d, decline %d", d.DeclineWith(true).Code(), d.DeclineWith(false).Code())
+				t.Errorf("check failed on %+v: decline codes busy %d, decline %d", d, d.DeclineWith(true).Code(), d.DeclineWith(false).Code())
 			}
 		})
 	}
@@ -211,6 +266,93 @@ func (d Decision) equal(o Decision) bool {
 		d.Waiting == o.Waiting && d.Decline == o.Decline && slices.Equal(d.Offers, o.Offers)
 }
 
+// TestDecideIncomingForwardingEveryCombination walks the forwarding rules and the call waiting
+// switch over the line states and checks who takes the call.
+func TestDecideIncomingForwardingEveryCombination(t *testing.T) {
+	n := 0
+	for _, mode := range []ForwardMode{ForwardOff, ForwardAlways, ForwardBusy, ForwardNoAnswer} {
+		for _, target := range []string{"", "203"} {
+			for _, fwdOff := range []bool{false, true} {
+				for _, cwOff := range []bool{false, true} {
+					for _, noCW := range []bool{false, true} {
+						for _, nlo := range []Response{ResponseBusyHere, ResponseDecline, ResponseRinging} {
+							for _, loggedOn := range []bool{false, true} {
+								for _, dnd := range []bool{false, true} {
+									for _, calls := range []int{0, 1} {
+										g := Group{Name: "G", NotLoggedOn: nlo}
+										if fwdOff {
+											g.DisabledFunctions = append(g.DisabledFunctions, FuncForward)
+										}
+										if cwOff {
+											g.DisabledFunctions = append(g.DisabledFunctions, FuncCallWaiting)
+										}
+										l := LineView{Enabled: true, Registered: true, LoggedOn: loggedOn, DND: dnd, Calls: calls,
+											NoCallWaiting: noCW, Forward: Forward{Mode: mode, Target: target, After: 7}}
+										checkForwarding(t, g, l)
+										n++
+									}
+								}
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	if n != 4*2*2*2*2*3*2*2*2 {
+		t.Errorf("%d combinations checked", n)
+	}
+}
+
+func checkForwarding(t *testing.T, g Group, l LineView) {
+	t.Helper()
+	d := DecideIncoming(g, l)
+	ctx := fmt.Sprintf("group %+v, line %+v: %v", g, l, d)
+	rule := l.Forward.Mode != ForwardOff && l.Forward.Target != ""
+	applies := rule && g.FunctionEnabled(FuncForward)
+	if d.ForwardIgnored != (rule && !applies) {
+		t.Errorf("%s: forward ignored %v", ctx, d.ForwardIgnored)
+	}
+	noWaiting := l.Calls > 0 && (l.NoCallWaiting || !g.FunctionEnabled(FuncCallWaiting))
+	serverAnswers := l.DND || !l.LoggedOn || noWaiting
+	var want Cause
+	switch {
+	case applies && l.Forward.Mode == ForwardAlways:
+		want = CauseForwardAlways
+	case applies && l.Forward.Mode == ForwardBusy && l.Calls > 0:
+		want = CauseForwardBusy
+	case applies && l.Forward.Mode == ForwardNoAnswer && serverAnswers && !(g.NotLoggedOn == ResponseRinging && (l.DND || !l.LoggedOn)):
+		// Nobody could answer it and the server would not hold it ringing.
+		want = CauseForwardNoAnswer
+	}
+	if want != CauseNone {
+		if d.Action != ActionForward || d.Cause != want || d.Code() != 302 || d.ForwardTo != "203" || len(d.Offers) != 0 {
+			t.Errorf("%s: want forward 302 (%v) to 203", ctx, want)
+		}
+		return
+	}
+	if d.Action == ActionForward {
+		t.Errorf("%s: forwarded, want no forwarding", ctx)
+	}
+	ringsOn := d.Action == ActionRing || d.Action == ActionHoldRinging
+	if wantAfter := applies && l.Forward.Mode == ForwardNoAnswer && ringsOn; (d.ForwardAfter == 7) != wantAfter ||
+		(d.ForwardTo != "") != wantAfter {
+		t.Errorf("%s: forward after %v to %q, want a timer %v", ctx, d.ForwardAfter, d.ForwardTo, wantAfter)
+	}
+	if noWaiting && !l.DND && l.LoggedOn {
+		wantCode := g.NotLoggedOn.Code()
+		if g.NotLoggedOn == ResponseRinging {
+			wantCode = 486
+		}
+		if d.Action != ActionAnswer || d.Cause != CauseNoCallWaiting || d.Code() != wantCode {
+			t.Errorf("%s: no call waiting, want answer %d", ctx, wantCode)
+		}
+	}
+	if !serverAnswers && d.Action != ActionRing {
+		t.Errorf("%s: want the call to ring", ctx)
+	}
+}
+
 func TestDecideIncomingAnswersDefaultForBadSetting(t *testing.T) {
 	// Validation refuses "486/603" for not_logged_on; should one reach the server all the same,
 	// the call is answered with the documented default rather than rung at nobody.
@@ -236,6 +378,11 @@ func TestDecisionEnumsText(t *testing.T) {
 		{CauseNone, "none", func(b []byte) (enum, error) { var c Cause; err := c.UnmarshalText(b); return c, err }},
 		{CauseNoClient, "no_client", func(b []byte) (enum, error) { var c Cause; err := c.UnmarshalText(b); return c, err }},
 		{CauseDND, "dnd", func(b []byte) (enum, error) { var c Cause; err := c.UnmarshalText(b); return c, err }},
+		{ActionForward, "forward", func(b []byte) (enum, error) { var a Action; err := a.UnmarshalText(b); return a, err }},
+		{CauseForwardAlways, "forward_always", func(b []byte) (enum, error) { var c Cause; err := c.UnmarshalText(b); return c, err }},
+		{CauseForwardBusy, "forward_busy", func(b []byte) (enum, error) { var c Cause; err := c.UnmarshalText(b); return c, err }},
+		{CauseForwardNoAnswer, "forward_no_answer", func(b []byte) (enum, error) { var c Cause; err := c.UnmarshalText(b); return c, err }},
+		{CauseNoCallWaiting, "no_call_waiting", func(b []byte) (enum, error) { var c Cause; err := c.UnmarshalText(b); return c, err }},
 		{Reachable, "reachable", func(b []byte) (enum, error) { var r Reach; err := r.UnmarshalText(b); return r, err }},
 		{ReachLineOff, "line_off", func(b []byte) (enum, error) { var r Reach; err := r.UnmarshalText(b); return r, err }},
 		{ReachNotRegistered, "not_registered", func(b []byte) (enum, error) { var r Reach; err := r.UnmarshalText(b); return r, err }},

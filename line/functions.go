@@ -71,6 +71,11 @@ type LineView struct {
 	// LoggedOn is true while at least one client is logged on. It does not change what is
 	// offered; DecideIncoming reads it (with DND) to decide who takes a new call.
 	LoggedOn bool
+	// Forward is the line's forwarding rule; DecideIncoming applies it while the group offers
+	// FuncForward. It does not change what is offered.
+	Forward Forward
+	// NoCallWaiting is the user's "call waiting off" switch (Line.NoCallWaiting).
+	NoCallWaiting bool
 }
 
 // lineState is the column of the line table that a LineView falls in.

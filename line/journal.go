@@ -41,6 +41,9 @@ const (
 	// OutcomeTransferred: the call was connected, then passed on to another party (transfer,
 	// RFC 5589) by this side or by the far end.
 	OutcomeTransferred
+	// OutcomeForwarded: the line's forwarding rule sent the call on with 302 (always, busy, or
+	// after it rang unanswered), without anyone here deciding.
+	OutcomeForwarded
 )
 
 var outcomeNames = []string{
@@ -54,6 +57,7 @@ var outcomeNames = []string{
 	OutcomeDeflected:         "deflected",
 	OutcomeFailed:            "failed",
 	OutcomeTransferred:       "transferred",
+	OutcomeForwarded:         "forwarded",
 }
 
 // Outcomes returns every valid outcome, in declaration order.

@@ -20,6 +20,7 @@ func TestOutcomeText(t *testing.T) {
 		OutcomeDeflected:         "deflected",
 		OutcomeFailed:            "failed",
 		OutcomeTransferred:       "transferred",
+		OutcomeForwarded:         "forwarded",
 	}
 	if got := Outcomes(); len(got) != len(want) {
 		t.Fatalf("Outcomes() has %d values, want %d", len(got), len(want))

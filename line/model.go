@@ -129,6 +129,10 @@ type Line struct {
 	DND bool
 	// Forward is the line's call forwarding, set by its user where the group offers it.
 	Forward Forward
+	// NoCallWaiting is the user's "call waiting off" switch: a second call while the line has
+	// one gets the group's busy response instead of ringing beside it. Stored negated so that
+	// call waiting is on unless switched off.
+	NoCallWaiting bool
 }
 
 // Forward is a line's call forwarding rule: when it applies (Mode), where calls go (Target, a

@@ -429,3 +429,46 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// A line's forwarding table is read strictly: an unknown mode, a wrong type and a rule that the
+// validator refuses are each reported at their key.
+func TestForwardErrors(t *testing.T) {
+	src := `[[group]]
+name = "Sales"
+
+[[line]]
+name = "Sales 201"
+group = "Sales"
+number = "201"
+no_call_waiting = "yes"
+
+[line.account]
+registrar = "pbx.example.com"
+user = "201"
+
+[line.forward]
+mode = "sometimes"
+after = "soon"
+
+[[line]]
+name = "Sales 202"
+group = "Sales"
+
+[line.account]
+registrar = "pbx.example.com"
+user = "202"
+
+[line.forward]
+mode = "always"
+target = "202"
+after = 500
+`
+	errs := decodeErrors(t, src)
+	checkProblems(t, errs, []want{
+		{8, `no_call_waiting: wrong type: expected true or false, got a string`},
+		{15, `forward.mode: forward mode "sometimes": unknown value`},
+		{16, `forward.after: wrong type: expected an integer, got a string`},
+		{28, `forward to "202": must not be the line itself`},
+		{29, `forward after "500": must be 5 to 120 seconds`},
+	})
+}

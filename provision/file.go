@@ -45,6 +45,14 @@ type (
 		FeatureCodes      []fileFeatureCode `toml:"feature_code,omitempty"`
 		PickupCode        string            `toml:"pickup_code,omitempty"`
 		RegisterRate      float64           `toml:"register_rate,omitempty"`
+		Voicemail         string            `toml:"voicemail,omitempty"`
+		Monitored         []string          `toml:"monitored,omitempty"`
+	}
+
+	fileForward struct {
+		Mode   line.ForwardMode `toml:"mode"`
+		Target string           `toml:"target,omitempty"`
+		After  int              `toml:"after,omitempty"`
 	}
 
 	fileAccount struct {
@@ -71,6 +79,10 @@ type (
 		Journal  bool        `toml:"journal"`
 		Disabled bool        `toml:"disabled,omitempty"`
 		DND      bool        `toml:"dnd,omitempty"`
+		// NoCallWaiting is the user's "call waiting off" switch.
+		NoCallWaiting bool `toml:"no_call_waiting,omitempty"`
+		// Forward is left out of a line that does not forward and keeps no target.
+		Forward *fileForward `toml:"forward,omitempty"`
 	}
 )
 
@@ -106,11 +118,17 @@ func toFile(c line.Config) fileConfig {
 					return fileFeatureCode{Name: fc.Name, Code: fc.Code}
 				}),
 				PickupCode: g.PickupCode, RegisterRate: g.RegisterRate,
+				Voicemail: g.Voicemail, Monitored: mapSlice(g.Monitored, func(s string) string { return s }),
 			}
 		}),
 		Lines: mapSlice(c.Lines, func(l line.Line) fileLine {
 			a := l.Account
+			var fwd *fileForward
+			if l.Forward != (line.Forward{}) {
+				fwd = &fileForward{Mode: l.Forward.Mode, Target: l.Forward.Target, After: l.Forward.After}
+			}
 			return fileLine{
+				Forward: fwd, NoCallWaiting: l.NoCallWaiting,
 				Name: l.Name, Group: l.Group,
 				Account: fileAccount{
 					Registrar: a.Registrar, Proxy: a.Proxy, Domain: a.Domain, User: a.User,
@@ -144,11 +162,17 @@ func (f fileConfig) config() line.Config {
 					return line.FeatureCode{Name: fc.Name, Code: fc.Code}
 				}),
 				PickupCode: g.PickupCode, RegisterRate: g.RegisterRate,
+				Voicemail: g.Voicemail, Monitored: mapSlice(g.Monitored, func(s string) string { return s }),
 			}
 		}),
 		Lines: mapSlice(f.Lines, func(l fileLine) line.Line {
 			a := l.Account
+			var fwd line.Forward
+			if l.Forward != nil {
+				fwd = line.Forward{Mode: l.Forward.Mode, Target: l.Forward.Target, After: l.Forward.After}
+			}
 			return line.Line{
+				Forward: fwd, NoCallWaiting: l.NoCallWaiting,
 				Name: l.Name, Group: l.Group,
 				Account: line.Account{
 					Registrar: a.Registrar, Proxy: a.Proxy, Domain: a.Domain, User: a.User,

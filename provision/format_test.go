@@ -31,7 +31,7 @@ func fullConfig() line.Config {
 					{Name: "Call forwarding on", Code: "*21*"},
 					{Name: "Call forwarding off", Code: "#21#"},
 				},
-				PickupCode: "*59<NUMBER>", RegisterRate: 20},
+				PickupCode: "*59<NUMBER>", RegisterRate: 20, Voicemail: "*97", Monitored: []string{"203", "204"}},
 			{Name: "Reception", NotLoggedOn: line.ResponseTemporarilyUnavailable, ClientReject: line.ResponseDecline,
 				HideDecline: true, PerLineLocation: true,
 				DisabledFunctions: []line.Function{line.FuncDTMF, line.FuncDND, line.FuncPickup,
@@ -44,15 +44,18 @@ func fullConfig() line.Config {
 		Lines: []line.Line{
 			{Name: "Sales 201", Group: "Sales", Journal: true, Account: line.Account{
 				Registrar: "pbx.example.com:5060", User: "201", Password: `s3cr"et\201 'x'`,
-				DisplayName: "Sales – Müller", Expires: 600}},
+				DisplayName: "Sales – Müller", Expires: 600},
+				Forward: line.Forward{Mode: line.ForwardNoAnswer, Target: "203", After: 15}},
 			{Name: "Sales 202", Group: "Sales", DND: true, Account: line.Account{
 				Registrar: "pbx.example.com", Proxy: "proxy.example.com:5070", Domain: "example.com",
-				User: "202", AuthUser: "auth202", Password: "pw202", Transport: line.TransportTCP}},
+				User: "202", AuthUser: "auth202", Password: "pw202", Transport: line.TransportTCP},
+				Forward: line.Forward{Mode: line.ForwardBusy, Target: "sip:desk@example.com"}, NoCallWaiting: true},
 			{Name: "Reception", Group: "Reception", Number: "+12125550100", Location: "Singapore home",
 				Disabled: true, Account: line.Account{
 					Registrar: "[2001:db8::1]:5061", User: "reception", Password: "pw-rec",
 					Transport: line.TransportTLS, CAFile: "/etc/lineup/ca.pem", DisplayName: "Front desk",
-					Encryption: line.EncryptionRequire}},
+					Encryption: line.EncryptionRequire},
+				Forward: line.Forward{Mode: line.ForwardAlways, Target: "+1 212 555 0199"}},
 		},
 	}
 }

@@ -60,6 +60,9 @@ func buildSchema(t reflect.Type) *schema {
 		return &schema{shape: shapeText, typ: t}
 	}
 	switch t.Kind() {
+	case reflect.Pointer:
+		// An optional table, left out when nil.
+		return buildSchema(t.Elem())
 	case reflect.Struct:
 		s := &schema{shape: shapeTable, fields: map[string]*schema{}}
 		for i := 0; i < t.NumField(); i++ {

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -465,5 +466,55 @@ func TestEncryptionRecord(t *testing.T) {
 	r.Account.Encryption = "sometimes"
 	if _, err := r.line(); err == nil || !strings.Contains(err.Error(), "account.encryption") {
 		t.Errorf("unknown policy read with error %v, want one naming account.encryption", err)
+	}
+}
+
+// The forwarding rule and the call waiting switch are stored in the line record, the voicemail
+// number and the monitored extensions in the group record, each by its name; a line that does not
+// forward and keeps call waiting on writes none of them.
+func TestForwardRecord(t *testing.T) {
+	l := testLine(1, "Sales")
+	l.Forward = line.Forward{Mode: line.ForwardNoAnswer, Target: "203", After: 15}
+	l.NoCallWaiting = true
+	r, err := toLineRecord(l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"forward":{"mode":"no_answer","target":"203","after":15}`, `"no_call_waiting":true`} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("record %s has no %s", b, want)
+		}
+	}
+	back, err := r.line()
+	if err != nil || back.Forward != l.Forward || !back.NoCallWaiting {
+		t.Errorf("read back %+v, %v; want %+v and call waiting off", back.Forward, err, l.Forward)
+	}
+	plain, err := toLineRecord(testLine(2, "Sales"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := json.Marshal(plain); strings.Contains(string(b), "forward") || strings.Contains(string(b), "call_waiting") {
+		t.Errorf("a line without forwarding writes %s", b)
+	}
+	r.Forward.Mode = "sometimes"
+	if _, err := r.line(); err == nil || !strings.Contains(err.Error(), "forward.mode") {
+		t.Errorf("unknown mode read with error %v, want one naming forward.mode", err)
+	}
+
+	g := line.Group{Name: "Sales", NotLoggedOn: line.ResponseBusyHere, ClientReject: line.ResponseClientChoice,
+		Voicemail: "*97", Monitored: []string{"201", "202"}}
+	gr, err := toGroupRecord(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := json.Marshal(gr); !strings.Contains(string(b), `"voicemail":"*97","monitored":["201","202"]`) {
+		t.Errorf("group record %s lacks the voicemail number or the monitored extensions", b)
+	}
+	if back, err := gr.group(); err != nil || back.Voicemail != "*97" || !slices.Equal(back.Monitored, g.Monitored) {
+		t.Errorf("group read back %+v, %v", back, err)
 	}
 }

@@ -42,6 +42,16 @@ type (
 		FeatureCodes      []featureCodeRecord `json:"feature_codes,omitempty"`
 		PickupCode        string              `json:"pickup_code,omitempty"`
 		RegisterRate      float64             `json:"register_rate,omitempty"`
+		Voicemail         string              `json:"voicemail,omitempty"`
+		Monitored         []string            `json:"monitored,omitempty"`
+	}
+
+	// forwardRecord is line.Forward; left out of a line that does not forward and keeps no
+	// target.
+	forwardRecord struct {
+		Mode   string `json:"mode"`
+		Target string `json:"target,omitempty"`
+		After  int    `json:"after,omitempty"`
 	}
 
 	accountRecord struct {
@@ -63,14 +73,17 @@ type (
 	}
 
 	lineRecord struct {
-		Name     string        `json:"name"`
-		Group    string        `json:"group"`
-		Account  accountRecord `json:"account"`
-		Number   string        `json:"number,omitempty"`
-		Location string        `json:"location,omitempty"`
-		Journal  bool          `json:"journal"`
-		Disabled bool          `json:"disabled,omitempty"`
-		DND      bool          `json:"dnd,omitempty"`
+		Name     string         `json:"name"`
+		Group    string         `json:"group"`
+		Account  accountRecord  `json:"account"`
+		Number   string         `json:"number,omitempty"`
+		Location string         `json:"location,omitempty"`
+		Journal  bool           `json:"journal"`
+		Disabled bool           `json:"disabled,omitempty"`
+		DND      bool           `json:"dnd,omitempty"`
+		Forward  *forwardRecord `json:"forward,omitempty"`
+		// NoCallWaiting is the user's "call waiting off" switch.
+		NoCallWaiting bool `json:"no_call_waiting,omitempty"`
 	}
 )
 
@@ -102,7 +115,7 @@ func toGroupRecord(g line.Group) (groupRecord, error) {
 	r := groupRecord{
 		Name: g.Name, HideDecline: g.HideDecline, JournalAll: g.JournalAll, AutoNumbers: g.AutoNumbers,
 		Location: g.Location, PerLineLocation: g.PerLineLocation, PickupCode: g.PickupCode,
-		RegisterRate: g.RegisterRate,
+		RegisterRate: g.RegisterRate, Voicemail: g.Voicemail, Monitored: g.Monitored,
 	}
 	var err error
 	if r.NotLoggedOn, err = enumText(g.NotLoggedOn); err != nil {
@@ -128,7 +141,7 @@ func (r groupRecord) group() (line.Group, error) {
 	g := line.Group{
 		Name: r.Name, HideDecline: r.HideDecline, JournalAll: r.JournalAll, AutoNumbers: r.AutoNumbers,
 		Location: r.Location, PerLineLocation: r.PerLineLocation, PickupCode: r.PickupCode,
-		RegisterRate: r.RegisterRate,
+		RegisterRate: r.RegisterRate, Voicemail: r.Voicemail, Monitored: r.Monitored,
 	}
 	// A missing response reads as unset, as it did when records were line.Group's JSON.
 	if r.NotLoggedOn != "" {
@@ -166,8 +179,16 @@ func toLineRecord(l line.Line) (lineRecord, error) {
 			return lineRecord{}, fmt.Errorf("line %q: encryption: %w", l.Name, err)
 		}
 	}
+	var fwd *forwardRecord
+	if l.Forward != (line.Forward{}) {
+		mode, err := enumText(l.Forward.Mode)
+		if err != nil {
+			return lineRecord{}, fmt.Errorf("line %q: forward mode: %w", l.Name, err)
+		}
+		fwd = &forwardRecord{Mode: mode, Target: l.Forward.Target, After: l.Forward.After}
+	}
 	return lineRecord{
-		Name: l.Name, Group: l.Group,
+		Name: l.Name, Group: l.Group, Forward: fwd, NoCallWaiting: l.NoCallWaiting,
 		Account: accountRecord{
 			Registrar: a.Registrar, Proxy: a.Proxy, Domain: a.Domain, User: a.User,
 			AuthUser: a.AuthUser, Password: a.Password, Transport: transport,
@@ -188,6 +209,13 @@ func (r lineRecord) line() (line.Line, error) {
 			DisplayName: a.DisplayName, Expires: a.Expires, CAFile: a.CAFile, DirectCalls: a.DirectCalls,
 		},
 		Number: r.Number, Location: r.Location, Journal: r.Journal, Disabled: r.Disabled, DND: r.DND,
+		NoCallWaiting: r.NoCallWaiting,
+	}
+	if f := r.Forward; f != nil {
+		if err := l.Forward.Mode.UnmarshalText([]byte(f.Mode)); err != nil {
+			return line.Line{}, fmt.Errorf("forward.mode: %w", err)
+		}
+		l.Forward.Target, l.Forward.After = f.Target, f.After
 	}
 	if err := l.Account.Transport.UnmarshalText([]byte(a.Transport)); err != nil {
 		return line.Line{}, fmt.Errorf("account.transport: %w", err)

@@ -47,11 +47,30 @@ func (u *UI) lineMenu(l api.Line, hasCall bool) *fyne.Menu {
 			items = append(items, fyne.NewMenuItem(fc.Name+"   "+fc.Code, func() { u.featureCode(l.Name, name) }))
 		}
 	}
+	sep := false
 	if offers(l.Functions, line.FuncDND) {
 		items = append(items, fyne.NewMenuItemSeparator())
+		sep = true
 		dnd := fyne.NewMenuItem("Do Not Disturb", func() { u.setDND(l.Name, !l.DND) })
 		dnd.Checked = l.DND
 		items = append(items, dnd)
+	}
+	if offers(l.Functions, line.FuncForward) {
+		if !sep {
+			items = append(items, fyne.NewMenuItemSeparator())
+			sep = true
+		}
+		fwd := fyne.NewMenuItem("Forward calls…", func() { u.askForward(l) })
+		fwd.Checked = l.Forward.Mode != line.ForwardOff
+		items = append(items, fwd)
+	}
+	if offers(l.Functions, line.FuncCallWaiting) {
+		if !sep {
+			items = append(items, fyne.NewMenuItemSeparator())
+		}
+		cw := fyne.NewMenuItem("Call waiting", func() { u.setCallWaiting(l.Name, !l.CallWaiting) })
+		cw.Checked = l.CallWaiting
+		items = append(items, cw)
 	}
 	if len(items) > 0 {
 		items = append(items, fyne.NewMenuItemSeparator())
@@ -162,6 +181,8 @@ func (u *UI) showProperties(lineName string) {
 		{"Location", orNone(l.Location)},
 		{"In use", yesNo(l.Enabled)},
 		{"Do Not Disturb", yesNo(l.DND)},
+		{"Forwarding", orNone(forwardBadge(l))},
+		{"Call waiting", onOff(l.CallWaiting)},
 		{"Registration", reg},
 		{"A call now", orNone(nowText(l.Incoming))},
 		{"Functions now", orNone(strings.Join(fs, ", "))},
@@ -180,6 +201,13 @@ func (u *UI) showProperties(lineName string) {
 	d := dialog.NewCustom(l.Name+" properties", "Close", form, u.main)
 	d.Resize(fyne.NewSize(440, form.MinSize().Height+120))
 	d.Show()
+}
+
+func onOff(b bool) string {
+	if b {
+		return "on"
+	}
+	return "off"
 }
 
 func orNone(s string) string {

@@ -31,6 +31,7 @@ type lineRow struct {
 	reg      *widget.Label
 	now      *widget.Label // what a call arriving now would get
 	dnd      *widget.Label
+	fwd      *widget.Label // where the line's calls are forwarded
 	menuBtn  *widget.Button
 	callBox  *fyne.Container
 	callBtn  map[string]*widget.Button
@@ -59,13 +60,16 @@ func newLineRow(u *UI) *lineRow {
 	r.dnd.Importance = widget.WarningImportance
 	r.dnd.TextStyle = fyne.TextStyle{Bold: true}
 	r.dnd.SizeName = theme.SizeNameCaptionText
+	r.fwd = widget.NewLabel("")
+	r.fwd.Importance = widget.WarningImportance
+	r.fwd.SizeName = theme.SizeNameCaptionText
 	r.menuBtn = widget.NewButtonWithIcon("", theme.MoreVerticalIcon(), r.showMenu)
 	r.menuBtn.Importance = widget.LowImportance
 	r.callBox = container.NewVBox()
 
 	title := container.New(&tightRow{}, r.name, r.number)
 	info := container.New(&tightColumn{}, title, r.reg, r.now)
-	right := container.NewHBox(container.NewCenter(r.dnd), container.NewCenter(r.menuBtn))
+	right := container.NewHBox(container.NewCenter(r.fwd), container.NewCenter(r.dnd), container.NewCenter(r.menuBtn))
 	head := container.NewBorder(nil, nil, container.NewCenter(r.lamp), right, info)
 	r.content = container.NewVBox(head, r.callBox)
 	return r
@@ -99,6 +103,9 @@ func (r *lineRow) setLine(l api.Line, calls []api.Call) {
 	r.now.SetText(now)
 	show(r.now, now != "")
 	show(r.dnd, l.DND)
+	fwd := forwardBadge(l)
+	r.fwd.SetText(fwd)
+	show(r.fwd, fwd != "")
 	r.setCalls(calls)
 }
 

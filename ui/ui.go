@@ -77,6 +77,9 @@ type UI struct {
 	status Status
 	busy   bool // a log on or log off is under way
 
+	// openForward is the forwarding dialog opened last (forward.go).
+	openForward *forwardDialog
+
 	lines []api.Line
 	calls map[string]api.Call // calls that have not ended, by ID
 	order []string            // their IDs, oldest first

@@ -73,13 +73,28 @@ func nowText(d line.Decision) string {
 	case line.ReachUnknown:
 		return ""
 	}
+	ignored := ""
+	if d.ForwardIgnored {
+		ignored = " The line's forwarding is switched off for its group."
+	}
 	switch d.Action {
+	case line.ActionForward:
+		switch d.Cause {
+		case line.CauseForwardAlways:
+			return "All calls forwarded to " + d.ForwardTo + "."
+		case line.CauseForwardBusy:
+			return "Line busy: calls forwarded to " + d.ForwardTo + "."
+		}
+		return "Nobody can answer here: calls forwarded to " + d.ForwardTo + "."
 	case line.ActionAnswer, line.ActionHoldRinging:
 		why := "No client logged on"
-		if d.Cause == line.CauseDND {
+		switch d.Cause {
+		case line.CauseDND:
 			why = "Do Not Disturb"
+		case line.CauseNoCallWaiting:
+			why = "Line busy, call waiting off"
 		}
-		return why + ": " + answerText(d.Answer)
+		return why + ": " + answerText(d.Answer) + afterText(d) + ignored
 	case line.ActionRing:
 	default:
 		return ""
@@ -90,14 +105,40 @@ func nowText(d line.Decision) string {
 	}
 	switch r := d.Decline; r {
 	case line.ResponseUnset:
-		return rings + "; Decline is not offered."
+		return rings + "; Decline is not offered." + afterText(d) + ignored
 	case line.ResponseRinging:
-		return rings + "; Decline leaves the call ringing at the server (180)."
+		return rings + "; Decline leaves the call ringing at the server (180)." + afterText(d) + ignored
 	case line.ResponseClientChoice:
-		return rings + "; Decline sends busy (486) or decline (603), as chosen."
+		return rings + "; Decline sends busy (486) or decline (603), as chosen." + afterText(d) + ignored
 	default:
-		return fmt.Sprintf("%s; Decline sends %s.", rings, r)
+		return fmt.Sprintf("%s; Decline sends %s.%s%s", rings, r, afterText(d), ignored)
 	}
+}
+
+// afterText adds the no-answer forward to the sentence of a call that rings.
+func afterText(d line.Decision) string {
+	if d.ForwardAfter <= 0 {
+		return ""
+	}
+	return fmt.Sprintf(" Unanswered after %d s, calls are forwarded to %s.", d.ForwardAfter, d.ForwardTo)
+}
+
+// forwardBadge says in a few words where the line's calls are forwarded, for its row; empty when
+// they are not (also when its group switched forwarding off).
+func forwardBadge(l api.Line) string {
+	f := l.Forward
+	if l.Incoming.ForwardIgnored || f.Target == "" {
+		return ""
+	}
+	switch f.Mode {
+	case line.ForwardAlways:
+		return "Calls forwarded to " + f.Target
+	case line.ForwardBusy:
+		return "Calls forwarded to " + f.Target + " when busy"
+	case line.ForwardNoAnswer:
+		return fmt.Sprintf("Calls forwarded to %s after %d s", f.Target, int(f.AfterOrDefault().Seconds()))
+	}
+	return ""
 }
 
 // answerText says what a caller gets from the line server's own response.
@@ -144,6 +185,8 @@ func endedText(c api.Call) string {
 		return fmt.Sprintf("Answered by the line server (%s)%s", why, code)
 	case line.EndDeflected:
 		return "Forwarded to " + c.EndReason
+	case line.EndForwarded:
+		return "Forwarded to " + c.EndReason + " by the line's forwarding"
 	case line.EndRefused:
 		return refusedText(c.EndCode) + code + detail
 	case line.EndCancelled:

@@ -331,7 +331,8 @@ func (p *Phone) lineLook(name string) line.LineView {
 	l, _ := p.cfg.Line(name)
 	st := p.lines[name]
 	return line.LineView{Enabled: l.Enabled(), Registered: st.reg == line.RegRegistered,
-		Calls: p.callsOn(name), DND: st.dnd, HasRedial: st.redial != "", LoggedOn: len(p.sessions) > 0}
+		Calls: p.callsOn(name), DND: st.dnd, HasRedial: st.redial != "", LoggedOn: len(p.sessions) > 0,
+		Forward: l.Forward, NoCallWaiting: l.NoCallWaiting}
 }
 
 func (p *Phone) lineView(name string) api.Line {
@@ -340,7 +341,7 @@ func (p *Phone) lineView(name string) api.Line {
 	g := p.group(name)
 	v := api.Line{Name: l.Name, Group: l.Group, Number: l.Number, NumberDisplay: l.Number,
 		Location: l.Location, Enabled: l.Enabled(), DND: st.dnd, Registration: st.reg,
-		Redial: st.redial}
+		Redial: st.redial, Forward: l.Forward, CallWaiting: !l.NoCallWaiting}
 	v.Functions = line.LineFunctions(g, p.lineLook(name))
 	if v.Functions == nil {
 		v.Functions = []line.Function{}

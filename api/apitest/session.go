@@ -300,6 +300,55 @@ func (s *Session) SetDND(ctx context.Context, lineName string, on bool) error {
 	return nil
 }
 
+// SetForward sets the line's forwarding rule, validated as the set-up is.
+func (s *Session) SetForward(ctx context.Context, lineName string, f line.Forward) error {
+	if err := s.begin("SetForward", lineName, fmt.Sprintf("%v %s %d", f.Mode, f.Target, f.After)); err != nil {
+		return err
+	}
+	defer s.p.mu.Unlock()
+	if err := s.p.lineFor(lineName, line.FuncForward); err != nil {
+		return fmt.Errorf("forward: %w", err)
+	}
+	return s.p.setLine(lineName, "forward", func(l *line.Line) { l.Forward = f })
+}
+
+// SetCallWaiting switches the line's call waiting.
+func (s *Session) SetCallWaiting(ctx context.Context, lineName string, on bool) error {
+	if err := s.begin("SetCallWaiting", lineName, fmt.Sprint(on)); err != nil {
+		return err
+	}
+	defer s.p.mu.Unlock()
+	if err := s.p.lineFor(lineName, line.FuncCallWaiting); err != nil {
+		return fmt.Errorf("call waiting: %w", err)
+	}
+	return s.p.setLine(lineName, "call waiting", func(l *line.Line) { l.NoCallWaiting = !on })
+}
+
+// setLine changes a line's setting in a copy of the set-up, validates it and keeps it. p.mu is
+// held.
+func (p *Phone) setLine(name, what string, set func(*line.Line)) error {
+	cfg := p.cfg.Clone()
+	l, ok := cfg.Line(name)
+	if !ok {
+		return fmt.Errorf("%s: line %q: %w", what, name, api.ErrNoLine)
+	}
+	set(l)
+	// Only the errors of what the user set count: a fake's set-up need not be complete
+	// (accounts, say).
+	var mine []error
+	for _, fe := range line.FieldErrors(cfg.Validate()) {
+		if fe.Kind == line.KindLine && fe.Name == name && strings.HasPrefix(fe.Key, "forward") {
+			mine = append(mine, fe)
+		}
+	}
+	if len(mine) > 0 {
+		return fmt.Errorf("%s: %w", what, errors.Join(mine...))
+	}
+	p.cfg = cfg
+	p.publishLine(name)
+	return nil
+}
+
 func (s *Session) callAction(method, callID, arg string, f line.Function, verb string,
 	act func(c *api.Call) (ended bool, outcome line.Outcome, code int, err error)) error {
 	if err := s.begin(method, callID, arg); err != nil {

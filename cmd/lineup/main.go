@@ -49,6 +49,12 @@ commands:
                            passes it on to NUMBER, consult holds it and calls NUMBER
                            (prints the new call), complete joins a consultation with
                            the held call
+  forward LINE [off | always|busy|no-answer NUMBER [--after N]]
+                           show or set the line's call forwarding through the running
+                           line server: all calls, calls while the line has one, or
+                           calls not answered within N seconds go to NUMBER (302)
+  call-waiting LINE on|off  offer a second call while the line has one, or answer it
+                           busy
   journal [--csv] [--line L] [--number N] [--exact] [--outcome O]
           [--from T] [--to T] [--limit N]
                            print the call journal, newest first (a table, or CSV)
@@ -180,6 +186,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdDial(ctx, &g, rest[1:], stdout, stderr)
 	case rest[0] == "call":
 		err = cmdCall(ctx, &g, rest[1:], stdout, stderr)
+	case rest[0] == "forward":
+		err = cmdForward(ctx, &g, rest[1:], stdout, stderr)
+	case rest[0] == "call-waiting":
+		err = cmdCallWaiting(ctx, &g, rest[1:], stdout, stderr)
 	case rest[0] == "journal":
 		err = cmdJournal(ctx, &g, rest[1:], stdout, stderr)
 	case rest[0] == "provision":

@@ -143,16 +143,17 @@ func (p *PBX) render() error {
 		debug = v
 	}
 	data := map[string]any{
-		"Debug":      debug,
-		"ModulePath": mpath,
-		"Domain":     p.cfg.Domain,
-		"Aliases":    aliases,
-		"UDP":        p.udpAddr,
-		"TCP":        p.tcpAddr,
-		"TLS":        p.tlsAddr,
-		"TLSConfig":  filepath.Join(p.cfg.Dir, "tls.cfg"),
-		"Children":   p.cfg.Children,
-		"UserRoutes": users.String(),
+		"Debug":           debug,
+		"ModulePath":      mpath,
+		"Domain":          p.cfg.Domain,
+		"Aliases":         aliases,
+		"UDP":             p.udpAddr,
+		"TCP":             p.tcpAddr,
+		"TLS":             p.tlsAddr,
+		"TLSConfig":       filepath.Join(p.cfg.Dir, "tls.cfg"),
+		"Children":        p.cfg.Children,
+		"UserRoutes":      users.String(),
+		"FollowRedirects": p.cfg.FollowRedirects,
 	}
 	var b strings.Builder
 	if err := cfgTemplate.Execute(&b, data); err != nil {

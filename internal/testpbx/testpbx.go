@@ -40,6 +40,10 @@ type Config struct {
 	Dir string
 	// Children is Kamailio's number of UDP and TCP worker processes; default 4.
 	Children int
+	// FollowRedirects makes the PBX follow a 301 or 302 to a call for the caller, as office PBXs
+	// do for phones that do not: it calls the first Contact's user at its registered address
+	// (a forward to another user of the PBX), at most 3 times per call.
+	FollowRedirects bool
 }
 
 // Timings of the process handling.
