@@ -23,8 +23,8 @@ fmt-check:
 	if [ -n "$$out" ]; then echo "gofmt would change: $$out"; exit 1; fi
 
 # Every test: unit tests, and integration tests against a real Kamailio, SIPp and baresip.
-test: deps fmt-check vet
-	$(GO) test $(GOTESTFLAGS) ./...
+test: deps fmt-check vet dist
+	LINEUP_DIST=$(CURDIR)/dist $(GO) test $(GOTESTFLAGS) ./...
 
 # Benchmarks: figures are medians over several runs; see README.md.
 bench: deps build
