@@ -40,6 +40,10 @@ type Config struct {
 	Dir string
 	// Children is Kamailio's number of UDP and TCP worker processes; default 4.
 	Children int
+	// Presence makes the PBX a presence server too (see kamailio.cfg.tmpl): SUBSCRIBE for the
+	// dialog and message-summary events, PUBLISH, and the dialog state of the calls it proxies
+	// published as dialog-info. It needs the Debian package kamailio-presence-modules.
+	Presence bool
 }
 
 // Timings of the process handling.
