@@ -215,9 +215,19 @@ func (s *Server) onMessageSummary(lineName string, m sip.MessageSummary) {
 	}
 }
 
-// applyDialogs takes a dialog NOTIFY of a monitored extension.
+// applyDialogs takes a dialog NOTIFY of a monitored extension. One without a body while the
+// subscription lasts says the extension has no dialogs (Kamailio's presence server sends that
+// for an extension that never called).
 func (s *Server) applyDialogs(group, ext string, n sip.Notification) {
 	if n.Dialogs == nil {
+		if n.Terminated {
+			return
+		}
+		idle := api.LampIdle
+		s.lampSt.mu.Lock()
+		delete(s.lampSt.dialogs, lampKey(group, ext))
+		s.lampSt.mu.Unlock()
+		s.setLamp(group, ext, &idle)
 		return
 	}
 	ls := &s.lampSt
