@@ -35,6 +35,7 @@ type lineRow struct {
 	callBox  *fyne.Container
 	callBtn  map[string]*widget.Button
 	callPool []*widget.Button // call buttons made so far, reused
+	lamps    *lineLamps       // voicemail and busy lamps (linelamps.go)
 	// relayout lays out the list of lines anew, after the row's height changed.
 	relayout func()
 
@@ -67,7 +68,8 @@ func newLineRow(u *UI) *lineRow {
 	info := container.New(&tightColumn{}, title, r.reg, r.now)
 	right := container.NewHBox(container.NewCenter(r.dnd), container.NewCenter(r.menuBtn))
 	head := container.NewBorder(nil, nil, container.NewCenter(r.lamp), right, info)
-	r.content = container.NewVBox(head, r.callBox)
+	r.lamps = newLineLamps(u)
+	r.content = container.NewVBox(head, r.lamps.box, r.callBox)
 	return r
 }
 
@@ -99,6 +101,9 @@ func (r *lineRow) setLine(l api.Line, calls []api.Call) {
 	r.now.SetText(now)
 	show(r.now, now != "")
 	show(r.dnd, l.DND)
+	if shown := r.lamps.box.Visible(); r.lamps.set(l) != shown && r.relayout != nil {
+		defer r.relayout()
+	}
 	r.setCalls(calls)
 }
 
