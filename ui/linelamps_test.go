@@ -65,6 +65,12 @@ func TestLineLamps(t *testing.T) {
 		t.Errorf("Carol's voicemail lamp shows %q: Alice's mailbox is not hers", carol.lamps.vm.Text)
 	}
 	shoot(t, h.u.main, "line-lamps.png")
+	if got := h.menuLabels("Alice"); !contains(got, "Voicemail") || !contains(got, "Pick up 203 (ringing)") || contains(got, "Pick up 202 (ringing)") {
+		t.Errorf("Alice's menu offers %q, want Voicemail and Pick up 203 (ringing)", got)
+	}
+	if got := h.menuLabels("Ben"); contains(got, "Voicemail") {
+		t.Errorf("Ben's menu offers %q: his group has no voicemail number", got)
+	}
 
 	// Clicks: an idle or busy lamp does nothing; the ringing one picks up.
 	test.Tap(alice.lamps.blf.Objects[0].(*busyLamp))
