@@ -13,13 +13,22 @@ import (
 	"github.com/lineupphone/lineup/line"
 )
 
-// TestSubscribeThroughKamailioPresence: Kamailio with its presence modules takes the line's
+// TestSubscribeThroughKamailioPresence: over UDP and TCP, Kamailio with its presence modules takes the line's
 // SUBSCRIBEs for dialog and message-summary after a digest challenge, notifies at once, and a
 // PUBLISH of voicemail counts for the line reaches the subscriber as a NOTIFY with them.
 func TestSubscribeThroughKamailioPresence(t *testing.T) {
 	pbx := testpbx.Start(t, testpbx.Config{Presence: true, Users: []testpbx.User{{Name: "201", Password: "pw201"}, {Name: "202", Password: "pw202"}}})
+	for _, tr := range []line.Transport{line.TransportUDP, line.TransportTCP} {
+		t.Run(tr.String(), func(t *testing.T) { subscribeAtKamailio(t, pbx, tr) })
+	}
+}
+
+func subscribeAtKamailio(t *testing.T, pbx *testpbx.PBX, tr line.Transport) {
 	ep := newTestEndpoint(t)
-	acct := line.Account{Registrar: pbx.UDPAddr(), User: "201", Password: "pw201"}
+	acct := line.Account{Registrar: pbx.UDPAddr(), User: "201", Password: "pw201", Transport: tr}
+	if tr == line.TransportTCP {
+		acct.Registrar = pbx.TCPAddr()
+	}
 
 	blf, _ := runSubscriber(t, ep, acct, SubscribeOptions{Event: EventDialog, Target: "202", Expires: 120 * time.Second})
 	blf.waitFor(t, "dialog subscription active", 10*time.Second, func(n []Notification, s []SubState) bool {

@@ -42,7 +42,10 @@ type Config struct {
 	Children int
 	// Presence makes the PBX a presence server too (see kamailio.cfg.tmpl): SUBSCRIBE for the
 	// dialog and message-summary events, PUBLISH, and the dialog state of the calls it proxies
-	// published as dialog-info. It needs the Debian package kamailio-presence-modules.
+	// published as dialog-info. It needs the Debian package kamailio-presence-modules. For a
+	// voicemail lamp a test PUBLISHes a message-summary body for the user (presence_mwi turns
+	// it into NOTIFYs to the subscribers), or sends a NOTIFY without a subscription to
+	// sip:user@domain, which Kamailio relays to the registered contact like any request.
 	Presence bool
 }
 
