@@ -4,12 +4,14 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/emiago/sipgo"
 	gosip "github.com/emiago/sipgo/sip"
+	"github.com/emiago/sipgo/siptest"
 
 	"github.com/lineupphone/lineup/internal/sipcorpus"
 	"github.com/lineupphone/lineup/line"
@@ -318,4 +320,80 @@ func TestSubscribeAgainAfterTerminated(t *testing.T) {
 	if res, err := peer.Final(time.Second); !sipcorpus.IsNoAnswer(err) {
 		t.Fatalf("NOTIFY of the ended subscription answered %+v %v, want no answer", res, err)
 	}
+}
+
+// FuzzSubscriptionNotify puts NOTIFYs with any event, state, content type and body into a
+// subscription's dialog: no panic, every one answered 200, 400, 415 or 489, and the subscriber
+// gets only bodies that parsed.
+func FuzzSubscriptionNotify(f *testing.F) {
+	f.Add("dialog", "active;expires=60", DialogInfoType, []byte(`<dialog-info version="1"><dialog id="a"><state>early</state></dialog></dialog-info>`))
+	f.Add("dialog", "terminated;reason=deactivated", "", []byte(nil))
+	f.Add("message-summary", "active", MessageSummaryType, []byte("Messages-Waiting: yes\r\n"))
+	f.Add("dialog", "", DialogInfoType, []byte("<dialog-info"))
+	f.Add("refer", "active", "message/sipfrag", []byte("SIP/2.0 200 OK\r\n"))
+	e, err := NewEndpoint(EndpointConfig{ListenIP: "127.0.0.1", OpenToAll: true})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Cleanup(func() { e.Close() })
+	var got []Notification
+	s, err := e.NewSubscriber("L1", line.Account{Registrar: "127.0.0.1:9", User: "201"}, SubscribeOptions{Event: EventDialog, Target: "202",
+		OnNotify: func(n Notification) { got = append(got, n) }})
+	if err != nil {
+		f.Fatal(err)
+	}
+	s.begin()
+	s.mu.Lock()
+	callID, tag := s.callID, s.fromTag
+	s.mu.Unlock()
+	f.Fuzz(func(t *testing.T, event, state, ctype string, body []byte) {
+		for _, v := range []string{event, state, ctype} {
+			if strings.ContainsAny(v, "\r\n") {
+				return
+			}
+		}
+		msg := "NOTIFY sip:201@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5099;branch=z9hG4bK-f1\r\nMax-Forwards: 70\r\n" +
+			"From: <sip:202@127.0.0.1>;tag=pbx\r\nTo: <sip:201@127.0.0.1>;tag=" + tag + "\r\nCall-ID: " + callID + "\r\nCSeq: 2 NOTIFY\r\n" +
+			"Event: " + event + "\r\nSubscription-State: " + state + "\r\nContent-Type: " + ctype + "\r\n" +
+			"Content-Length: " + strconv.Itoa(len(body)) + "\r\n\r\n" + string(body)
+		m, err := gosip.ParseMessage([]byte(msg))
+		if err != nil {
+			return
+		}
+		req, ok := m.(*gosip.Request)
+		if !ok {
+			return
+		}
+		req.SetSource("127.0.0.1:5099")
+		req.SetTransport("UDP")
+		if _, err := gosip.ServerTxKeyMake(req); err != nil {
+			return
+		}
+		before := len(got)
+		rec := siptest.NewServerTxRecorder(req)
+		defer rec.Terminate()
+		e.handlerFor(req.Method)(req, rec)
+		res := rec.Result()
+		if len(res) != 1 {
+			t.Fatalf("%d answers to %q", len(res), msg)
+		}
+		switch code := res[0].StatusCode; code {
+		case 200:
+		case 400, 415, 489, 481:
+			if len(got) != before {
+				t.Fatalf("answered %d but the subscriber got %+v", code, got[len(got)-1])
+			}
+		default:
+			t.Fatalf("answered %d to %q", code, msg)
+		}
+		if len(got) > before {
+			n := got[len(got)-1]
+			if len(body) > 0 && n.Dialogs == nil && !n.Terminated {
+				t.Fatalf("a body reached the subscriber unparsed: %q", body)
+			}
+		}
+		if s.State().Active {
+			t.Fatal("a NOTIFY made the subscription active without the notifier's 2xx")
+		}
+	})
 }
