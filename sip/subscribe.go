@@ -90,8 +90,14 @@ type Subscriber struct {
 	cseq     uint32
 	active   bool
 	failures int
-	state    SubState
-	auth     *authState
+	// since is when the subscription last became active; quickEnds counts the notifier's
+	// ends of subscriptions that lasted less than a minute, in a row: each further one waits
+	// longer before subscribing again, so that a notifier ending every subscription at once
+	// does not draw a storm of SUBSCRIBEs.
+	since     time.Time
+	quickEnds int
+	state     SubState
+	auth      *authState
 }
 
 // subscriptions are an endpoint's subscribers, by Call-ID and our tag, and the handler of
@@ -163,6 +169,12 @@ func (s *Subscriber) Run(ctx context.Context) {
 		case <-ctx.Done():
 		case <-t.C:
 		case <-s.kick:
+			t.Stop()
+			t = time.NewTimer(s.againAfter())
+			select {
+			case <-ctx.Done():
+			case <-t.C:
+			}
 		}
 		t.Stop()
 		if ctx.Err() != nil {
@@ -180,6 +192,23 @@ func (s *Subscriber) Run(ctx context.Context) {
 		cancel()
 	}
 	s.setState(SubState{})
+}
+
+// againAfter is the wait before subscribing again after the notifier ended the subscription:
+// none the first time, then doubling from BackoffFirst while the subscriptions keep ending
+// within a minute.
+func (s *Subscriber) againAfter() time.Duration {
+	s.mu.Lock()
+	n := s.quickEnds
+	s.mu.Unlock()
+	if n <= 1 {
+		return 0
+	}
+	d := s.opts.BackoffFirst << min(n-2, 30)
+	if d > s.opts.BackoffMax || d <= 0 {
+		d = s.opts.BackoffMax
+	}
+	return d
 }
 
 // forget removes the subscription's dialog from the endpoint.
@@ -252,10 +281,14 @@ func (s *Subscriber) attempt(ctx context.Context) time.Duration {
 		}
 		s.mu.Lock()
 		s.active, s.failures = true, 0
+		if fresh {
+			s.since = time.Now()
+		}
 		if tag, ok := res.To().Params.Get("tag"); ok && s.toTag == "" {
 			s.toTag = tag
 		}
-		if c := res.Contact(); c != nil && s.cseq <= 2 {
+		if c := res.Contact(); c != nil && fresh {
+			// The dialog's remote target (RFC 6665 section 4.1.2.4); its NOTIFYs may update it.
 			s.target = c.Address
 		}
 		s.mu.Unlock()
@@ -525,8 +558,13 @@ func (s *Subscriber) readNotify(req *gosip.Request, tx gosip.ServerTransaction) 
 	if c := req.Contact(); c != nil && !n.Terminated {
 		s.target = c.Address
 	}
-	if n.Terminated {
+	if n.Terminated && s.active {
 		s.active = false
+		if time.Since(s.since) < time.Minute {
+			s.quickEnds++
+		} else {
+			s.quickEnds = 0
+		}
 	}
 	s.mu.Unlock()
 	if s.opts.OnNotify != nil {

@@ -397,3 +397,35 @@ func FuzzSubscriptionNotify(f *testing.F) {
 		}
 	})
 }
+
+// TestSubscribeAgainBacksOffWhenEndedAtOnce: a notifier that ends every subscription as soon
+// as it begins is asked again at once the first time, then only after a growing wait.
+func TestSubscribeAgainBacksOffWhenEndedAtOnce(t *testing.T) {
+	pbx := startSubscribePBX(t, func(n int, req *gosip.Request) *gosip.Response {
+		return subOK(req, "q"+strconv.Itoa(n), 600)
+	})
+	ep := newTestEndpoint(t)
+	rec, _ := runSubscriber(t, ep, line.Account{Registrar: pbx.addr, User: "201"},
+		SubscribeOptions{Event: EventDialog, Target: "203", BackoffFirst: time.Second, BackoffMax: time.Minute})
+	peer, err := sipcorpus.Dial("UDP", ep.Addr(line.TransportUDP))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer peer.Close()
+	sub := pbx.next(t, 5*time.Second)
+	for i, want := range []time.Duration{0, time.Second, 2 * time.Second} {
+		rec.waitFor(t, "active", 5*time.Second, func(_ []Notification, s []SubState) bool { return len(s) > 0 && s[len(s)-1].Active })
+		if err := peer.Send(notifyFor(sub, peer.Addr(), "q"+strconv.Itoa(i+1), "terminated;reason=deactivated", "", "", i+1)); err != nil {
+			t.Fatal(err)
+		}
+		if res, err := peer.Final(2 * time.Second); err != nil || res.Code != 200 {
+			t.Fatalf("terminating NOTIFY %d answered %+v %v", i+1, res, err)
+		}
+		start := time.Now()
+		sub = pbx.next(t, want+3*time.Second)
+		took := time.Since(start)
+		if took < want || took > want+time.Second {
+			t.Errorf("after end %d subscribed again in %v, want about %v", i+1, took.Round(10*time.Millisecond), want)
+		}
+	}
+}
