@@ -82,53 +82,11 @@ func readWAV(path string) ([]int16, int, error) {
 	if st, err := f.Stat(); err == nil && st.Size() > maxWAV {
 		return nil, 0, fmt.Errorf("wav %s: %d bytes, more than the %d MiB a microphone file may have", path, st.Size(), maxWAV>>20)
 	}
-	d := wav.NewDecoder(f)
-	if !d.IsValidFile() {
-		return nil, 0, fmt.Errorf("wav %s: not a PCM WAV file", path)
-	}
-	if d.BitDepth != 16 || d.WavAudioFormat != 1 {
-		return nil, 0, fmt.Errorf("wav %s: %d-bit format %d, want 16-bit PCM", path, d.BitDepth, d.WavAudioFormat)
-	}
-	buf, err := d.FullPCMBuffer()
+	pcm, rate, err := media.DecodeWAV(f)
 	if err != nil {
 		return nil, 0, fmt.Errorf("wav %s: %w", path, err)
 	}
-	ch := buf.Format.NumChannels
-	if ch < 1 || buf.Format.SampleRate < 4000 || buf.Format.SampleRate > 192000 {
-		return nil, 0, fmt.Errorf("wav %s: %d channels at %d Hz cannot be played", path, ch, buf.Format.SampleRate)
-	}
-	n := len(buf.Data) / ch
-	if n == 0 {
-		return nil, 0, fmt.Errorf("wav %s: no samples", path)
-	}
-	pcm := make([]int16, n)
-	for i := range pcm {
-		sum := 0
-		for c := range ch {
-			sum += buf.Data[i*ch+c]
-		}
-		pcm[i] = int16(sum / ch)
-	}
-	return pcm, buf.Format.SampleRate, nil
-}
-
-// resample converts pcm from one rate to another by linear interpolation: enough for a test
-// signal or a prompt on a phone line.
-func resample(pcm []int16, from, to int) []int16 {
-	if from == to {
-		return pcm
-	}
-	n := int(int64(len(pcm)) * int64(to) / int64(from))
-	out := make([]int16, max(n, 1))
-	for i := range out {
-		pos := float64(i) * float64(from) / float64(to)
-		j := int(pos)
-		frac := pos - float64(j)
-		a := float64(pcm[min(j, len(pcm)-1)])
-		b := float64(pcm[min(j+1, len(pcm)-1)])
-		out[i] = int16(math.Round(a + (b-a)*frac))
-	}
-	return out
+	return pcm, rate, nil
 }
 
 // File is an engine.Audio whose calls send a FileMic and, with a record directory, record what
@@ -170,11 +128,11 @@ func (f *File) OpenCall(rate int) (engine.CallAudio, error) {
 		f.mu.Lock()
 		pcm, ok := f.rates[rate]
 		if !ok {
-			pcm = resample(f.mic.PCM, f.mic.Rate, rate)
+			pcm = media.Resample(f.mic.PCM, f.mic.Rate, rate)
 			f.rates[rate] = pcm
 		}
 		f.mu.Unlock()
-		c.src = &loop{pcm: pcm}
+		c.src = media.NewLoop(pcm)
 	}
 	if f.dir != "" {
 		name := filepath.Join(f.dir, fmt.Sprintf("call-%s-%03d-%dhz.wav", time.Now().Format("20060102-150405"), f.n.Add(1), rate))
@@ -188,22 +146,6 @@ func (f *File) OpenCall(rate int) (engine.CallAudio, error) {
 		f.log.Info("recording the call's audio", "file", name)
 	}
 	return c, nil
-}
-
-// loop plays samples over and over.
-type loop struct {
-	pcm []int16
-	pos int
-}
-
-func (l *loop) ReadFrame(pcm []int16) {
-	for i := range pcm {
-		pcm[i] = l.pcm[l.pos]
-		l.pos++
-		if l.pos == len(l.pcm) {
-			l.pos = 0
-		}
-	}
 }
 
 // fileCall is one call's file sound. ReadFrame and WriteFrame run on the media clock; Close

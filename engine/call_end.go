@@ -98,6 +98,7 @@ func (c *call) follow(dlg *sip.Dialog) {
 		note := c.endAs
 		c.mu.Unlock()
 		if r := dlg.EndReason(); r.Remote && note != nil {
+			c.setOutcome(note.outcome, 0)
 			c.finish(note.cause, 0, note.detail)
 		} else if r.Remote {
 			c.finish(line.EndHungUpThere, 0, "")

@@ -361,7 +361,7 @@ func (c *call) newStream(remote sip.MediaDesc, audio CallAudio, inactivity time.
 // music while the call is held here, so that the held party knows the line is still there.
 type callSource struct {
 	mic  media.FrameSource
-	hold *media.Chime
+	hold media.FrameSource
 	held atomic.Bool
 }
 

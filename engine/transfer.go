@@ -219,6 +219,11 @@ func (s *Server) transfer(ctx context.Context, c *call, shown, target string, jo
 		return fmt.Errorf("transfer: %w", err)
 	}
 	s.log.Info("transfer under way", "call", id, "target", target, "attended", join != nil)
+	if join != nil {
+		// The target's BYE on the consultation may come before the transferee's report that the
+		// replacing call is answered: from now on it is the replacement, not a hang-up.
+		join.consult.noteEnd(&endNote{line.EndTransferred, line.OutcomeTransferred, shown})
+	}
 	go s.followTransfer(c, ref, shown, join)
 	return nil
 }
@@ -247,6 +252,9 @@ func (s *Server) followTransfer(c *call, ref *sip.Referral, shown string, join *
 				}
 				return
 			case p.Final:
+				if join != nil {
+					join.consult.noteEnd(nil) // the consultation stays as it was
+				}
 				s.transferFailed(c, p.Code, p.Reason, join == nil)
 				return
 			default:
@@ -258,6 +266,9 @@ func (s *Server) followTransfer(c *call, ref *sip.Referral, shown string, join *
 				})
 			}
 		case <-timeout.C:
+			if join != nil {
+				join.consult.noteEnd(nil)
+			}
 			s.transferFailed(c, 408, "No final answer from the transfer", join == nil)
 			return
 		case <-c.done:
@@ -301,9 +312,7 @@ func (s *Server) endTransferred(c *call, to string) {
 // it and sends BYE by itself; after a grace period Lineup ends it.
 func (s *Server) endReplaced(c *call, to string) {
 	c.setOutcome(line.OutcomeTransferred, 0)
-	c.mu.Lock()
-	c.endAs = &endNote{cause: line.EndTransferred, detail: to}
-	c.mu.Unlock()
+	c.noteEnd(&endNote{line.EndTransferred, line.OutcomeTransferred, to})
 	select {
 	case <-c.done:
 	case <-time.After(replacedGrace):
@@ -314,8 +323,16 @@ func (s *Server) endReplaced(c *call, to string) {
 // endNote replaces how a call that the far end hangs up is recorded: a consultation call the
 // target replaced ended as transferred, not as hung up there.
 type endNote struct {
-	cause  line.EndCause
-	detail string
+	cause   line.EndCause
+	outcome line.Outcome
+	detail  string
+}
+
+// noteEnd sets (or with nil clears) how the far end's hang-up of the call is recorded.
+func (c *call) noteEnd(n *endNote) {
+	c.mu.Lock()
+	c.endAs = n
+	c.mu.Unlock()
 }
 
 // onRefer takes a REFER from the far end of one of our calls (we are the transferee): it is
@@ -425,9 +442,7 @@ func (s *Server) runReferred(c *call, e line.Effective, r *sip.IncomingRefer) {
 				// The transferor ends the original call (RFC 5589 section 6.1); one that does not
 				// is ended here once it has had time to.
 				c.setOutcome(line.OutcomeTransferred, 0)
-				c.mu.Lock()
-				c.endAs = &endNote{cause: line.EndTransferred, detail: who}
-				c.mu.Unlock()
+				c.noteEnd(&endNote{line.EndTransferred, line.OutcomeTransferred, who})
 				select {
 				case <-c.done:
 				case <-time.After(replacedGrace):

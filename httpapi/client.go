@@ -112,6 +112,12 @@ func (c *Client) do(ctx context.Context, session, method, path string, query url
 	return nil
 }
 
+// Show brings the desktop app's window to the front (WithShow); a line server without a window
+// answers with a *StatusError of code CodeNoWindow.
+func (c *Client) Show(ctx context.Context) error {
+	return c.do(ctx, "", http.MethodPost, "/api/v1/app/show", nil, nil, nil)
+}
+
 func (c *Client) send(ctx context.Context, session, method, path string, query url.Values, body any) (*http.Response, error) {
 	u := *c.base
 	u.Path = c.base.Path + path

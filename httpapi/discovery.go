@@ -213,8 +213,9 @@ func hostsOf(a *net.TCPAddr) []string {
 // Start serves phone's API on addr (HOST:PORT; port 0 picks a free one) with the token of the
 // data directory dir (made when there is none) until the returned stop function is called. It
 // writes dir/api.json, so that Discover finds the server, and removes it at stop; stop also logs
-// off the sessions opened over HTTP and ends their event streams.
-func Start(dir, addr string, phone api.Phone, log *slog.Logger) (stop func(), err error) {
+// off the sessions opened over HTTP and ends their event streams. opts are the server's (the
+// host and logger options are set by Start).
+func Start(dir, addr string, phone api.Phone, log *slog.Logger, opts ...ServerOption) (stop func(), err error) {
 	tok, tokPath, err := LoadOrMakeToken(dir, log)
 	if err != nil {
 		return nil, err
@@ -227,7 +228,7 @@ func Start(dir, addr string, phone api.Phone, log *slog.Logger) (stop func(), er
 	if a := ln.Addr().(*net.TCPAddr); a.IP.IsUnspecified() {
 		hosts = WithAnyHostOnPort(strconv.Itoa(a.Port))
 	}
-	handler, err := NewServer(phone, tok, WithServerLogger(log), hosts)
+	handler, err := NewServer(phone, tok, append(opts, WithServerLogger(log), hosts)...)
 	if err != nil {
 		ln.Close()
 		return nil, err
@@ -281,4 +282,22 @@ func Connect(ctx context.Context, dir, client string, opts ...ClientOption) (s a
 		return nil, true, err
 	}
 	return s, true, nil
+}
+
+// ShowRunning brings the window of the desktop app running on the data directory dir to the
+// front. found is false when no line server runs there (none wrote api.json, or the one that did
+// is gone); an error with found set means one runs but did not show a window (serve has none).
+func ShowRunning(ctx context.Context, dir string, opts ...ClientOption) (found bool, err error) {
+	url, token, ok, err := Discover(dir)
+	if err != nil || !ok {
+		return false, err
+	}
+	c, err := Dial(ctx, url, token, opts...)
+	if err != nil {
+		if errors.Is(err, api.ErrNotRunning) {
+			return false, nil // a stale api.json: the app that wrote it has ended
+		}
+		return true, err
+	}
+	return true, c.Show(ctx)
 }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 
 	"github.com/lineupphone/lineup/api/apitest"
@@ -85,5 +86,47 @@ func TestCheckAddr(t *testing.T) {
 		case !tc.ok && (!errors.As(err, &ae) || ae.NotLoopback != tc.notLoopback):
 			t.Errorf("%q (remote %v): %v, want refused (not loopback: %v)", tc.addr, tc.remote, err, tc.notLoopback)
 		}
+	}
+}
+
+// A second start of the desktop app finds the running one and asks it to show its window; a
+// headless server (no show) says it has none, a directory where nothing runs finds nothing, and
+// an api.json left behind by an app that ended is not taken for a running one.
+func TestShowRunning(t *testing.T) {
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	ctx := context.Background()
+	dir := t.TempDir()
+	if found, err := httpapi.ShowRunning(ctx, dir); found || err != nil {
+		t.Fatalf("nothing runs: found %v, %v", found, err)
+	}
+	var shown atomic.Int32
+	stop, err := httpapi.Start(dir, "127.0.0.1:0", apitest.New(testConfig()), quiet, httpapi.WithShow(func() { shown.Add(1) }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	found, err := httpapi.ShowRunning(ctx, dir)
+	url, _, _, _ := httpapi.Discover(dir)
+	stop()
+	if !found || err != nil || shown.Load() != 1 {
+		t.Errorf("the app: found %v, %v, shown %d times, want once", found, err, shown.Load())
+	}
+	// What stop removed, as a crash would leave it behind.
+	if err := httpapi.WriteInfo(dir, httpapi.Info{URL: url, PID: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if found, err := httpapi.ShowRunning(ctx, dir); found || err != nil {
+		t.Errorf("a stale api.json: found %v, %v, want not found", found, err)
+	}
+
+	headless := t.TempDir()
+	stop, err = httpapi.Start(headless, "127.0.0.1:0", apitest.New(testConfig()), quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	found, err = httpapi.ShowRunning(ctx, headless)
+	var se *httpapi.StatusError
+	if !found || !errors.As(err, &se) || se.Status != 501 || se.Code != httpapi.CodeNoWindow {
+		t.Errorf("serve: found %v, %v, want 501 %s", found, err, httpapi.CodeNoWindow)
 	}
 }

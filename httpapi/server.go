@@ -81,6 +81,11 @@ func WithAllowedHosts(hosts ...string) ServerOption {
 // every interface (--api-allow-remote), which has no one name of its own.
 func WithAnyHostOnPort(port string) ServerOption { return func(s *Server) { s.anyHostPort = port } }
 
+// WithShow lets clients bring the desktop app's window to the front (POST /api/v1/app/show):
+// a second start of the app hands over to the running one with it. show runs on the request's
+// goroutine and must not block. Without it the route answers 501: serve has no window.
+func WithShow(show func()) ServerOption { return func(s *Server) { s.show = show } }
+
 // WithServerLogger sets the logger (default slog.Default()).
 func WithServerLogger(l *slog.Logger) ServerOption {
 	return func(s *Server) {
@@ -101,6 +106,7 @@ type Server struct {
 	mux         *http.ServeMux
 	hosts       []string // WithAllowedHosts; empty: loopback hosts
 	anyHostPort string   // WithAnyHostOnPort
+	show        func()   // WithShow; nil: a line server without a window
 
 	mu       sync.Mutex
 	sessions map[string]*httpSession
@@ -160,6 +166,7 @@ func NewServer(phone api.Phone, token string, opts ...ServerOption) (*Server, er
 	m.HandleFunc("GET /api/v1/config", s.with(s.config))
 	m.HandleFunc("PUT /api/v1/config", s.with(s.saveConfig))
 	m.HandleFunc("GET /api/v1/events", s.events)
+	m.HandleFunc("POST /api/v1/app/show", s.showApp)
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", fmt.Sprintf("no such endpoint: %s %s", r.Method, r.URL.Path))
 	})
@@ -296,6 +303,17 @@ func (s *Server) expire(id string, h *httpSession, gen int) {
 	if err := h.s.LogOff(context.Background()); err != nil {
 		s.log.Warn("api session log-off", "session", id, "error", err)
 	}
+}
+
+// showApp brings the desktop app's window to the front; it needs the token (ServeHTTP) but no
+// session.
+func (s *Server) showApp(w http.ResponseWriter, r *http.Request) {
+	if s.show == nil {
+		writeError(w, http.StatusNotImplemented, CodeNoWindow, "this line server runs without a window (lineup serve)")
+		return
+	}
+	s.show()
+	w.WriteHeader(http.StatusNoContent)
 }
 
 // with wraps a handler that needs a session.

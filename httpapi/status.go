@@ -28,6 +28,7 @@ const (
 	CodeRefused          = "refused"
 	CodeForbidden        = "forbidden" // a Host that is not the server's, or a browser's cross-origin request
 	CodeInternal         = "internal"
+	CodeNoWindow         = "no_window" // show asked of a line server without a window (serve)
 )
 
 // statusRule maps a sentinel to its status code and error code. The first rule an error matches

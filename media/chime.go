@@ -25,7 +25,8 @@ const (
 
 // HoldNotes are what a party held by Lineup hears, over and over: a soft rising and falling
 // C major arpeggio (C5 E5 G5 E5) and a rest, written for Lineup (no recording, nothing to
-// license). A note of frequency 0 is a rest.
+// license). A note of frequency 0 is a rest. assets/hold.wav holds them rendered (RenderNotes);
+// NewHoldMusic plays that file.
 var HoldNotes = []ChimeNote{
 	{523.25, 450 * time.Millisecond}, {659.25, 450 * time.Millisecond},
 	{783.99, 450 * time.Millisecond}, {659.25, 450 * time.Millisecond},
@@ -33,25 +34,21 @@ var HoldNotes = []ChimeNote{
 }
 
 // Chime is the test chime as a FrameSource: each note fades in and out, so that it starts and
-// stops without a click; after the notes it gives silence, or starts again when it loops. It is
+// stops without a click; after the notes it gives silence. It is
 // not safe for concurrent use.
 type Chime struct {
 	tones           []*Tone
 	length          []int // samples per note
 	fadeIn, fadeOut int
 	note, pos       int // the note playing and the sample position in it
-	loop            bool
 }
 
 // NewChime makes the chime at sampleRate.
-func NewChime(sampleRate int) *Chime { return newChime(sampleRate, ChimeNotes, false) }
+func NewChime(sampleRate int) *Chime { return newChime(sampleRate, ChimeNotes) }
 
-// NewHoldMusic makes HoldNotes at sampleRate, played in a loop.
-func NewHoldMusic(sampleRate int) *Chime { return newChime(sampleRate, HoldNotes, true) }
-
-func newChime(sampleRate int, notes []ChimeNote, loop bool) *Chime {
+func newChime(sampleRate int, notes []ChimeNote) *Chime {
 	rate := float64(sampleRate)
-	c := &Chime{fadeIn: int(chimeFadeIn.Seconds() * rate), fadeOut: int(chimeFadeOut.Seconds() * rate), loop: loop}
+	c := &Chime{fadeIn: int(chimeFadeIn.Seconds() * rate), fadeOut: int(chimeFadeOut.Seconds() * rate)}
 	for _, n := range notes {
 		c.tones = append(c.tones, NewTone(sampleRate, ToneSpec{Freqs: []float64{n.Freq}, Level: ChimeLevel}))
 		c.length = append(c.length, int(n.Duration.Seconds()*rate))
@@ -63,11 +60,8 @@ func newChime(sampleRate int, notes []ChimeNote, loop bool) *Chime {
 func (c *Chime) ReadFrame(pcm []int16) {
 	for i := range pcm {
 		if c.note >= len(c.tones) {
-			if !c.loop {
-				clear(pcm[i:])
-				return
-			}
-			c.note, c.pos = 0, 0
+			clear(pcm[i:])
+			return
 		}
 		c.tones[c.note].ReadFrame(pcm[i : i+1])
 		gain := 1.0

@@ -1,9 +1,14 @@
 package media
 
 import (
+	"bytes"
+	"errors"
+	"fmt"
 	"math"
 	"testing"
 	"time"
+
+	"github.com/lineupphone/lineup/assets"
 )
 
 func TestChimeFadesInAndOut(t *testing.T) {
@@ -34,18 +39,24 @@ func TestChimeFadesInAndOut(t *testing.T) {
 	}
 }
 
-// The hold music plays its notes in order and starts again after its rest, for ever.
+// The hold music (assets/hold.wav) plays its notes in order and starts again after its rest, for
+// ever, at a narrowband call's rate and at the file's own.
 func TestHoldMusicLoops(t *testing.T) {
-	const rate = 8000
+	for _, rate := range []int{8000, HoldMusicRate} {
+		t.Run(fmt.Sprint(rate), func(t *testing.T) { holdMusicLoops(t, rate) })
+	}
+}
+
+func holdMusicLoops(t *testing.T, rate int) {
 	m := NewHoldMusic(rate)
 	var cycle time.Duration
 	for _, n := range HoldNotes {
 		cycle += n.Duration
 	}
-	pcm := make([]int16, int(2*cycle.Seconds()*rate))
+	pcm := make([]int16, int(2*cycle.Seconds()*float64(rate)))
 	m.ReadFrame(pcm)
 	at := func(d time.Duration) []int16 {
-		i := int(d.Seconds() * rate)
+		i := int(d.Seconds() * float64(rate))
 		return pcm[i : i+rate/20]
 	}
 	for round := range 2 {
@@ -63,6 +74,51 @@ func TestHoldMusicLoops(t *testing.T) {
 				t.Errorf("round %d: the middle of the %.0f Hz note holds it at %.2f", round, n.Freq, r)
 			}
 			off += n.Duration
+		}
+	}
+}
+
+// The built-in hold music is HoldNotes as RenderNotes makes them: the file and the notes that
+// describe it have not drifted apart (after changing the notes, run go generate ./assets).
+func TestHoldMusicFileIsTheNotes(t *testing.T) {
+	got, rate, err := DecodeWAV(bytes.NewReader(assets.HoldMusic))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := RenderNotes(HoldMusicRate, HoldNotes)
+	if rate != HoldMusicRate || len(got) != len(want) {
+		t.Fatalf("hold.wav: %d samples at %d Hz, want %d at %d", len(got), rate, len(want), HoldMusicRate)
+	}
+	for i := range want {
+		if d := int(got[i]) - int(want[i]); d < -2 || d > 2 {
+			t.Fatalf("hold.wav sample %d is %d, the notes give %d", i, got[i], want[i])
+		}
+	}
+	if len(assets.HoldMusic) > 128<<10 {
+		t.Errorf("hold.wav is %d bytes; keep the built-in sound small", len(assets.HoldMusic))
+	}
+}
+
+// Playing the hold music allocates nothing per frame, and two held calls share its samples.
+func TestHoldMusicPlaysWithoutAllocating(t *testing.T) {
+	a, b := NewHoldMusic(8000), NewHoldMusic(8000)
+	if &a.pcm[0] != &b.pcm[0] {
+		t.Error("each hold music has its own copy of the samples")
+	}
+	frame := make([]int16, 160)
+	if n := testing.AllocsPerRun(100, func() { a.ReadFrame(frame) }); n != 0 {
+		t.Errorf("ReadFrame allocates %.0f times", n)
+	}
+}
+
+func TestDecodeWAVRefusesWhatItCannotPlay(t *testing.T) {
+	for name, b := range map[string][]byte{
+		"empty":     nil,
+		"not riff":  []byte("hello, this is not a wave file at all"),
+		"truncated": assets.HoldMusic[:30],
+	} {
+		if _, _, err := DecodeWAV(bytes.NewReader(b)); !errors.Is(err, ErrWAV) {
+			t.Errorf("%s: %v, want ErrWAV", name, err)
 		}
 	}
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building, testing and the demo need on Debian or Ubuntu: the C tool chain and
-# headers Fyne builds with, the real SIP peers the tests talk to (Kamailio, SIPp, baresip), Xvfb
+# headers Fyne builds with, the real SIP peers the tests talk to (Kamailio with its presence
+# modules for the voicemail and busy lamps, SIPp, baresip), Xvfb
 # with imagemagick and x11-utils (screenshots, window places) and xdotool (types the keyboard
 # shortcuts that open the settings and journal windows) for GUI tests, sipvicious (the scanners
 # the security tests point at a running Lineup), a private D-Bus with gnome-keyring and
@@ -11,7 +12,7 @@ set -euo pipefail
 packages=(
   gcc make pkg-config git ca-certificates
   libgl1-mesa-dev xorg-dev
-  kamailio kamailio-tls-modules
+  kamailio kamailio-tls-modules kamailio-presence-modules
   sip-tester baresip-core sipvicious
   xvfb imagemagick x11-utils xdotool
   dbus dbus-bin gnome-keyring libsecret-tools

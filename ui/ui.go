@@ -166,6 +166,15 @@ func logOn(ctx context.Context, phone api.Phone, client string) (api.Session, er
 // Window is the main window.
 func (u *UI) Window() fyne.Window { return u.main }
 
+// Raise shows the main window (also when hidden to the tray) and brings it to the front; it is
+// safe to call from any goroutine. A second start of the app calls it through the local API.
+func (u *UI) Raise() {
+	u.b.post(func() {
+		u.main.Show()
+		u.main.RequestFocus()
+	})
+}
+
 // Status is the status the status control shows.
 func (u *UI) Status() Status { return u.status }
 

@@ -11,7 +11,6 @@ import (
 
 	"github.com/lineupphone/lineup/api"
 	"github.com/lineupphone/lineup/httpapi"
-	"github.com/lineupphone/lineup/line"
 )
 
 // parseArgs parses fs and returns the positional arguments, which may come before, between or
@@ -70,22 +69,9 @@ func cmdDial(ctx context.Context, g *globalFlags, args []string, stdout, stderr 
 	}
 	defer s.LogOff(context.WithoutCancel(ctx))
 
-	name := *lineName
-	if name == "" {
-		lines, err := s.Lines(ctx)
-		if err != nil {
-			return fmt.Errorf("dial: %w", err)
-		}
-		if name, err = api.LineOffering(lines, line.FuncDial); err != nil {
-			return fmt.Errorf("dial: %w; choose one with --line", err)
-		}
-	}
-	c, err := s.Dial(ctx, name, number)
+	c, err := dialFirst(ctx, s, *lineName, number)
 	if err != nil {
-		if errors.Is(err, api.ErrNoLine) {
-			return fmt.Errorf("--line %q: %w", name, err)
-		}
-		return fmt.Errorf("dial: %w", err)
+		return err
 	}
 	fmt.Fprintf(stdout, "call:    %s\nline:    %s\ndialled: %s\n", c.ID, c.Line, c.Dialled)
 	return nil

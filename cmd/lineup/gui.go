@@ -19,28 +19,62 @@ import "C"
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"runtime/debug"
+	"sync/atomic"
 	"time"
 
+	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/app"
 
 	"github.com/lineupphone/lineup/audio"
+	"github.com/lineupphone/lineup/httpapi"
 	"github.com/lineupphone/lineup/ui"
 )
 
 // runGUI is `lineup` without a subcommand: the desktop app. It runs the line server in-process
 // (as serve does) and the UI on it, logged on as the client "desktop", until the main window is
 // closed or ctx ends; then the lines are de-registered and the data directory closed.
-func runGUI(ctx context.Context, g *globalFlags, stderr io.Writer) (err error) {
+func runGUI(ctx context.Context, g *globalFlags, stderr io.Writer, opts ...guiOption) (err error) {
+	var start guiStart
+	for _, opt := range opts {
+		opt(&start)
+	}
 	o, err := lineOptionsFromEnv()
 	if err != nil {
 		return err
 	}
+	dir, err := g.dataDir()
+	if err != nil {
+		return err
+	}
+	// One app per data directory: a second start brings the running one to the front.
+	sctx, scancel := context.WithTimeout(ctx, 10*time.Second)
+	found, err := httpapi.ShowRunning(sctx, dir)
+	scancel()
+	if found {
+		if err != nil {
+			return fmt.Errorf("a line server runs on %s already and has no window to show (stop it first): %w", dir, err)
+		}
+		fmt.Fprintln(stderr, "lineup: Lineup is running already; its window was brought to the front")
+		return nil
+	}
+	if o.api == "" {
+		// The app always serves the local API (loopback, token-protected): a second start and
+		// the links a browser hands over reach the running app through it.
+		o.api = "127.0.0.1:0"
+	}
+	var shown atomic.Pointer[ui.UI]
+	raise := httpapi.WithShow(func() {
+		if u := shown.Load(); u != nil {
+			u.Raise()
+		}
+	})
 	// The desktop app only: serve and the other commands keep the runtime's defaults.
 	debug.SetGCPercent(guiGCPercent)
-	ls, err := openLineServer(g, stderr, o)
+	ls, err := openLineServer(g, stderr, o, raise)
 	if err != nil {
 		return err
 	}
@@ -57,19 +91,33 @@ func runGUI(ctx context.Context, g *globalFlags, stderr io.Writer) (err error) {
 	go func() { runErr <- srv.Run(ctx) }()
 
 	a := app.NewWithID("com.github.lineupphone.lineup")
-	opts := ui.Options{Client: "desktop", Logger: log, Idle: releaseMemory(log), NoAudio: ls.snd.Off}
+	uo := ui.Options{Client: "desktop", Logger: log, Idle: releaseMemory(log), NoAudio: ls.snd.Off}
 	if ls.snd.Engine != nil {
-		opts.Audio = audio.NewDesktop(ls.snd.Engine, ls.st)
+		uo.Audio = audio.NewDesktop(ls.snd.Engine, ls.st)
 	}
-	u, err := ui.Create(ctx, a, srv, opts)
+	u, err := ui.Create(ctx, a, srv, uo)
 	if err != nil {
 		cancel()
 		<-runErr
 		return err
 	}
+	shown.Store(u)
+	dialled := make(chan struct{})
+	go func() {
+		defer close(dialled)
+		if start.dial == "" {
+			return
+		}
+		if _, err := dialWhenReady(ctx, srv, start.dial, linkWait); err != nil && ctx.Err() == nil {
+			log.Error("the link was not dialled", "number", start.dial, "error", err)
+			a.SendNotification(fyne.NewNotification("Lineup could not dial "+start.dial, err.Error()))
+		}
+	}()
 	u.Window().ShowAndRun() // returns when the main window closes or ctx ends
+	shown.Store(nil)
 	uiErr := u.Close()
 	cancel()
+	<-dialled
 	err = <-runErr
 	log.Info("line server stopped")
 	if errors.Is(err, context.Canceled) {
@@ -77,6 +125,18 @@ func runGUI(ctx context.Context, g *globalFlags, stderr io.Writer) (err error) {
 	}
 	return errors.Join(err, uiErr)
 }
+
+// guiStart is what the app does once it runs: dial a link it was started with.
+type guiStart struct{ dial string }
+
+type guiOption func(*guiStart)
+
+// guiDial makes the app dial input (a number or sip: address) once a line is registered.
+func guiDial(input string) guiOption { return func(s *guiStart) { s.dial = input } }
+
+// linkWait is how long the app started by a link waits for a line to register before it gives
+// up dialling the link (and says so).
+const linkWait = 30 * time.Second
 
 // releaseMemory returns the memory the app freed to the system; the UI calls it after start and
 // after the last call ended, once the app is quiet and again when the SIP transactions of the

@@ -90,9 +90,9 @@ type lineServer struct {
 }
 
 // openLineServer opens the data directory, the sound devices and the engine listening for SIP,
-// and serves the API when o asks for it. close stops the API and releases the devices and the
+// and serves the API when o asks for it (with apiOpts). close stops the API and releases the devices and the
 // store, after the engine's Run returned or when it never ran.
-func openLineServer(g *globalFlags, stderr io.Writer, o lineOptions) (ls *lineServer, err error) {
+func openLineServer(g *globalFlags, stderr io.Writer, o lineOptions, apiOpts ...httpapi.ServerOption) (ls *lineServer, err error) {
 	if !audio.ValidMode(o.audio) {
 		return nil, fmt.Errorf("--audio %q: want system, null, none, tone:HZ or wav:FILE: %w", o.audio, errUsage)
 	}
@@ -138,7 +138,7 @@ func openLineServer(g *globalFlags, stderr io.Writer, o lineOptions) (ls *lineSe
 	log.Info("line server started", "data", st.Path(), "passwords", st.SecretsIn().String(), "lines", len(cfg.Lines),
 		"udp", ls.srv.SIPAddr(line.TransportUDP), "tcp", ls.srv.SIPAddr(line.TransportTCP))
 	if o.api != "" {
-		stop, err := httpapi.Start(dir, o.api, ls.srv, log)
+		stop, err := httpapi.Start(dir, o.api, ls.srv, log, apiOpts...)
 		if err != nil {
 			return nil, err
 		}

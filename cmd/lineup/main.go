@@ -28,6 +28,10 @@ Without a command Lineup opens the desktop app, which runs the line server in-pr
 LINEUP_SIP_LISTEN, LINEUP_SIP_PORT, LINEUP_AUDIO, LINEUP_AUDIO_RECORD and LINEUP_API set
 for it what serve's --sip-listen, --sip-port, --audio, --audio-record and --api set.
 
+A tel:, sip:, sips: or callto: link as the only argument dials it: through the running
+app (or serve --api) on the data directory, or in the app, started for it. A second
+start of the app brings the running one to the front.
+
 commands:
   serve [--api 127.0.0.1:PORT] [--api-allow-remote] [--audio MODE] [--audio-record DIR]
                            register the lines and run the line server headless;
@@ -168,6 +172,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	switch {
 	case len(rest) == 0:
 		err = runGUI(ctx, &g, stderr)
+	case isLink(rest[0]) && len(rest) == 1:
+		err = cmdLink(ctx, &g, rest[0], stdout, stderr)
 	case rest[0] == "serve":
 		err = cmdServe(ctx, &g, rest[1:], stderr)
 	case rest[0] == "dial":
