@@ -91,6 +91,11 @@ func wantedSubs(cfg line.Config) map[string]wantedSub {
 // server's run) and stops those it no longer asks for, waiting for their unsubscription.
 func (s *Server) syncSubs(ctx context.Context, cfg line.Config) {
 	want := wantedSubs(cfg)
+	pacers := groupPacers(cfg)
+	for k, w := range want {
+		w.opts.Pacer = pacers[w.line.Group]
+		want[k] = w
+	}
 	ls := &s.lampSt
 	var stop []*subRun
 	var gone []string

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	gosip "github.com/emiago/sipgo/sip"
+	"golang.org/x/time/rate"
 
 	"github.com/lineupphone/lineup/line"
 )
@@ -68,6 +69,9 @@ type SubscribeOptions struct {
 	// Both are called from the endpoint's goroutines and must not block.
 	OnNotify func(Notification)
 	OnState  func(SubState)
+	// Pacer, when set, is waited for before each SUBSCRIBE that begins a subscription (the
+	// group's register rate: a thousand lines starting together do not flood the PBX).
+	Pacer *rate.Limiter
 }
 
 // Subscriber keeps one subscription of a line. Run drives it.
@@ -256,6 +260,11 @@ func (s *Subscriber) attempt(ctx context.Context) time.Duration {
 	fresh := !s.active
 	s.mu.Unlock()
 	if fresh {
+		if s.opts.Pacer != nil {
+			if err := s.opts.Pacer.Wait(ctx); err != nil {
+				return 0
+			}
+		}
 		s.begin()
 	}
 	actx, cancel := context.WithTimeout(ctx, 10*time.Second)

@@ -13,6 +13,8 @@ import (
 	gosip "github.com/emiago/sipgo/sip"
 	"github.com/emiago/sipgo/siptest"
 
+	"golang.org/x/time/rate"
+
 	"github.com/lineupphone/lineup/internal/sipcorpus"
 	"github.com/lineupphone/lineup/line"
 )
@@ -427,5 +429,24 @@ func TestSubscribeAgainBacksOffWhenEndedAtOnce(t *testing.T) {
 		if took < want || took > want+time.Second {
 			t.Errorf("after end %d subscribed again in %v, want about %v", i+1, took.Round(10*time.Millisecond), want)
 		}
+	}
+}
+
+// TestSubscribePacedByTheGroupsRate: subscribers sharing a pacer of 2 per second begin their
+// subscriptions half a second apart.
+func TestSubscribePacedByTheGroupsRate(t *testing.T) {
+	pbx := startSubscribePBX(t, func(n int, req *gosip.Request) *gosip.Response { return subOK(req, "p"+strconv.Itoa(n), 600) })
+	ep := newTestEndpoint(t)
+	pacer := rate.NewLimiter(2, 1)
+	for _, ext := range []string{"202", "203", "204"} {
+		runSubscriber(t, ep, line.Account{Registrar: pbx.addr, User: "201"}, SubscribeOptions{Event: EventDialog, Target: ext, Pacer: pacer})
+	}
+	var at []time.Time
+	for range 3 {
+		pbx.next(t, 5*time.Second)
+		at = append(at, time.Now())
+	}
+	if d := at[2].Sub(at[0]); d < 800*time.Millisecond {
+		t.Errorf("three subscriptions began within %v, want about 1 s at 2 per second", d)
 	}
 }
