@@ -58,6 +58,8 @@ type Session interface {
 	// lines and the server holds a call ringing there; else by dialling the group's pickup code
 	// with number substituted.
 	Pickup(ctx context.Context, lineName, number string) (Call, error)
+	// Voicemail dials the group's voicemail number from the line (line.FuncVoicemail).
+	Voicemail(ctx context.Context, lineName string) (Call, error)
 	// SetDND switches Do Not Disturb of a line; it is saved.
 	SetDND(ctx context.Context, lineName string, on bool) error
 	// SetForward sets the line's call forwarding rule (line.Forward; Mode off switches it off),
@@ -163,6 +165,10 @@ type Line struct {
 	// it can reach the line, whether the server answers it (and with what, and why) or it rings
 	// at the clients, and what they may do with it. Clients word it.
 	Incoming line.Decision
+	// Voicemail is the line's voicemail lamp (lamps.go); Lamps the busy lamps of the extensions
+	// its group monitors, in the group's order.
+	Voicemail Voicemail
+	Lamps     []Lamp
 }
 
 // Call is a call as a client shows it.

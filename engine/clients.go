@@ -184,6 +184,7 @@ func (s *Server) lineView(l line.Line) api.Line {
 	for _, c := range held {
 		v.HeldRinging = append(v.HeldRinging, c.view(c.snapshot()))
 	}
+	s.lampsView(&v, e.Group)
 	return v
 }
 

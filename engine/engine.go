@@ -86,6 +86,8 @@ type Server struct {
 	dnd        map[string]bool
 	redial     map[string]string
 	lines      lineIndex // the enabled lines, for incoming calls
+
+	lampSt lampState // voicemail and busy lamps (subscriptions.go)
 }
 
 // lineIndex finds the enabled line an incoming call is for: by name (the registration it was
@@ -140,6 +142,7 @@ func New(cfg line.Config, opts ...Option) (*Server, error) {
 	ep.OnCall(s.onIncoming)
 	ep.OnScreen(s.screen)
 	ep.OnRefer(s.onRefer)
+	ep.OnMessageSummary(s.onMessageSummary)
 	for _, l := range s.cfg.Lines {
 		s.dnd[l.Name] = l.DND
 	}
@@ -209,9 +212,12 @@ func (s *Server) Run(ctx context.Context) error {
 			s.startRegRun(rr)
 		}
 	}
+	cfg := s.cfg
 	s.cfgMu.Unlock()
+	s.syncSubs(ctx, cfg)
 	<-ctx.Done()
 	s.endAllCalls()
+	s.stopSubs()
 	s.regWG.Wait()
 	return s.Close()
 }

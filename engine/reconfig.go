@@ -147,6 +147,12 @@ func (s *Server) Apply(ctx context.Context, cfg line.Config) error {
 			s.mu.Unlock()
 		}
 	}
+	if running {
+		s.cfgMu.RLock()
+		rctx := s.runCtx
+		s.cfgMu.RUnlock()
+		s.syncSubs(rctx, cfg)
+	}
 	s.log.Info("settings applied", "lines", len(cfg.Lines), "registering", len(start), "removed", len(stop))
 	s.publishAllLines()
 	return ctx.Err()

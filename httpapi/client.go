@@ -262,6 +262,10 @@ func (s *clientSession) Redial(ctx context.Context, lineName string) (api.Call, 
 	return s.callAction(ctx, linePath(lineName, "/redial"), nil)
 }
 
+func (s *clientSession) Voicemail(ctx context.Context, lineName string) (api.Call, error) {
+	return s.callAction(ctx, linePath(lineName, "/voicemail"), nil)
+}
+
 func (s *clientSession) FeatureCode(ctx context.Context, lineName, name string) (api.Call, error) {
 	return s.callAction(ctx, linePath(lineName, "/feature-code"), FeatureCodeRequest{Name: name})
 }

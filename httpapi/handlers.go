@@ -210,6 +210,16 @@ func (s *Server) callWaiting(w http.ResponseWriter, r *http.Request, ss api.Sess
 	s.reply(w, r, nil, ss.SetCallWaiting(r.Context(), r.PathValue("line"), *req.On))
 }
 
+func (s *Server) voicemail(w http.ResponseWriter, r *http.Request, ss api.Session) {
+	var req struct{}
+	if err := decode(r, &req); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	c, err := ss.Voicemail(r.Context(), r.PathValue("line"))
+	s.callReply(w, r, c, err)
+}
+
 func (s *Server) featureCode(w http.ResponseWriter, r *http.Request, ss api.Session) {
 	s.textCall(w, r, "name", ss.FeatureCode)
 }

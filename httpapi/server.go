@@ -148,6 +148,7 @@ func NewServer(phone api.Phone, token string, opts ...ServerOption) (*Server, er
 	m.HandleFunc("POST /api/v1/lines/{line}/redial", s.with(s.redial))
 	m.HandleFunc("POST /api/v1/lines/{line}/feature-code", s.with(s.featureCode))
 	m.HandleFunc("POST /api/v1/lines/{line}/pickup", s.with(s.pickup))
+	m.HandleFunc("POST /api/v1/lines/{line}/voicemail", s.with(s.voicemail))
 	m.HandleFunc("PUT /api/v1/lines/{line}/dnd", s.with(s.dnd))
 	m.HandleFunc("PUT /api/v1/lines/{line}/forward", s.with(s.forward))
 	m.HandleFunc("PUT /api/v1/lines/{line}/call-waiting", s.with(s.callWaiting))

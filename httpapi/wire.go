@@ -33,7 +33,39 @@ type wireLine struct {
 	Redial        string            `json:"redial,omitempty"`
 	HeldRinging   []wireCall        `json:"held_ringing,omitempty"`
 	Incoming      wireDecision      `json:"incoming"`
+	Voicemail     *wireVoicemail    `json:"voicemail,omitempty"`
+	Lamps         []wireLamp        `json:"lamps,omitempty"`
 }
+
+// wireVoicemail is api.Voicemail, left out until the phone system said anything.
+type wireVoicemail struct {
+	Waiting bool `json:"waiting"`
+	New     int  `json:"new"`
+	Old     int  `json:"old"`
+}
+
+// wireLamp is api.Lamp.
+type wireLamp struct {
+	Extension string        `json:"extension"`
+	State     api.LampState `json:"state"`
+}
+
+func toWireVoicemail(v api.Voicemail) *wireVoicemail {
+	if !v.Known {
+		return nil
+	}
+	return &wireVoicemail{Waiting: v.Waiting, New: v.New, Old: v.Old}
+}
+
+func (w *wireVoicemail) api() api.Voicemail {
+	if w == nil {
+		return api.Voicemail{}
+	}
+	return api.Voicemail{Known: true, Waiting: w.Waiting, New: w.New, Old: w.Old}
+}
+
+func toWireLamp(l api.Lamp) wireLamp { return wireLamp{Extension: l.Extension, State: l.State} }
+func (w wireLamp) api() api.Lamp     { return api.Lamp{Extension: w.Extension, State: w.State} }
 
 // wireDecision is line.Decision: what a call arriving now on the line gets.
 type wireDecision struct {
@@ -269,6 +301,7 @@ func toWireLine(l api.Line) wireLine {
 		RegCode: l.RegCode, RegReason: l.RegReason, Functions: l.Functions,
 		FeatureCodes: mapSlice(l.FeatureCodes, toWireFeatureCode), Redial: l.Redial,
 		HeldRinging: mapSlice(l.HeldRinging, toWireCall), Incoming: toWireDecision(l.Incoming),
+		Voicemail: toWireVoicemail(l.Voicemail), Lamps: mapSlice(l.Lamps, toWireLamp),
 	}
 }
 
@@ -280,6 +313,7 @@ func (w wireLine) api() api.Line {
 		RegCode: w.RegCode, RegReason: w.RegReason, Functions: w.Functions,
 		FeatureCodes: mapSlice(w.FeatureCodes, wireFeatureCode.line), Redial: w.Redial,
 		HeldRinging: mapSlice(w.HeldRinging, wireCall.api), Incoming: w.Incoming.line(),
+		Voicemail: w.Voicemail.api(), Lamps: mapSlice(w.Lamps, wireLamp.api),
 	}
 }
 

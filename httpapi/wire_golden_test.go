@@ -59,6 +59,8 @@ func goldenLines() []api.Line {
 			Forward: line.Forward{Mode: line.ForwardNoAnswer, Target: "203", After: 25}, CallWaiting: true,
 			Incoming: line.DecideIncoming(line.Group{NotLoggedOn: line.ResponseRinging}, line.LineView{Enabled: true, Registered: true, DND: true, Calls: 1,
 				Forward: line.Forward{Mode: line.ForwardNoAnswer, Target: "203", After: 25}}),
+			Voicemail: api.Voicemail{Known: true, Waiting: true, New: 2, Old: 5},
+			Lamps:     []api.Lamp{{Extension: "202", State: api.LampRinging}, {Extension: "203", State: api.LampBusy}, {Extension: "204", State: api.LampIdle}, {Extension: "205", State: api.LampUnknown}},
 		},
 		{Name: "Off", Group: "Desk", Registration: line.RegDisabled},
 	}
@@ -166,6 +168,11 @@ func (s *goldenSession) Dial(_ context.Context, l, input string) (api.Call, erro
 
 func (s *goldenSession) FeatureCode(_ context.Context, l, name string) (api.Call, error) {
 	s.note("FeatureCode %s %s", l, name)
+	return goldenCall(), nil
+}
+
+func (s *goldenSession) Voicemail(_ context.Context, l string) (api.Call, error) {
+	s.note("Voicemail %s", l)
 	return goldenCall(), nil
 }
 
@@ -382,6 +389,7 @@ func TestWireGolden(t *testing.T) {
 		func() (api.Call, error) { return s.Redial(ctx, "Alice") },
 		func() (api.Call, error) { return s.FeatureCode(ctx, "Alice", "Forward off") },
 		func() (api.Call, error) { return s.Pickup(ctx, "Front desk", "201") },
+		func() (api.Call, error) { return s.Voicemail(ctx, "Alice") },
 		func() (api.Call, error) { return s.Consult(ctx, "call-7", "202") },
 	} {
 		call, err := act()

@@ -137,6 +137,7 @@ func (e *Endpoint) initCalls() {
 	e.handlers[gosip.INFO] = e.guard(e.handleInfo)
 	e.handlers[gosip.REFER] = e.guard(e.handleRefer)
 	e.handlers[gosip.NOTIFY] = e.guard(e.handleNotify)
+	e.handlers[gosip.SUBSCRIBE] = e.guard(e.handleSubscribe)
 }
 
 // closeCalls stops outgoing call attempts (without sending CANCEL), ends every dialog without

@@ -71,7 +71,8 @@ type Endpoint struct {
 	wg        sync.WaitGroup
 	closeOnce sync.Once
 
-	calls    calls // call state and handlers, in call.go
+	calls    calls         // call state and handlers, in call.go
+	subs     subscriptions // event subscriptions, in subscribe.go
 	trust    *trustSet
 	resolver *net.Resolver
 

@@ -456,11 +456,23 @@ func (r *IncomingRefer) Notify(ctx context.Context, code int, reason string) err
 	return nil
 }
 
-// handleNotify takes NOTIFYs: those inside a call's dialog report a transfer.
+// handleNotify takes NOTIFYs: those inside a call's dialog report a transfer, those of a
+// subscription go to its subscriber, and a message-summary one outside both may come from a
+// line's registrar (subscribe.go).
 func (e *Endpoint) handleNotify(req *gosip.Request, tx gosip.ServerTransaction) {
 	if d := e.findDialog(req); d != nil {
 		d.readNotify(req, tx)
 		return
+	}
+	if s := e.findSubscriber(req); s != nil {
+		s.readNotify(req, tx)
+		return
+	}
+	if eventPackage(req) == EventMessageSummary {
+		if tag, _ := req.To().Params.Get("tag"); tag == "" {
+			e.handleUnsolicitedNotify(req, tx)
+			return
+		}
 	}
 	e.respond(tx, req, gosip.StatusCallTransactionDoesNotExists, "Subscription Does Not Exist")
 }

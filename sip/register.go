@@ -98,6 +98,7 @@ func (r *Registrar) trustHops(hops []netip.AddrPort) {
 		r.untrust = nil
 	}
 	r.hops = hops
+	r.ep.trust.setLineHops(r.name, hops)
 	if len(hops) > 0 {
 		r.untrust = r.ep.trust.addHops(hops)
 	}

@@ -36,6 +36,8 @@ type trustSet struct {
 	peers   map[netip.AddrPort]bool
 	hosts   map[netip.Addr]bool     // TrustedPeers given without a port
 	contact map[string]contactOwner // random Contact user -> the line it registers
+	// lineHops are each line's registrar and proxy addresses (subscribe.go).
+	lineHops map[string][]netip.AddrPort
 }
 
 func newTrustSet(cfg EndpointConfig) (*trustSet, error) {
@@ -156,5 +158,5 @@ func (e *Endpoint) mayBegin(req *gosip.Request) bool {
 	if e.trust.trusted(req.Source()) {
 		return true
 	}
-	return e.findDialog(req) != nil
+	return e.findDialog(req) != nil || e.findSubscriber(req) != nil
 }

@@ -29,6 +29,15 @@ func (u *UI) lineMenu(l api.Line, hasCall bool) *fyne.Menu {
 	if offers(l.Functions, line.FuncPickup) {
 		items = append(items, fyne.NewMenuItem("Pick up…", func() { u.askPickup(l.Name) }))
 	}
+	if offers(l.Functions, line.FuncVoicemail) {
+		items = append(items, fyne.NewMenuItem("Voicemail", func() { u.voicemail(l.Name) }))
+	}
+	for _, lp := range l.Lamps {
+		if lp.State == api.LampRinging && offers(l.Functions, line.FuncPickup) {
+			ext := lp.Extension
+			items = append(items, fyne.NewMenuItem("Pick up "+ext+" (ringing)", func() { u.pickup(l.Name, ext) }))
+		}
+	}
 	// The line's calls that can be passed on: the entries open the call's window with its
 	// transfer field, as its own Transfer… and Consult… buttons do.
 	for _, c := range u.callsOf(l.Name) {

@@ -36,6 +36,7 @@ type lineRow struct {
 	callBox  *fyne.Container
 	callBtn  map[string]*widget.Button
 	callPool []*widget.Button // call buttons made so far, reused
+	lamps    *lineLamps       // voicemail and busy lamps (linelamps.go)
 	// relayout lays out the list of lines anew, after the row's height changed.
 	relayout func()
 
@@ -71,7 +72,8 @@ func newLineRow(u *UI) *lineRow {
 	info := container.New(&tightColumn{}, title, r.reg, r.now)
 	right := container.NewHBox(container.NewCenter(r.fwd), container.NewCenter(r.dnd), container.NewCenter(r.menuBtn))
 	head := container.NewBorder(nil, nil, container.NewCenter(r.lamp), right, info)
-	r.content = container.NewVBox(head, r.callBox)
+	r.lamps = newLineLamps(u)
+	r.content = container.NewVBox(head, r.lamps.box, r.callBox)
 	return r
 }
 
@@ -106,6 +108,9 @@ func (r *lineRow) setLine(l api.Line, calls []api.Call) {
 	fwd := forwardBadge(l)
 	r.fwd.SetText(fwd)
 	show(r.fwd, fwd != "")
+	if shown := r.lamps.box.Visible(); r.lamps.set(l) != shown && r.relayout != nil {
+		defer r.relayout()
+	}
 	r.setCalls(calls)
 }
 

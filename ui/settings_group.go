@@ -3,6 +3,7 @@ package ui
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -33,6 +34,8 @@ type settingsGroup struct {
 	pickupMsg    *widget.Label
 	addCode      *widget.Button
 	registerRate *widget.Entry
+	voicemail    *widget.Entry
+	monitored    *widget.Entry // the monitored extensions, separated by commas or spaces
 }
 
 type featureCodeRow struct {
@@ -176,6 +179,15 @@ func (s *settingsEditor) buildGroup() {
 	)))
 	s.buildCodes()
 
+	g.voicemail = s.entryField(widget.NewEntry(), func() string { return grp().Voicemail }, func(v string) { grp().Voicemail = v })
+	g.voicemail.SetPlaceHolder("e.g. *97")
+	g.monitored = s.entryField(widget.NewEntry(), func() string { return strings.Join(grp().Monitored, ", ") },
+		func(v string) { grp().Monitored = splitExtensions(v) })
+	g.monitored.SetPlaceHolder("e.g. 202, 203")
+	g.box.Add(section("Lamps", "The voicemail lamp calls this number; a busy lamp shows each monitored extension (a ringing one can be picked up)",
+		form(widget.NewLabel("Voicemail number"), container.NewVBox(g.voicemail, msg("voicemail")),
+			widget.NewLabel("Monitored extensions"), container.NewVBox(g.monitored, msg("monitored")))))
+
 	g.registerRate = s.floatField(numberField{kind: line.KindGroup, index: at, name: func() string { return grp().Name },
 		key: "register_rate", field: "register rate", rule: "must be a number of requests per second, e.g. 5 or 0.5"},
 		func() float64 { return grp().RegisterRate }, func(v float64) { grp().RegisterRate = v })
@@ -237,4 +249,14 @@ func (s *settingsEditor) buildCodes() {
 		g.codes.Add(m)
 	}
 	g.codes.Refresh()
+}
+
+// splitExtensions reads the monitored extensions field: extensions separated by commas or
+// spaces, in order.
+func splitExtensions(v string) []string {
+	fs := strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ';' || r == ' ' || r == '\t' })
+	if len(fs) == 0 {
+		return nil
+	}
+	return fs
 }

@@ -67,6 +67,9 @@ type Phone struct {
 	nextJID  uint64
 	clock    func() time.Time
 	tick     time.Time
+	// voicemail and lamps are set by SetVoicemail and SetLamp (lamps.go).
+	voicemail map[string]api.Voicemail
+	lamps     map[string]api.LampState
 }
 
 type lineState struct {
@@ -350,6 +353,7 @@ func (p *Phone) lineView(name string) api.Line {
 		v.FeatureCodes = slices.Clone(g.FeatureCodes)
 	}
 	v.Incoming = line.DecideIncoming(g, p.lineLook(name))
+	p.lampsView(&v)
 	return v
 }
 

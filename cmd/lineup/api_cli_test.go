@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lineupphone/lineup/api"
 	"github.com/lineupphone/lineup/api/apitest"
 	"github.com/lineupphone/lineup/httpapi"
 	"github.com/lineupphone/lineup/internal/testpbx"
@@ -623,5 +624,38 @@ func TestJournalThroughTheAPIPages(t *testing.T) {
 			t.Errorf("journal %v: %d rows from %s to %s, want %d from %d to %d", c.args, len(recs)-1,
 				recs[1][0], recs[len(recs)-1][0], c.rows, c.first, c.last)
 		}
+	}
+}
+
+func TestVoicemailAndLampsThroughTheAPI(t *testing.T) {
+	p := apitest.New(line.Config{
+		Groups: []line.Group{{Name: "Sales", Voicemail: "*97", Monitored: []string{"202", "203"}}, {Name: "Desk"}},
+		Lines:  []line.Line{{Name: "Ben", Group: "Desk"}, {Name: "Alice", Group: "Sales"}},
+	})
+	if err := p.SetVoicemail("Alice", api.Voicemail{Known: true, Waiting: true, New: 2, Old: 5}); err != nil {
+		t.Fatal(err)
+	}
+	p.SetLamp("Sales", "203", api.LampRinging)
+	data := t.TempDir()
+	fakeServe(t, data, p)
+
+	out, errOut, code := lineup(t, "--data", data, "lamps")
+	if code != 0 {
+		t.Fatalf("lamps: exit %d: %s", code, errOut)
+	}
+	if !strings.Contains(out, "Alice\tvoicemail: 2 new, 5 old\tlamps: 202 unknown, 203 ringing\n") || !strings.Contains(out, "Ben\tvoicemail: -\tlamps: \n") {
+		t.Errorf("lamps printed %q", out)
+	}
+	// Without a LINE: the first line that offers voicemail.
+	out, errOut, code = lineup(t, "--data", data, "voicemail")
+	if code != 0 {
+		t.Fatalf("voicemail: exit %d: %s", code, errOut)
+	}
+	if !strings.Contains(out, "line:    Alice\n") || !strings.Contains(out, "dialled: *97\n") {
+		t.Errorf("voicemail printed %q", out)
+	}
+	_, errOut, code = lineup(t, "--data", data, "voicemail", "Ben")
+	if code != 1 || !strings.Contains(errOut, "no voicemail number") {
+		t.Errorf("voicemail on Ben: exit %d, %q", code, errOut)
 	}
 }

@@ -42,6 +42,9 @@ commands:
   dial NUMBER [--line NAME]
                            dial through the running line server (serve --api);
                            prints the call ID and what was dialled
+  voicemail [LINE]         call the line's voicemail box (the group's voicemail number)
+                           through the running line server; prints the call
+  lamps                    print each line's voicemail lamp (new, old) and busy lamps
   call list                list the calls going on (ID, line, state, far end, transfer)
   call answer|hangup|hold|retrieve|complete ID
   call transfer|consult ID NUMBER
@@ -190,6 +193,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdForward(ctx, &g, rest[1:], stdout, stderr)
 	case rest[0] == "call-waiting":
 		err = cmdCallWaiting(ctx, &g, rest[1:], stdout, stderr)
+	case rest[0] == "voicemail":
+		err = cmdVoicemail(ctx, &g, rest[1:], stdout, stderr)
+	case rest[0] == "lamps":
+		err = cmdLamps(ctx, &g, rest[1:], stdout, stderr)
 	case rest[0] == "journal":
 		err = cmdJournal(ctx, &g, rest[1:], stdout, stderr)
 	case rest[0] == "provision":

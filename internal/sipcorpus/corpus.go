@@ -168,8 +168,22 @@ func Cases(t Target, n int) []Case {
 			"Content-Type: message/sipfrag", "Contact: <sip:999@"+t.From+">"), Want: []int{481}},
 		{Name: "INVITE with a malformed Replaces", Msg: invite(46, map[string]string{"+1": "Replaces: ;to-tag=;from-tag"}, sdp), Want: bad},
 		{Name: "INVITE with Replaces naming no call", Msg: invite(47, map[string]string{"+1": "Replaces: nosuchcall@x;to-tag=a;from-tag=b"}, sdp), Want: []int{481}},
+		{Name: "SUBSCRIBE to the line server", Msg: plain(48, "SUBSCRIBE", "Event: dialog", "Expires: 60", "Contact: <sip:999@"+t.From+">"), Want: []int{489}},
+		{Name: "message-summary NOTIFY from no line's registrar", Msg: withBody(plain(49, "NOTIFY", "Event: message-summary", "Subscription-State: active",
+			"Content-Type: application/simple-message-summary", "Contact: <sip:999@"+t.From+">"), "Messages-Waiting: yes\r\nVoice-Message: 99/99\r\n"), Want: []int{403}},
+		{Name: "message-summary NOTIFY with hostile counts", Msg: withBody(plain(50, "NOTIFY", "Event: message-summary", "Subscription-State: active",
+			"Content-Type: application/simple-message-summary", "Contact: <sip:999@"+t.From+">"), "Messages-Waiting: yes\r\nVoice-Message: 99999999999999999999/-1 ((((\r\n"), Want: []int{400, 403}},
+		{Name: "dialog NOTIFY outside any subscription", Msg: withBody(plain(51, "NOTIFY", "Event: dialog", "Subscription-State: active",
+			"Content-Type: application/dialog-info+xml", "Contact: <sip:999@"+t.From+">"), `<dialog-info version="1"><dialog id="a"><state>early</state></dialog></dialog-info>`), Want: []int{481}},
 	}
 	return cs
+}
+
+// withBody puts body into a message built without one (its Content-Length 0).
+func withBody(m []byte, body string) []byte {
+	head, _, _ := strings.Cut(string(m), "\r\n\r\n")
+	head = strings.Replace(head, "Content-Length: 0", fmt.Sprintf("Content-Length: %d", len(body)), 1)
+	return []byte(head + "\r\n\r\n" + body)
 }
 
 // manyVias is n further Via lines (hops a request passed), one header each.

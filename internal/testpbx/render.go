@@ -154,6 +154,13 @@ func (p *PBX) render() error {
 		"Children":        p.cfg.Children,
 		"UserRoutes":      users.String(),
 		"FollowRedirects": p.cfg.FollowRedirects,
+		"Presence":        p.cfg.Presence,
+		"DBURL":           "text://" + filepath.Join(p.cfg.Dir, "dbtext"),
+	}
+	if p.cfg.Presence {
+		if err := writeDBText(filepath.Join(p.cfg.Dir, "dbtext")); err != nil {
+			return err
+		}
 	}
 	var b strings.Builder
 	if err := cfgTemplate.Execute(&b, data); err != nil {
@@ -180,6 +187,53 @@ require_certificate = no
 		if err := os.WriteFile(filepath.Join(p.cfg.Dir, "tls.cfg"), []byte(tlsCfg), 0o600); err != nil {
 			return fmt.Errorf("testpbx: write tls config: %w", err)
 		}
+	}
+	return nil
+}
+
+// dbtextTables are the db_text tables the presence modules use.
+var dbtextTables = []string{"presentity", "active_watchers", "watchers", "xcap", "pua", "dialog", "dialog_vars"}
+
+// dbtextSchemas is where Debian's kamailio package keeps the db_text table definitions;
+// $TESTPBX_DBTEXT names another directory.
+const dbtextSchemas = "/usr/share/kamailio/dbtext/kamailio"
+
+// writeDBText makes an empty db_text database in dir: each table's header line and the version
+// table, read from Kamailio's own table definitions.
+func writeDBText(dir string) error {
+	src := os.Getenv("TESTPBX_DBTEXT")
+	if src == "" {
+		src = dbtextSchemas
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("testpbx: dbtext dir: %w", err)
+	}
+	versions, err := os.ReadFile(filepath.Join(src, "version"))
+	if err != nil {
+		return fmt.Errorf("testpbx: dbtext table definitions (package kamailio): %w", err)
+	}
+	vlines := strings.Split(string(versions), "\n")
+	var keep []string
+	if len(vlines) > 0 {
+		keep = append(keep, vlines[0])
+	}
+	for _, tbl := range dbtextTables {
+		def, err := os.ReadFile(filepath.Join(src, tbl))
+		if err != nil {
+			return fmt.Errorf("testpbx: dbtext table %s: %w", tbl, err)
+		}
+		header, _, _ := strings.Cut(string(def), "\n")
+		if err := os.WriteFile(filepath.Join(dir, tbl), []byte(header+"\n"), 0o644); err != nil {
+			return fmt.Errorf("testpbx: dbtext table %s: %w", tbl, err)
+		}
+		for _, l := range vlines[1:] {
+			if strings.Contains(l, ":"+tbl+":") {
+				keep = append(keep, l)
+			}
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, "version"), []byte(strings.Join(keep, "\n")+"\n"), 0o644); err != nil {
+		return fmt.Errorf("testpbx: dbtext version table: %w", err)
 	}
 	return nil
 }

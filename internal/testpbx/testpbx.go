@@ -44,6 +44,13 @@ type Config struct {
 	// do for phones that do not: it calls the first Contact's user at its registered address
 	// (a forward to another user of the PBX), at most 3 times per call.
 	FollowRedirects bool
+	// Presence makes the PBX a presence server too (see kamailio.cfg.tmpl): SUBSCRIBE for the
+	// dialog and message-summary events, PUBLISH, and the dialog state of the calls it proxies
+	// published as dialog-info. It needs the Debian package kamailio-presence-modules. For a
+	// voicemail lamp a test PUBLISHes a message-summary body for the user (presence_mwi turns
+	// it into NOTIFYs to the subscribers), or sends a NOTIFY without a subscription to
+	// sip:user@domain, which Kamailio relays to the registered contact like any request.
+	Presence bool
 }
 
 // Timings of the process handling.
