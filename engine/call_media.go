@@ -342,27 +342,30 @@ func (c *call) newStream(remote sip.MediaDesc, audio CallAudio, inactivity time.
 	}
 	c.mu.Unlock()
 	src := &callSource{hold: media.NewHoldMusic(codec.SampleRate)}
-	cfg.Source = src
+	sink := &callSink{}
+	cfg.Source, cfg.Sink = src, sink
 	var mixer *speakerMixer
 	if audio != nil {
 		mixer = newSpeakerMixer(audio, codec.SampleRate)
-		src.mic, cfg.Sink = audio, mixer
+		src.mic, sink.mixer = audio, mixer
 	}
 	stream, err := media.NewStream(cfg)
 	if err == nil {
 		c.mu.Lock()
-		c.source = src
+		c.source, c.sink = src, sink
 		c.mu.Unlock()
 	}
 	return stream, mixer, err
 }
 
 // callSource is what a call's stream sends: the microphone (silence without one), or the hold
-// music while the call is held here, so that the held party knows the line is still there.
+// music while the call is held here, so that the held party knows the line is still there. In
+// a conference the conference mixer gives the frame instead of the microphone.
 type callSource struct {
 	mic  media.FrameSource
 	hold *media.Chime
 	held atomic.Bool
+	leg  atomic.Pointer[media.ConferenceLeg]
 }
 
 // ReadFrame runs on the media clock.
@@ -370,6 +373,8 @@ func (s *callSource) ReadFrame(pcm []int16) {
 	switch {
 	case s.held.Load():
 		s.hold.ReadFrame(pcm)
+	case s.leg.Load() != nil:
+		s.leg.Load().ReadFrame(pcm)
 	case s.mic != nil:
 		s.mic.ReadFrame(pcm)
 	default:

@@ -1,0 +1,265 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"sync"
+	"sync/atomic"
+
+	"github.com/lineupphone/lineup/line"
+	"github.com/lineupphone/lineup/media"
+)
+
+// The three-way conference (Session.Conference): the client's held call and its active one are
+// mixed here (media.Conference). The held call is taken off hold first. The user's side of the
+// mix is the audio of the call that was talking (its microphone, and its speaker with the DTMF
+// feedback and the call-waiting tone): the user goes on hearing through the same device. The
+// other call's own audio stays open but idle while the conference lasts.
+//
+// Each call's stream reads its frame from its callSource and writes what it receives into its
+// callSink; while the call is in a conference both route through its leg of the mixer. When a
+// call of a conference ends (either party hangs up, or the user hangs up one call), it leaves
+// the mix; the call that remains is a normal two-party call again: its routing goes straight to
+// its own audio.
+//
+// Hold on a call of a conference holds that call only: it hears the hold music and sends nothing
+// to the mix (its stream receives nothing while held), while the other party and the user talk
+// on; Retrieve puts it back into the mix without holding the other (holdOthers leaves calls of
+// the same conference alone). Both calls are journaled as usual, with the other party's number
+// in the entry's ConferenceWith.
+
+// conference is one conference of calls and its mixer.
+type conference struct {
+	id  string
+	mix *media.Conference
+
+	mu   sync.Mutex
+	legs []*call // the calls in it, in the order they joined
+}
+
+// confSeq numbers the conferences of the process.
+var confSeq atomic.Uint64
+
+// callSink takes what a call's stream receives: into the speaker (through the speaker mixer),
+// or into the conference mixer while the call is in a conference. It runs on the media clock.
+type callSink struct {
+	mixer *speakerMixer // nil without sound
+	leg   atomic.Pointer[media.ConferenceLeg]
+}
+
+func (s *callSink) WriteFrame(pcm []int16) {
+	if l := s.leg.Load(); l != nil {
+		l.WriteFrame(pcm)
+		return
+	}
+	if s.mixer != nil {
+		s.mixer.WriteFrame(pcm)
+	}
+}
+
+// conference is the conference c is in, or nil.
+func (c *call) conference() *conference {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.conf
+}
+
+func (ss *session) Conference(ctx context.Context, callID string) error {
+	c, _, err := ss.callFor(callID, line.FuncConference, false)
+	if err != nil {
+		return fmt.Errorf("conference: %w", err)
+	}
+	other, err := ss.s.conferencePartner(c)
+	if err != nil {
+		return fmt.Errorf("conference: %w", err)
+	}
+	// The group of the other call must offer conference too.
+	if _, _, err := ss.callFor(other.id(), line.FuncConference, false); err != nil {
+		return fmt.Errorf("conference: %w", err)
+	}
+	return ss.s.conference(ctx, c, other)
+}
+
+// conferencePartner finds the call to join with c: the one other connected or held call of c's
+// client, neither in a conference nor being transferred.
+func (s *Server) conferencePartner(c *call) (*call, error) {
+	c.mu.Lock()
+	id, client, inConf, p := c.info.ID, c.client, c.conf != nil, c.phase
+	c.mu.Unlock()
+	if inConf {
+		return nil, fmt.Errorf("call %s is in a conference already: %w", id, ErrCallState)
+	}
+	if p != line.PhaseConnected && p != line.PhaseHeld {
+		return nil, refused("conference", id, p, c.snapshot().State)
+	}
+	if err := c.transferIdle("conference"); err != nil {
+		return nil, err
+	}
+	var found []*call
+	for _, o := range s.liveCalls() {
+		if o == c {
+			continue
+		}
+		o.mu.Lock()
+		ok := o.client == client && !o.serverHeld && o.conf == nil &&
+			(o.phase == line.PhaseConnected || o.phase == line.PhaseHeld)
+		o.mu.Unlock()
+		if ok {
+			found = append(found, o)
+		}
+	}
+	switch len(found) {
+	case 0:
+		return nil, fmt.Errorf("call %s has no other connected or held call beside it to join: %w", id, ErrCallState)
+	case 1:
+	default:
+		return nil, fmt.Errorf("call %s has %d other calls beside it: hang up or end all but one to join two: %w", id, len(found), ErrCallState)
+	}
+	if err := found[0].transferIdle("conference"); err != nil {
+		return nil, err
+	}
+	return found[0], nil
+}
+
+// conference joins a and b: the held one(s) are retrieved, then both streams route through a
+// new mixer whose user side is the audio of the call that was talking (a, when both were held).
+func (s *Server) conference(ctx context.Context, a, b *call) error {
+	owner := a
+	if b.snapshot().State == line.CallConnected && a.snapshot().State != line.CallConnected {
+		owner = b
+	}
+	for _, c := range []*call{a, b} {
+		c.mu.Lock()
+		held, id := c.phase == line.PhaseHeld, c.info.ID
+		c.mu.Unlock()
+		if held {
+			if err := s.setHold(ctx, id, false); err != nil {
+				return fmt.Errorf("conference: take call %s off hold: %w", id, err)
+			}
+		}
+	}
+	owner.mu.Lock()
+	var mic media.FrameSource
+	var speaker media.FrameSink
+	rate := owner.audioRate
+	if owner.source != nil && owner.source.mic != nil {
+		mic = owner.source.mic
+	}
+	if owner.mixer != nil {
+		speaker = owner.mixer
+	}
+	owner.mu.Unlock()
+	if rate != 8000 && rate != media.ConferenceRate {
+		rate = 8000 // no sound: the user side is silent anyway
+	}
+	mix, err := media.NewConference(mic, speaker, rate)
+	if err != nil {
+		return fmt.Errorf("conference: %w", err)
+	}
+	conf := &conference{id: "conf-" + strconv.FormatUint(confSeq.Add(1), 10), mix: mix}
+	calls := []*call{owner, a}
+	if owner == a {
+		calls[1] = b
+	}
+	numbers := make([]string, len(calls))
+	for i, c := range calls {
+		numbers[i] = c.snapshot().RemoteNumber
+	}
+	for i, c := range calls {
+		c.mu.Lock()
+		over, src, sink, id := c.phase.Over(), c.source, c.sink, c.info.ID
+		var leg *media.ConferenceLeg
+		if !over && src != nil && sink != nil {
+			leg, err = mix.Join(c.streamCodec.SampleRate)
+		}
+		if over || leg == nil {
+			c.mu.Unlock()
+			s.endConference(conf)
+			if err == nil {
+				err = fmt.Errorf("call %s ended or has no media: %w", id, ErrCallState)
+			}
+			return fmt.Errorf("conference: %w", err)
+		}
+		c.conf, c.confLeg = conf, leg
+		for j, n := range numbers {
+			if j != i && n != "" {
+				c.confWith = append(c.confWith, n)
+			}
+		}
+		src.leg.Store(leg)
+		sink.leg.Store(leg)
+		c.mu.Unlock()
+		conf.mu.Lock()
+		conf.legs = append(conf.legs, c)
+		conf.mu.Unlock()
+	}
+	s.log.Info("conference", "conference", conf.id, "calls", []string{calls[0].id(), calls[1].id()},
+		"audio", owner.id())
+	for _, c := range calls {
+		c.update(func(*line.Call) {}) // the clients learn of Conference
+	}
+	return nil
+}
+
+// endConference takes every call out of conf (a conference that could not be set up).
+func (s *Server) endConference(conf *conference) {
+	conf.mu.Lock()
+	legs := conf.legs
+	conf.legs = nil
+	conf.mu.Unlock()
+	for _, c := range legs {
+		c.detachConference()
+	}
+}
+
+// detachConference takes c out of its conference's mix: its stream talks to its own audio again.
+// It reports whether c was in one.
+func (c *call) detachConference() bool {
+	c.mu.Lock()
+	leg, src, sink := c.confLeg, c.source, c.sink
+	in := c.conf != nil
+	c.conf, c.confLeg = nil, nil
+	c.mu.Unlock()
+	if src != nil {
+		src.leg.Store(nil)
+	}
+	if sink != nil {
+		sink.leg.Store(nil)
+	}
+	if leg != nil {
+		leg.Leave()
+	}
+	return in
+}
+
+// leaveConference is called when c ends: c leaves its conference, and a call left alone in it
+// is a normal call again.
+func (c *call) leaveConference() {
+	conf := c.conference()
+	if conf == nil {
+		return
+	}
+	c.detachConference()
+	conf.mu.Lock()
+	rest := make([]*call, 0, len(conf.legs))
+	for _, o := range conf.legs {
+		if o != c {
+			rest = append(rest, o)
+		}
+	}
+	conf.legs = rest
+	if len(rest) <= 1 {
+		conf.legs = nil
+	} else {
+		rest = nil
+	}
+	conf.mu.Unlock()
+	c.s.log.Info("conference: a call left", "conference", conf.id, "call", c.info.ID)
+	for _, o := range rest {
+		if o.detachConference() {
+			c.s.log.Info("conference over: a normal call again", "conference", conf.id, "call", o.id())
+			o.update(func(*line.Call) {})
+		}
+	}
+}
