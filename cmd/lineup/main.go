@@ -38,13 +38,15 @@ commands:
   dial NUMBER [--line NAME]
                            dial through the running line server (serve --api);
                            prints the call ID and what was dialled
-  call list                list the calls going on (ID, line, state, far end, transfer)
-  call answer|hangup|hold|retrieve|complete ID
+  call list                list the calls going on (ID, line, state, far end, transfer
+                           or conference)
+  call answer|hangup|hold|retrieve|complete|conference ID
   call transfer|consult ID NUMBER
                            work a call through the running line server: transfer
                            passes it on to NUMBER, consult holds it and calls NUMBER
                            (prints the new call), complete joins a consultation with
-                           the held call
+                           the held call, conference joins the held call and the
+                           talking one in a three-way conference
   journal [--csv] [--line L] [--number N] [--exact] [--outcome O]
           [--from T] [--to T] [--limit N]
                            print the call journal, newest first (a table, or CSV)
