@@ -255,7 +255,7 @@ func (c *call) leaveConference() {
 		rest = nil
 	}
 	conf.mu.Unlock()
-	c.s.log.Info("conference: a call left", "conference", conf.id, "call", c.info.ID)
+	c.s.log.Info("conference: a call left", "conference", conf.id, "call", c.id())
 	for _, o := range rest {
 		if o.detachConference() {
 			c.s.log.Info("conference over: a normal call again", "conference", conf.id, "call", o.id())

@@ -183,4 +183,9 @@ func TestCallConferenceThroughTheCLI(t *testing.T) {
 		}
 		out, _, _ = lineup(t, "--data", data, "journal", "--line", "Alice")
 	}
+	for _, want := range []string{"answered, conference with 302", "answered, conference with 301"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("Alice's journal lacks %q:\n%s", want, out)
+		}
+	}
 }
