@@ -199,7 +199,8 @@ func (s *Server) setHold(ctx context.Context, id string, hold bool) error {
 	if src != nil {
 		src.held.Store(hold)
 	}
-	stream.SetMuted(!hold && userMuted)
+	// In a conference the mixer mutes the microphone: the stream sends the other party too.
+	stream.SetMuted(!hold && userMuted && c.conference() == nil)
 	if err := c.move(ev); err != nil {
 		// Ended while the re-INVITE was under way: nothing is left to hold.
 		s.log.Debug("hold change after the call's end", "call", id, "error", err)
@@ -277,6 +278,9 @@ func (s *Server) setMuted(id string, muted bool) error {
 	c.mu.Unlock()
 	if !p.InDialog() {
 		return refused("mute", id, p, st)
+	}
+	if s.muteConference(c, muted) {
+		return nil
 	}
 	if stream != nil {
 		stream.SetMuted(muted && p != line.PhaseHeld) // while held the hold music plays

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -22,6 +23,9 @@ import (
 // call of a conference ends (either party hangs up, or the user hangs up one call), it leaves
 // the mix; the call that remains is a normal two-party call again: its routing goes straight to
 // its own audio.
+//
+// Mute in a conference mutes the user's microphone in the mix, for both calls (both show
+// muted); the parties still hear each other. A call left alone keeps that mute.
 //
 // Hold on a call of a conference holds that call only: it hears the hold music and sends nothing
 // to the mix (its stream receives nothing while held), while the other party and the user talk
@@ -142,7 +146,7 @@ func (s *Server) conference(ctx context.Context, a, b *call) error {
 	owner.mu.Lock()
 	var mic media.FrameSource
 	var speaker media.FrameSink
-	rate := owner.audioRate
+	rate, muted := owner.audioRate, owner.info.Muted
 	if owner.source != nil && owner.source.mic != nil {
 		mic = owner.source.mic
 	}
@@ -157,6 +161,9 @@ func (s *Server) conference(ctx context.Context, a, b *call) error {
 	if err != nil {
 		return fmt.Errorf("conference: %w", err)
 	}
+	// The user's mute (of the call that was talking) becomes the conference's: the mixer leaves
+	// the microphone out, and the streams send the mix.
+	mix.SetMicMuted(muted)
 	conf := &conference{id: "conf-" + strconv.FormatUint(confSeq.Add(1), 10), mix: mix}
 	calls := []*call{owner, a}
 	if owner == a {
@@ -189,6 +196,9 @@ func (s *Server) conference(ctx context.Context, a, b *call) error {
 		}
 		src.leg.Store(leg)
 		sink.leg.Store(leg)
+		if c.stream != nil {
+			c.stream.SetMuted(false)
+		}
 		c.mu.Unlock()
 		conf.mu.Lock()
 		conf.legs = append(conf.legs, c)
@@ -197,9 +207,26 @@ func (s *Server) conference(ctx context.Context, a, b *call) error {
 	s.log.Info("conference", "conference", conf.id, "calls", []string{calls[0].id(), calls[1].id()},
 		"audio", owner.id())
 	for _, c := range calls {
-		c.update(func(*line.Call) {}) // the clients learn of Conference
+		c.update(func(i *line.Call) { i.Muted = muted }) // the clients learn of Conference
 	}
 	return nil
+}
+
+// muteConference mutes or unmutes the user's microphone in c's conference, for all its calls
+// (their streams go on sending the other party). It reports false when c is in none.
+func (s *Server) muteConference(c *call, muted bool) bool {
+	conf := c.conference()
+	if conf == nil {
+		return false
+	}
+	conf.mix.SetMicMuted(muted)
+	conf.mu.Lock()
+	legs := slices.Clone(conf.legs)
+	conf.mu.Unlock()
+	for _, o := range legs {
+		o.update(func(i *line.Call) { i.Muted = muted })
+	}
+	return true
 }
 
 // endConference takes every call out of conf (a conference that could not be set up).
@@ -217,15 +244,19 @@ func (s *Server) endConference(conf *conference) {
 // It reports whether c was in one.
 func (c *call) detachConference() bool {
 	c.mu.Lock()
-	leg, src, sink := c.confLeg, c.source, c.sink
+	leg, src, sink, stream := c.confLeg, c.source, c.sink, c.stream
 	in := c.conf != nil
 	c.conf, c.confLeg = nil, nil
+	muted := c.info.Muted && c.phase != line.PhaseHeld
 	c.mu.Unlock()
 	if src != nil {
 		src.leg.Store(nil)
 	}
 	if sink != nil {
 		sink.leg.Store(nil)
+	}
+	if in && stream != nil {
+		stream.SetMuted(muted) // the call's own mute again: the stream sends the microphone
 	}
 	if leg != nil {
 		leg.Leave()

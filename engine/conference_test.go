@@ -63,8 +63,10 @@ func span(pcm []int16, rate int, from, to time.Duration) []int16 {
 
 // TestThreeWayConference: Lineup's line 201 calls 202 (G.722, tone A), holds it, calls baresip
 // 203 (PCMU, tone B) and joins the two in a conference. 202 hears B and Lineup, 203 hears A and
-// Lineup, Lineup hears A and B. 203 hangs up: 202 and Lineup go on as a normal call and hear each
-// other. Both calls are journaled with the other party noted.
+// Lineup, Lineup hears A and B. On the way: hold of one call of the conference (the two others
+// talk on) and its retrieve, and mute (the user leaves the mix; the parties still hear each
+// other). 203 hangs up: 202 and Lineup go on as a normal call and hear each other. Both calls
+// are journaled with the other party noted.
 //
 // 202 is a second Lineup line server rather than a baresip: baresip 1.0 stops writing its
 // decode recording at the first re-INVITE of a call (the hold), so a held baresip cannot show
@@ -168,6 +170,26 @@ func TestThreeWayConference(t *testing.T) {
 	}
 	hearsBoth(t, "Lineup after 202 was retrieved", talk.recent(1.5), talk.rate, confAHz, confBHz, confLineupHz)
 
+	// Mute mutes the user in the whole conference; the parties still hear each other.
+	if err := lu.client.SetMuted(ctx, toB.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	muteAt := time.Now()
+	for _, id := range []string{toA.ID, toB.ID} {
+		lu.calls.wait(t, "muted", 5*time.Second, func(x api.Call) bool { return x.ID == id && x.Muted })
+	}
+	time.Sleep(2 * time.Second)
+	hearsOnly(t, "202 with the user muted", heardByA.recent(1), heardByA.rate, confBHz, confLineupHz, confAHz)
+	if err := lu.client.SetMuted(ctx, toA.ID, false); err != nil {
+		t.Fatal(err)
+	}
+	unmuteAt := time.Now()
+	for _, id := range []string{toA.ID, toB.ID} {
+		lu.calls.wait(t, "unmuted", 5*time.Second, func(x api.Call) bool { return x.ID == id && !x.Muted && x.Conference != "" })
+	}
+	time.Sleep(2 * time.Second)
+	hearsBoth(t, "202 after the user unmuted", heardByA.recent(1.5), heardByA.rate, confBHz, confLineupHz, confAHz)
+
 	// 203 hangs up: 202 and Lineup are a normal call again.
 	n := lu.calls.count(func(api.Call) bool { return true })
 	if err := b.Hangup(ctx); err != nil {
@@ -224,7 +246,11 @@ func TestThreeWayConference(t *testing.T) {
 		rate, confAHz, confLineupHz, confBHz)
 	hearsOnly(t, "203 with 202 held", span(pcm, rate, holdAt.Sub(bStart)+margin, retrieveAt.Sub(bStart)-margin/2),
 		rate, confLineupHz, confAHz, confBHz)
-	hearsBoth(t, "203 after 202 was retrieved", span(pcm, rate, retrieveAt.Sub(bStart)+margin, splitAt.Sub(bStart)-margin/2),
+	hearsBoth(t, "203 after 202 was retrieved", span(pcm, rate, retrieveAt.Sub(bStart)+margin, muteAt.Sub(bStart)-margin/2),
+		rate, confAHz, confLineupHz, confBHz)
+	hearsOnly(t, "203 with the user muted", span(pcm, rate, muteAt.Sub(bStart)+margin, unmuteAt.Sub(bStart)-margin/2),
+		rate, confAHz, confLineupHz, confBHz)
+	hearsBoth(t, "203 after the user unmuted", span(pcm, rate, unmuteAt.Sub(bStart)+margin, splitAt.Sub(bStart)-margin/2),
 		rate, confAHz, confLineupHz, confBHz)
 
 	// Both calls journaled as answered, each noting the other party of the conference.

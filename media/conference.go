@@ -53,6 +53,7 @@ type Conference struct {
 	mic      FrameSource // the user's microphone; nil is silence
 	speaker  FrameSink   // the user's speaker; nil discards
 	userRate int
+	micMuted bool // the microphone is read but not mixed
 
 	legs  [MaxConferenceLegs]ConferenceLeg
 	n     int // legs in
@@ -226,6 +227,14 @@ func (l *ConferenceLeg) WriteFrame(pcm []int16) {
 	}
 }
 
+// SetMicMuted stops or restarts mixing the user's microphone into what the legs send (the user
+// muted): the legs still hear each other.
+func (c *Conference) SetMicMuted(m bool) {
+	c.mu.Lock()
+	c.micMuted = m
+	c.mu.Unlock()
+}
+
 // readMicLocked reads the microphone for this tick. c.mu held.
 func (c *Conference) readMicLocked() {
 	if c.mic == nil {
@@ -233,6 +242,11 @@ func (c *Conference) readMicLocked() {
 		return
 	}
 	c.mic.ReadFrame(c.micIn)
+	if c.micMuted {
+		// Read all the same, so that no stale sound is sent when unmuted.
+		clear(c.micMix)
+		return
+	}
 	if c.userRate == ConferenceRate {
 		for k, x := range c.micIn {
 			c.micMix[k] = int32(x)

@@ -346,3 +346,22 @@ func BenchmarkConferenceTick(b *testing.B) {
 		r.tick()
 	}
 }
+
+// TestConferenceMicMuted: with the microphone muted the legs still hear each other, not the user.
+func TestConferenceMicMuted(t *testing.T) {
+	const micHz, aHz, bHz = 1000, 440, 660
+	r := newConfRig(t, tone(8000, micHz), 8000, 8000, 8000)
+	r.sources[0], r.sources[1] = tone(8000, aHz), tone(8000, bHz)
+	r.c.SetMicMuted(true)
+	for range 4 {
+		r.tick()
+	}
+	if heard(r.tx[0], 8000, micHz) || !heard(r.tx[0], 8000, bHz) {
+		t.Errorf("muted: leg A hears the user %.3f, B %.3f; want only B", ToneRatio(r.tx[0], 8000, micHz), ToneRatio(r.tx[0], 8000, bHz))
+	}
+	r.c.SetMicMuted(false)
+	r.tick()
+	if !heard(r.tx[1], 8000, micHz) {
+		t.Errorf("unmuted: leg B does not hear the user (%.3f)", ToneRatio(r.tx[1], 8000, micHz))
+	}
+}
