@@ -173,7 +173,10 @@ func (s *Server) conference(ctx context.Context, a, b *call) error {
 	for i, c := range calls {
 		numbers[i] = c.snapshot().RemoteNumber
 	}
-	for i, c := range calls {
+	// conf.mu is held while the calls join (before each call's lock), so that a call ending
+	// meanwhile finds all of them in conf.legs when it leaves.
+	conf.mu.Lock()
+	for _, c := range calls {
 		c.mu.Lock()
 		over, src, sink, id := c.phase.Over(), c.source, c.sink, c.info.ID
 		var leg *media.ConferenceLeg
@@ -182,31 +185,37 @@ func (s *Server) conference(ctx context.Context, a, b *call) error {
 		}
 		if over || leg == nil {
 			c.mu.Unlock()
-			s.endConference(conf)
+			joined := conf.legs
+			conf.legs = nil
+			conf.mu.Unlock()
+			for _, o := range joined {
+				o.detachConference()
+			}
 			if err == nil {
 				err = fmt.Errorf("call %s ended or has no media: %w", id, ErrCallState)
 			}
 			return fmt.Errorf("conference: %w", err)
 		}
 		c.conf, c.confLeg = conf, leg
-		for j, n := range numbers {
-			if j != i && n != "" {
-				c.confWith = append(c.confWith, n)
-			}
-		}
 		src.leg.Store(leg)
 		sink.leg.Store(leg)
 		if c.stream != nil {
 			c.stream.SetMuted(false)
 		}
 		c.mu.Unlock()
-		conf.mu.Lock()
 		conf.legs = append(conf.legs, c)
-		conf.mu.Unlock()
 	}
+	conf.mu.Unlock()
 	s.log.Info("conference", "conference", conf.id, "calls", []string{calls[0].id(), calls[1].id()},
 		"audio", owner.id())
-	for _, c := range calls {
+	for i, c := range calls {
+		c.mu.Lock()
+		for j, n := range numbers {
+			if j != i && n != "" {
+				c.confWith = append(c.confWith, n) // for the journal
+			}
+		}
+		c.mu.Unlock()
 		c.update(func(i *line.Call) { i.Muted = muted }) // the clients learn of Conference
 	}
 	return nil
@@ -227,17 +236,6 @@ func (s *Server) muteConference(c *call, muted bool) bool {
 		o.update(func(i *line.Call) { i.Muted = muted })
 	}
 	return true
-}
-
-// endConference takes every call out of conf (a conference that could not be set up).
-func (s *Server) endConference(conf *conference) {
-	conf.mu.Lock()
-	legs := conf.legs
-	conf.legs = nil
-	conf.mu.Unlock()
-	for _, c := range legs {
-		c.detachConference()
-	}
 }
 
 // detachConference takes c out of its conference's mix: its stream talks to its own audio again.
