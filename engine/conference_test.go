@@ -279,3 +279,76 @@ func TestThreeWayConference(t *testing.T) {
 		}
 	}
 }
+
+// TestThreeWayConferenceOfTwoBaresips: the same conference with both parties baresips (202 on
+// G.722, 203 on PCMU), for the directions baresip can show: Lineup hears both, 203 (never
+// re-invited, so its recording is whole) hears 202 and Lineup, and after 203 hung up Lineup
+// hears 202 alone. What the held and retrieved 202 heard its recording cannot tell (baresip 1.0
+// stops it at the hold); TestThreeWayConference checks that direction with a line server.
+func TestThreeWayConferenceOfTwoBaresips(t *testing.T) {
+	pbx := testpbx.Start(t, testpbx.Config{Users: []testpbx.User{
+		{Name: "201", Password: "pw-201"}, {Name: "202", Password: "pw-202"}, {Name: "203", Password: "pw-203"},
+	}})
+	lu := startParty(t, pbx, "201", "pw-201", confLineupHz)
+	a := baresiptest.Start(t, baresiptest.Config{User: "202", Password: "pw-202", PBX: pbx, ToneHz: confAHz, AutoAnswer: true, Codecs: []string{"G722"}})
+	b := baresiptest.Start(t, baresiptest.Config{User: "203", Password: "pw-203", PBX: pbx, ToneHz: confBHz, AutoAnswer: true, Codecs: []string{"PCMU"}})
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+
+	toA, err := lu.client.Dial(ctx, lu.line, "202")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lu.calls.wait(t, "connected to 202", 10*time.Second, func(x api.Call) bool { return x.ID == toA.ID && x.State == line.CallConnected })
+	if err := lu.client.Hold(ctx, toA.ID); err != nil {
+		t.Fatal(err)
+	}
+	toB, err := lu.client.Dial(ctx, lu.line, "203")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lu.calls.wait(t, "connected to 203", 10*time.Second, func(x api.Call) bool { return x.ID == toB.ID && x.State == line.CallConnected })
+	time.Sleep(500 * time.Millisecond)
+	if err := lu.client.Conference(ctx, toB.ID); err != nil {
+		t.Fatalf("conference: %v", err)
+	}
+	confAt := time.Now()
+	lu.calls.wait(t, "202 in the conference", 5*time.Second, func(x api.Call) bool {
+		return x.ID == toA.ID && x.Conference != "" && x.State == line.CallConnected
+	})
+	time.Sleep(3 * time.Second)
+	talk := lu.audio.talking()
+	hearsBoth(t, "Lineup in the conference", talk.recent(1.5), talk.rate, confAHz, confBHz, confLineupHz)
+
+	n := lu.calls.count(func(api.Call) bool { return true })
+	if err := b.Hangup(ctx); err != nil {
+		t.Fatal(err)
+	}
+	splitAt := time.Now()
+	lu.calls.waitAfter(t, n, "202 out of the conference", 10*time.Second, func(x api.Call) bool {
+		return x.ID == toA.ID && x.Conference == "" && x.State == line.CallConnected
+	})
+	if _, err := b.WaitEvent(ctx, "CALL_CLOSED"); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2 * time.Second)
+	assertHears(t, "Lineup with 202 after 203 left", lu, confAHz, confLineupHz)
+	if err := lu.client.HangUp(ctx, toA.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.WaitEvent(ctx, "CALL_CLOSED"); err != nil {
+		t.Fatal(err)
+	}
+
+	path, err := b.RecordingDec()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pcm, rate, err := baresiptest.ReadWAV(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	length := time.Duration(len(pcm)) * time.Second / time.Duration(rate)
+	from := length - splitAt.Sub(confAt) + 700*time.Millisecond
+	hearsBoth(t, "203 in the conference", span(pcm, rate, from, length-350*time.Millisecond), rate, confAHz, confLineupHz, confBHz)
+}
