@@ -121,8 +121,11 @@ func (s *Server) talkingMixer(except *call) *speakerMixer {
 			continue
 		}
 		o.mu.Lock()
-		p, m := o.phase, o.mixer
+		p, m, conf := o.phase, o.mixer, o.conf
 		o.mu.Unlock()
+		if conf != nil {
+			m = conf.speaker // the user hears a conference through the talking call's speaker
+		}
 		if p == line.PhaseConnected && m != nil {
 			return m
 		}

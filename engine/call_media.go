@@ -374,11 +374,12 @@ type callSource struct {
 
 // ReadFrame runs on the media clock.
 func (s *callSource) ReadFrame(pcm []int16) {
+	leg := s.leg.Load()
 	switch {
 	case s.held.Load():
 		s.hold.ReadFrame(pcm)
-	case s.leg.Load() != nil:
-		s.leg.Load().ReadFrame(pcm)
+	case leg != nil:
+		leg.ReadFrame(pcm)
 	case s.mic != nil:
 		s.mic.ReadFrame(pcm)
 	default:

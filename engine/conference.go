@@ -37,6 +37,9 @@ import (
 type conference struct {
 	id  string
 	mix *media.Conference
+	// speaker is the speaker mixer the user hears the conference in (the call-waiting tone
+	// goes there); nil without sound.
+	speaker *speakerMixer
 
 	mu   sync.Mutex
 	legs []*call // the calls in it, in the order they joined
@@ -146,12 +149,12 @@ func (s *Server) conference(ctx context.Context, a, b *call) error {
 	owner.mu.Lock()
 	var mic media.FrameSource
 	var speaker media.FrameSink
-	rate, muted := owner.audioRate, owner.info.Muted
+	rate, muted, ownerMixer := owner.audioRate, owner.info.Muted, owner.mixer
 	if owner.source != nil && owner.source.mic != nil {
 		mic = owner.source.mic
 	}
-	if owner.mixer != nil {
-		speaker = owner.mixer
+	if ownerMixer != nil {
+		speaker = ownerMixer
 	}
 	owner.mu.Unlock()
 	if rate != 8000 && rate != media.ConferenceRate {
@@ -164,7 +167,7 @@ func (s *Server) conference(ctx context.Context, a, b *call) error {
 	// The user's mute (of the call that was talking) becomes the conference's: the mixer leaves
 	// the microphone out, and the streams send the mix.
 	mix.SetMicMuted(muted)
-	conf := &conference{id: "conf-" + strconv.FormatUint(confSeq.Add(1), 10), mix: mix}
+	conf := &conference{id: "conf-" + strconv.FormatUint(confSeq.Add(1), 10), mix: mix, speaker: ownerMixer}
 	calls := []*call{owner, a}
 	if owner == a {
 		calls[1] = b

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -283,11 +284,13 @@ func TestThreeWayConference(t *testing.T) {
 // TestThreeWayConferenceOfTwoBaresips: the same conference with both parties baresips (202 on
 // G.722, 203 on PCMU), for the directions baresip can show: Lineup hears both, 203 (never
 // re-invited, so its recording is whole) hears 202 and Lineup, and after 203 hung up Lineup
-// hears 202 alone. What the held and retrieved 202 heard its recording cannot tell (baresip 1.0
+// hears 202 alone; a third call ringing meanwhile is heard as the call-waiting tone in the
+// conference. What the held and retrieved 202 heard its recording cannot tell (baresip 1.0
 // stops it at the hold); TestThreeWayConference checks that direction with a line server.
 func TestThreeWayConferenceOfTwoBaresips(t *testing.T) {
 	pbx := testpbx.Start(t, testpbx.Config{Users: []testpbx.User{
 		{Name: "201", Password: "pw-201"}, {Name: "202", Password: "pw-202"}, {Name: "203", Password: "pw-203"},
+		{Name: "204", Password: "pw-204"},
 	}})
 	lu := startParty(t, pbx, "201", "pw-201", confLineupHz)
 	a := baresiptest.Start(t, baresiptest.Config{User: "202", Password: "pw-202", PBX: pbx, ToneHz: confAHz, AutoAnswer: true, Codecs: []string{"G722"}})
@@ -319,6 +322,37 @@ func TestThreeWayConferenceOfTwoBaresips(t *testing.T) {
 	time.Sleep(3 * time.Second)
 	talk := lu.audio.talking()
 	hearsBoth(t, "Lineup in the conference", talk.recent(1.5), talk.rate, confAHz, confBHz, confLineupHz)
+
+	// A third call rings during the conference: the user hears the call-waiting tone in it. The
+	// tone is soft beside baresip's loud ones, so its power is compared with that at its
+	// frequency before the call came.
+	waitingPower := func() float64 {
+		heard, best := talk.recent(1.2), 0.0
+		for p := 0; p+talk.rate/20 <= len(heard); p += talk.rate / 20 {
+			best = max(best, media.GoertzelPower(heard[p:p+talk.rate/20], talk.rate, media.CallWaiting.Freqs[0]))
+		}
+		return best
+	}
+	before := waitingPower()
+	rings := lu.audio.rings.Load()
+	c := baresiptest.Start(t, baresiptest.Config{User: "204", Password: "pw-204", PBX: pbx})
+	if err := c.Dial(ctx, "sip:201@"+strings.SplitN(c.AOR(), "@", 2)[1]); err != nil {
+		t.Fatal(err)
+	}
+	third := lu.calls.wait(t, "204 ringing", 10*time.Second, func(x api.Call) bool { return x.State == line.CallRinging })
+	time.Sleep(1200 * time.Millisecond)
+	// A -18 dBFS sine has a power of about 8.5e6.
+	if after := waitingPower(); after < 2e6 || after < 20*before {
+		t.Errorf("the call-waiting tone in the conference: power %.3g at %.0f Hz (before the call: %.3g), want a burst",
+			after, media.CallWaiting.Freqs[0], before)
+	}
+	if got := lu.audio.rings.Load(); got != rings {
+		t.Errorf("the ringer rang %d times for a call waiting beside a conference, want 0", got-rings)
+	}
+	if err := c.Hangup(ctx); err != nil {
+		t.Fatal(err)
+	}
+	lu.calls.wait(t, "204 gave up", 10*time.Second, func(x api.Call) bool { return x.ID == third.ID && x.State == line.CallEnded })
 
 	n := lu.calls.count(func(api.Call) bool { return true })
 	if err := b.Hangup(ctx); err != nil {
