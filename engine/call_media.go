@@ -240,6 +240,9 @@ func (s *Server) sendDTMF(ctx context.Context, id, digits string) error {
 	}
 	c.mu.Lock()
 	p, st, dlg, stream, mixer := c.phase, c.info.State, c.dlg, c.stream, c.mixer
+	if c.conf != nil {
+		mixer = c.conf.speaker // the user hears a conference in one speaker
+	}
 	c.mu.Unlock()
 	if dlg == nil || !p.InDialog() {
 		return refused("dtmf", id, p, st)

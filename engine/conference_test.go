@@ -285,7 +285,7 @@ func TestThreeWayConference(t *testing.T) {
 // G.722, 203 on PCMU), for the directions baresip can show: Lineup hears both, 203 (never
 // re-invited, so its recording is whole) hears 202 and Lineup, and after 203 hung up Lineup
 // hears 202 alone; a third call ringing meanwhile is heard as the call-waiting tone in the
-// conference. What the held and retrieved 202 heard its recording cannot tell (baresip 1.0
+// conference, and a key sent on 202's call as its feedback tone. What the held and retrieved 202 heard its recording cannot tell (baresip 1.0
 // stops it at the hold); TestThreeWayConference checks that direction with a line server.
 func TestThreeWayConferenceOfTwoBaresips(t *testing.T) {
 	pbx := testpbx.Start(t, testpbx.Config{Users: []testpbx.User{
@@ -353,6 +353,23 @@ func TestThreeWayConferenceOfTwoBaresips(t *testing.T) {
 		t.Fatal(err)
 	}
 	lu.calls.wait(t, "204 gave up", 10*time.Second, func(x api.Call) bool { return x.ID == third.ID && x.State == line.CallEnded })
+
+	// A key sent on the call whose sound is idle (202's) is heard in the conference's speaker.
+	feedback := func() float64 {
+		heard, best := talk.recent(0.6), 0.0
+		for p := 0; p+talk.rate/20 <= len(heard); p += talk.rate / 20 {
+			best = max(best, media.GoertzelPower(heard[p:p+talk.rate/20], talk.rate, 1336))
+		}
+		return best
+	}
+	quiet := feedback()
+	if err := lu.client.SendDTMF(ctx, toA.ID, "5"); err != nil {
+		t.Fatal(err)
+	}
+	// A -10 dBFS sine has a power of about 5e7.
+	if got := feedback(); got < 1e7 || got < 20*quiet {
+		t.Errorf("the key's feedback in the conference: power %.3g at 1336 Hz (before: %.3g), want the tone", got, quiet)
+	}
 
 	n := lu.calls.count(func(api.Call) bool { return true })
 	if err := b.Hangup(ctx); err != nil {
