@@ -283,8 +283,8 @@ func TestThreeWayConference(t *testing.T) {
 
 // TestThreeWayConferenceOfTwoBaresips: the same conference with both parties baresips (202 on
 // G.722, 203 on PCMU), for the directions baresip can show: Lineup hears both, 203 (never
-// re-invited, so its recording is whole) hears 202 and Lineup, and after 203 hung up Lineup
-// hears 202 alone; a third call ringing meanwhile is heard as the call-waiting tone in the
+// re-invited, so its recording is whole) hears 202 and Lineup, and after 202 hung up (the call
+// whose own sound was idle) Lineup and 203 hear each other alone; a third call ringing meanwhile is heard as the call-waiting tone in the
 // conference, and a key sent on 202's call as its feedback tone. What the held and retrieved 202 heard its recording cannot tell (baresip 1.0
 // stops it at the hold); TestThreeWayConference checks that direction with a line server.
 func TestThreeWayConferenceOfTwoBaresips(t *testing.T) {
@@ -371,23 +371,26 @@ func TestThreeWayConferenceOfTwoBaresips(t *testing.T) {
 		t.Errorf("the key's feedback in the conference: power %.3g at 1336 Hz (before: %.3g), want the tone", got, quiet)
 	}
 
+	// This time 202, whose sound is idle in the conference, hangs up: 203 and Lineup talk on in
+	// the sound of 203's call.
 	n := lu.calls.count(func(api.Call) bool { return true })
-	if err := b.Hangup(ctx); err != nil {
+	if err := a.Hangup(ctx); err != nil {
 		t.Fatal(err)
 	}
 	splitAt := time.Now()
-	lu.calls.waitAfter(t, n, "202 out of the conference", 10*time.Second, func(x api.Call) bool {
-		return x.ID == toA.ID && x.Conference == "" && x.State == line.CallConnected
+	lu.calls.waitAfter(t, n, "203 out of the conference", 10*time.Second, func(x api.Call) bool {
+		return x.ID == toB.ID && x.Conference == "" && x.State == line.CallConnected
 	})
-	if _, err := b.WaitEvent(ctx, "CALL_CLOSED"); err != nil {
+	if _, err := a.WaitEvent(ctx, "CALL_CLOSED"); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(2 * time.Second)
-	assertHears(t, "Lineup with 202 after 203 left", lu, confAHz, confLineupHz)
-	if err := lu.client.HangUp(ctx, toA.ID); err != nil {
+	assertHears(t, "Lineup with 203 after 202 left", lu, confBHz, confLineupHz)
+	if err := lu.client.HangUp(ctx, toB.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.WaitEvent(ctx, "CALL_CLOSED"); err != nil {
+	endAt := time.Now()
+	if _, err := b.WaitEvent(ctx, "CALL_CLOSED"); err != nil {
 		t.Fatal(err)
 	}
 
@@ -399,7 +402,10 @@ func TestThreeWayConferenceOfTwoBaresips(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Placed from the recording's end, the hang-up.
 	length := time.Duration(len(pcm)) * time.Second / time.Duration(rate)
-	from := length - splitAt.Sub(confAt) + 700*time.Millisecond
-	hearsBoth(t, "203 in the conference", span(pcm, rate, from, length-350*time.Millisecond), rate, confAHz, confLineupHz, confBHz)
+	at := func(tm time.Time) time.Duration { return length - endAt.Sub(tm) }
+	const margin = 700 * time.Millisecond
+	hearsBoth(t, "203 in the conference", span(pcm, rate, at(confAt)+margin, at(confAt)+3*time.Second), rate, confAHz, confLineupHz, confBHz)
+	hearsOnly(t, "203 after 202 left", span(pcm, rate, at(splitAt)+margin, at(endAt)-margin/2), rate, confLineupHz, confAHz, confBHz)
 }
