@@ -16,7 +16,8 @@ import (
 // mixed here (media.Conference). The held call is taken off hold first. The user's side of the
 // mix is the audio of the call that was talking (its microphone, and its speaker with the DTMF
 // feedback and the call-waiting tone): the user goes on hearing through the same device. The
-// other call's own audio stays open but idle while the conference lasts.
+// other call's own audio stays open but idle while the conference lasts; a key sent on that
+// call, and a call waiting beside the conference, are heard in the conference's speaker.
 //
 // Each call's stream reads its frame from its callSource and writes what it receives into its
 // callSink; while the call is in a conference both route through its leg of the mixer. When a
