@@ -100,6 +100,14 @@ type Session interface {
 	// party is asked to call the consulted one, replacing our consultation call (RFC 3891), and
 	// both calls end here as transferred.
 	CompleteTransfer(ctx context.Context, callID string) error
+	// Conference joins the client's held call and its active one (either ID may be given) in a
+	// three-way conference mixed here: the held call is taken off hold, each party hears the
+	// other and the user, the user hears both; Call.Conference names it. When one party hangs
+	// up (or the user hangs up one call) the other is a normal call again. Hold on a call of a
+	// conference holds that call only (it hears hold music and is left out of the mix);
+	// Retrieve puts it back. It fails with ErrCallState unless the client has exactly one other
+	// connected or held call beside this one, neither in a conference yet.
+	Conference(ctx context.Context, callID string) error
 
 	// Journal reads journal entries, newest first.
 	Journal(ctx context.Context, q JournalQuery) ([]line.JournalEntry, error)
@@ -211,6 +219,9 @@ type Call struct {
 	// Transfer is where a transfer of this call stands; its State is TransferNone when none was
 	// tried.
 	Transfer TransferStatus
+	// Conference is the ID of the conference the call is in (Session.Conference), shared by its
+	// calls; empty when it is in none.
+	Conference string
 	// Functions are the call functions offered now (answer, decline, hangup, hold, retrieve,
 	// dtmf, deflect, transfer, conference).
 	Functions []line.Function

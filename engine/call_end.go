@@ -157,6 +157,7 @@ func (c *call) end(cause line.EndCause, code int, detail string, busy bool) {
 	if ring != nil {
 		ring()
 	}
+	c.leaveConference()
 	c.cancel()
 	close(c.done)
 	c.s.callMu.Lock()

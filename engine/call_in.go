@@ -129,8 +129,11 @@ func (s *Server) talkingMixer(except *call) *speakerMixer {
 			continue
 		}
 		o.mu.Lock()
-		p, m := o.phase, o.mixer
+		p, m, conf := o.phase, o.mixer, o.conf
 		o.mu.Unlock()
+		if conf != nil {
+			m = conf.speaker // the user hears a conference through the talking call's speaker
+		}
 		if p == line.PhaseConnected && m != nil {
 			return m
 		}
@@ -141,9 +144,10 @@ func (s *Server) talkingMixer(except *call) *speakerMixer {
 // holdOthers puts the calls client is talking in on hold before it answers except (call
 // waiting: answering the second call holds the first).
 func (s *Server) holdOthers(ctx context.Context, except *call, client string) {
+	conf := except.conference()
 	for _, o := range s.liveCalls() {
-		if o == except {
-			continue
+		if o == except || (conf != nil && o.conference() == conf) {
+			continue // a call of the same conference stays in it
 		}
 		o.mu.Lock()
 		p, owner, id := o.phase, o.client, o.info.ID

@@ -199,7 +199,8 @@ func (s *Server) setHold(ctx context.Context, id string, hold bool) error {
 	if src != nil {
 		src.held.Store(hold)
 	}
-	stream.SetMuted(!hold && userMuted)
+	// In a conference the mixer mutes the microphone: the stream sends the other party too.
+	stream.SetMuted(!hold && userMuted && c.conference() == nil)
 	if err := c.move(ev); err != nil {
 		// Ended while the re-INVITE was under way: nothing is left to hold.
 		s.log.Debug("hold change after the call's end", "call", id, "error", err)
@@ -239,6 +240,9 @@ func (s *Server) sendDTMF(ctx context.Context, id, digits string) error {
 	}
 	c.mu.Lock()
 	p, st, dlg, stream, mixer := c.phase, c.info.State, c.dlg, c.stream, c.mixer
+	if c.conf != nil {
+		mixer = c.conf.speaker // the user hears a conference in one speaker
+	}
 	c.mu.Unlock()
 	if dlg == nil || !p.InDialog() {
 		return refused("dtmf", id, p, st)
@@ -277,6 +281,9 @@ func (s *Server) setMuted(id string, muted bool) error {
 	c.mu.Unlock()
 	if !p.InDialog() {
 		return refused("mute", id, p, st)
+	}
+	if s.muteConference(c, muted) {
+		return nil
 	}
 	if stream != nil {
 		stream.SetMuted(muted && p != line.PhaseHeld) // while held the hold music plays
@@ -342,34 +349,40 @@ func (c *call) newStream(remote sip.MediaDesc, audio CallAudio, inactivity time.
 	}
 	c.mu.Unlock()
 	src := &callSource{hold: media.NewHoldMusic(codec.SampleRate)}
-	cfg.Source = src
+	sink := &callSink{}
+	cfg.Source, cfg.Sink = src, sink
 	var mixer *speakerMixer
 	if audio != nil {
 		mixer = newSpeakerMixer(audio, codec.SampleRate)
-		src.mic, cfg.Sink = audio, mixer
+		src.mic, sink.mixer = audio, mixer
 	}
 	stream, err := media.NewStream(cfg)
 	if err == nil {
 		c.mu.Lock()
-		c.source = src
+		c.source, c.sink = src, sink
 		c.mu.Unlock()
 	}
 	return stream, mixer, err
 }
 
 // callSource is what a call's stream sends: the microphone (silence without one), or the hold
-// music while the call is held here, so that the held party knows the line is still there.
+// music while the call is held here, so that the held party knows the line is still there. In
+// a conference the conference mixer gives the frame instead of the microphone.
 type callSource struct {
 	mic  media.FrameSource
 	hold media.FrameSource
 	held atomic.Bool
+	leg  atomic.Pointer[media.ConferenceLeg]
 }
 
 // ReadFrame runs on the media clock.
 func (s *callSource) ReadFrame(pcm []int16) {
+	leg := s.leg.Load()
 	switch {
 	case s.held.Load():
 		s.hold.ReadFrame(pcm)
+	case leg != nil:
+		leg.ReadFrame(pcm)
 	case s.mic != nil:
 		s.mic.ReadFrame(pcm)
 	default:

@@ -102,8 +102,14 @@ type call struct {
 	// srtpKey is our SRTP master key and salt for the call, made with its media when the line's
 	// policy is not off.
 	srtpKey []byte
-	// source is what the stream sends (microphone or hold music).
+	// source is what the stream sends (microphone or hold music), sink where what it receives
+	// goes (the speaker); both route through the conference mixer while conf is set
+	// (conference.go).
 	source      *callSource
+	sink        *callSink
+	conf        *conference
+	confLeg     *media.ConferenceLeg
+	confWith    []string // the other parties' numbers, for the journal
 	releaseOnce sync.Once
 
 	// What the clients and the journal know of the call besides line.Call (under mu).

@@ -205,6 +205,9 @@ func (c *call) view(info line.Call) api.Call {
 		Started: info.Started, Answered: info.Answered, Ended: info.Ended, EndCause: info.EndCause, EndCode: info.EndCode,
 		EndReason: info.EndReason, JournalID: c.journalID, ConsultFor: c.consultFor, Transfer: c.transfer,
 	}
+	if c.conf != nil {
+		v.Conference = c.conf.id
+	}
 	held := c.serverHeld
 	c.mu.Unlock()
 	v.RemoteDisplay = displayNumber(e, info.RemoteNumber)
@@ -219,6 +222,10 @@ func (c *call) view(info line.Call) api.Call {
 		if st := v.Transfer.State; st == api.TransferPending || st == api.TransferRinging {
 			// One transfer at a time.
 			v.Functions = slices.DeleteFunc(v.Functions, func(f line.Function) bool { return f == line.FuncTransfer })
+		}
+		if v.Conference != "" {
+			// In a conference already.
+			v.Functions = slices.DeleteFunc(v.Functions, func(f line.Function) bool { return f == line.FuncConference })
 		}
 		if v.Functions == nil {
 			v.Functions = []line.Function{}

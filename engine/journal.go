@@ -20,6 +20,8 @@ type callExtras struct {
 	dialOpts []sip.DialOption
 	// observe sees every report of the call (the transferee follows its call to the target).
 	observe func(line.Call)
+	// conferenceWith are the numbers of the other parties of a conference the call was in.
+	conferenceWith []string
 }
 
 // setOutcome records how the call ends before it is finished; OutcomeUnset lets end derive it.
@@ -68,7 +70,7 @@ func (c *call) journalEnded(info line.Call) uint64 {
 	}
 	c.mu.Lock()
 	o, code, pickedUp := c.outcome, c.outcomeCode, c.pickedUp
-	ex := callExtras{featureCode: c.featureCode, client: c.client}
+	ex := callExtras{featureCode: c.featureCode, client: c.client, conferenceWith: c.confWith}
 	c.mu.Unlock()
 	if o == line.OutcomeUnset {
 		o, code = outcomeOf(info, pickedUp)
@@ -90,6 +92,7 @@ func (s *Server) journalCall(e line.Effective, info line.Call, o line.Outcome, c
 		// duration taken from monotonic readings could exceed the stored End minus Answer.
 		RemoteName: journalText(info.RemoteName), Start: info.Started.Round(0), End: info.Ended.Round(0),
 		Outcome: o, Code: code, FeatureCode: journalText(ex.featureCode), Client: journalText(ex.client),
+		ConferenceWith: journalText(strings.Join(ex.conferenceWith, ", ")),
 	}
 	if o.Talked() {
 		entry.Answer = info.Answered.Round(0)

@@ -318,6 +318,10 @@ func (s *clientSession) CompleteTransfer(ctx context.Context, callID string) err
 	return s.do(ctx, http.MethodPost, callPath(callID, "/complete-transfer"), nil, nil, nil)
 }
 
+func (s *clientSession) Conference(ctx context.Context, callID string) error {
+	return s.do(ctx, http.MethodPost, callPath(callID, "/conference"), nil, nil, nil)
+}
+
 func (s *clientSession) Hold(ctx context.Context, callID string) error {
 	return s.do(ctx, http.MethodPost, callPath(callID, "/hold"), nil, nil, nil)
 }

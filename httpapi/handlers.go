@@ -308,6 +308,11 @@ func (s *Server) completeTransfer(w http.ResponseWriter, r *http.Request, ss api
 	s.noBody(w, r, ss.CompleteTransfer)
 }
 
+// conference joins the call with the client's other (held or active) call.
+func (s *Server) conference(w http.ResponseWriter, r *http.Request, ss api.Session) {
+	s.noBody(w, r, ss.Conference)
+}
+
 func (s *Server) dtmf(w http.ResponseWriter, r *http.Request, ss api.Session) {
 	s.textAction(w, r, "digits", ss.SendDTMF)
 }

@@ -158,6 +158,7 @@ func NewServer(phone api.Phone, token string, opts ...ServerOption) (*Server, er
 	m.HandleFunc("POST /api/v1/calls/{call}/transfer", s.with(s.transfer))
 	m.HandleFunc("POST /api/v1/calls/{call}/consult", s.with(s.consult))
 	m.HandleFunc("POST /api/v1/calls/{call}/complete-transfer", s.with(s.completeTransfer))
+	m.HandleFunc("POST /api/v1/calls/{call}/conference", s.with(s.conference))
 	m.HandleFunc("POST /api/v1/calls/{call}/hangup", s.with(s.hangUp))
 	m.HandleFunc("POST /api/v1/calls/{call}/hold", s.with(s.hold))
 	m.HandleFunc("POST /api/v1/calls/{call}/retrieve", s.with(s.retrieve))

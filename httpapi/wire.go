@@ -122,6 +122,7 @@ type wireCall struct {
 	JournalID     uint64             `json:"journal_id,omitempty"`
 	ConsultFor    string             `json:"consult_for,omitempty"`
 	Transfer      *wireTransfer      `json:"transfer,omitempty"`
+	Conference    string             `json:"conference,omitempty"`
 	Functions     []line.Function    `json:"functions"`
 }
 
@@ -174,6 +175,8 @@ type wireEntry struct {
 	FeatureCode  string             `json:"feature_code,omitempty"`
 	Client       string             `json:"client,omitempty"`
 	Memo         string             `json:"memo,omitempty"`
+	// ConferenceWith names the other parties of a conference the call was in.
+	ConferenceWith string `json:"conference_with,omitempty"`
 }
 
 // wireConfig is line.Config, read by GET and written by PUT /api/v1/config.
@@ -325,7 +328,7 @@ func toWireCall(c api.Call) wireCall {
 		DTMFReceived: c.DTMFReceived, LossPercent: c.LossPercent, ServerRinging: c.ServerRinging,
 		Started: c.Started, Answered: c.Answered, Ended: c.Ended, EndCause: c.EndCause, EndCode: c.EndCode,
 		EndReason: c.EndReason, JournalID: c.JournalID, Functions: c.Functions,
-		ConsultFor: c.ConsultFor, Transfer: toWireTransfer(c.Transfer),
+		ConsultFor: c.ConsultFor, Transfer: toWireTransfer(c.Transfer), Conference: c.Conference,
 	}
 }
 
@@ -337,7 +340,7 @@ func (w wireCall) api() api.Call {
 		DTMFReceived: w.DTMFReceived, LossPercent: w.LossPercent, ServerRinging: w.ServerRinging,
 		Started: w.Started, Answered: w.Answered, Ended: w.Ended, EndCause: w.EndCause, EndCode: w.EndCode,
 		EndReason: w.EndReason, JournalID: w.JournalID, Functions: w.Functions,
-		ConsultFor: w.ConsultFor, Transfer: w.Transfer.api(),
+		ConsultFor: w.ConsultFor, Transfer: w.Transfer.api(), Conference: w.Conference,
 	}
 }
 
@@ -356,7 +359,7 @@ func toWireEntry(e line.JournalEntry) wireEntry {
 		ID: e.ID, Line: e.Line, Group: e.Group, Direction: e.Direction, LocalNumber: e.LocalNumber,
 		RemoteNumber: e.RemoteNumber, RemoteName: e.RemoteName, Start: e.Start, Answer: e.Answer,
 		End: e.End, Duration: e.Duration, Outcome: e.Outcome, Code: e.Code, FeatureCode: e.FeatureCode,
-		Client: e.Client, Memo: e.Memo,
+		Client: e.Client, Memo: e.Memo, ConferenceWith: e.ConferenceWith,
 	}
 }
 
@@ -365,7 +368,7 @@ func (w wireEntry) line() line.JournalEntry {
 		ID: w.ID, Line: w.Line, Group: w.Group, Direction: w.Direction, LocalNumber: w.LocalNumber,
 		RemoteNumber: w.RemoteNumber, RemoteName: w.RemoteName, Start: w.Start, Answer: w.Answer,
 		End: w.End, Duration: w.Duration, Outcome: w.Outcome, Code: w.Code, FeatureCode: w.FeatureCode,
-		Client: w.Client, Memo: w.Memo,
+		Client: w.Client, Memo: w.Memo, ConferenceWith: w.ConferenceWith,
 	}
 }
 

@@ -41,6 +41,7 @@ func goldenCall() api.Call {
 		EndCause: line.EndRefused, EndCode: 486, EndReason: "Busy Here", JournalID: 42,
 		ConsultFor: "call-6",
 		Transfer:   api.TransferStatus{State: api.TransferFailed, Target: "202", Attended: true, Code: 486, Reason: "Busy Here"},
+		Conference: "conf-1",
 		Functions:  []line.Function{line.FuncHangUp, line.FuncHold, line.FuncDTMF},
 	}
 }
@@ -75,6 +76,7 @@ func goldenEntries() []line.JournalEntry {
 			Answer: goldenTime.Add(2 * time.Second), End: goldenTime.Add(62 * time.Second),
 			Duration: 60*time.Second + 250*time.Millisecond, Outcome: line.OutcomeBusy, Code: 486,
 			FeatureCode: "Forward off", Client: "desktop", Memo: "call back \"soon\"",
+			ConferenceWith: "+4930999, 203",
 		},
 		{ID: 3, Line: "Off", Direction: line.Incoming, Start: goldenTime, End: goldenTime.Add(time.Second),
 			Outcome: line.OutcomeMissed},
@@ -218,6 +220,11 @@ func (s *goldenSession) Consult(_ context.Context, id, number string) (api.Call,
 
 func (s *goldenSession) CompleteTransfer(_ context.Context, id string) error {
 	s.note("CompleteTransfer %s", id)
+	return nil
+}
+
+func (s *goldenSession) Conference(_ context.Context, id string) error {
+	s.note("Conference %s", id)
 	return nil
 }
 
@@ -399,20 +406,21 @@ func TestWireGolden(t *testing.T) {
 		t.Error("a refused dial gave no error")
 	}
 	for what, err := range map[string]error{
-		"dnd":      s.SetDND(ctx, "Alice", true),
-		"forward":  s.SetForward(ctx, "Alice", line.Forward{Mode: line.ForwardNoAnswer, Target: "203", After: 25}),
-		"waiting":  s.SetCallWaiting(ctx, "Alice", false),
-		"answer":   s.Answer(ctx, "call-7"),
-		"decline":  s.Decline(ctx, "call-7", api.DeclineBusy),
-		"deflect":  s.Deflect(ctx, "call-7", "+4930999"),
-		"transfer": s.Transfer(ctx, "call-7", "202"),
-		"complete": s.CompleteTransfer(ctx, "call-7"),
-		"hang up":  s.HangUp(ctx, "call-7"),
-		"hold":     s.Hold(ctx, "call-7"),
-		"retrieve": s.Retrieve(ctx, "call-7"),
-		"dtmf":     s.SendDTMF(ctx, "call-7", "12#"),
-		"mute":     s.SetMuted(ctx, "call-7", true),
-		"memo":     s.SetMemo(ctx, 9, "call back"),
+		"dnd":        s.SetDND(ctx, "Alice", true),
+		"forward":    s.SetForward(ctx, "Alice", line.Forward{Mode: line.ForwardNoAnswer, Target: "203", After: 25}),
+		"waiting":    s.SetCallWaiting(ctx, "Alice", false),
+		"answer":     s.Answer(ctx, "call-7"),
+		"decline":    s.Decline(ctx, "call-7", api.DeclineBusy),
+		"deflect":    s.Deflect(ctx, "call-7", "+4930999"),
+		"transfer":   s.Transfer(ctx, "call-7", "202"),
+		"complete":   s.CompleteTransfer(ctx, "call-7"),
+		"conference": s.Conference(ctx, "call-7"),
+		"hang up":    s.HangUp(ctx, "call-7"),
+		"hold":       s.Hold(ctx, "call-7"),
+		"retrieve":   s.Retrieve(ctx, "call-7"),
+		"dtmf":       s.SendDTMF(ctx, "call-7", "12#"),
+		"mute":       s.SetMuted(ctx, "call-7", true),
+		"memo":       s.SetMemo(ctx, 9, "call back"),
 	} {
 		if err != nil {
 			t.Errorf("%s: %v", what, err)

@@ -123,12 +123,13 @@ func TestWriteTableCleansCallerTexts(t *testing.T) {
 	e.RemoteName = "Eve\x1b[31m\nsecond line"
 	e.Duration = 3723 * time.Second
 	e.Outcome, e.Code = line.OutcomeDeclined, 603
+	e.ConferenceWith = "203"
 	var buf bytes.Buffer
 	if err := WriteTable(&buf, []line.JournalEntry{e}); err != nil {
 		t.Fatal(err)
 	}
 	out := buf.String()
-	for _, want := range []string{"ID", "MEMO", "Eve?[31m ...", "1:02:03", "declined (603)", "201"} {
+	for _, want := range []string{"ID", "MEMO", "Eve?[31m ...", "1:02:03", "declined (603), conference with 203", "201"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("table lacks %q:\n%s", want, out)
 		}

@@ -13,7 +13,8 @@ import (
 )
 
 // WriteTable writes entries as a table for people, as `lineup journal` prints it: ID, start
-// (local time), line, direction, number, name, outcome (with its code), duration and memo, or
+// (local time), line, direction, number, name, outcome (with its code, and the other parties of a
+// conference the call was in), duration and memo, or
 // "no journal entries". Texts that came from callers are cleaned of control characters, so that
 // a display name cannot steer the terminal.
 func WriteTable(w io.Writer, entries []line.JournalEntry) error {
@@ -27,6 +28,9 @@ func WriteTable(w io.Writer, entries []line.JournalEntry) error {
 		outcome := e.Outcome.String()
 		if e.Code != 0 {
 			outcome += " (" + strconv.Itoa(e.Code) + ")"
+		}
+		if e.ConferenceWith != "" {
+			outcome += ", conference with " + cell(e.ConferenceWith, 40)
 		}
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.ID, e.Start.Local().Format(time.DateTime),
 			cell(e.Line, 24), e.Direction, cell(e.RemoteNumber, 24), cell(e.RemoteName, 24), outcome,

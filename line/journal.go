@@ -167,6 +167,9 @@ type JournalEntry struct {
 	Client string
 	// Memo is the user's note on the call.
 	Memo string
+	// ConferenceWith, for a call that was in a conference, names the other parties (their
+	// numbers, comma-separated); empty otherwise.
+	ConferenceWith string
 }
 
 // earliestJournalTime bounds journal times from below, so that a zero or garbage time is caught.

@@ -51,6 +51,8 @@ type journalRecord struct {
 	FeatureCode  string `json:"feature_code,omitempty"`
 	Client       string `json:"client,omitempty"`
 	Memo         string `json:"memo,omitempty"`
+	// Conference names the other parties of a conference the call was in.
+	Conference string `json:"conference,omitempty"`
 }
 
 func toRecord(e *line.JournalEntry) journalRecord {
@@ -59,6 +61,7 @@ func toRecord(e *line.JournalEntry) journalRecord {
 		LocalNumber: e.LocalNumber, RemoteNumber: e.RemoteNumber, RemoteName: e.RemoteName,
 		Start: e.Start.UnixNano(), End: e.End.UnixNano(), Duration: int64(e.Duration),
 		Outcome: e.Outcome.String(), Code: e.Code, FeatureCode: e.FeatureCode, Client: e.Client, Memo: e.Memo,
+		Conference: e.ConferenceWith,
 	}
 	if !e.Answer.IsZero() {
 		r.Answer = e.Answer.UnixNano()
@@ -83,6 +86,7 @@ func decodeEntry(k, v []byte) (line.JournalEntry, error) {
 		LocalNumber: r.LocalNumber, RemoteNumber: r.RemoteNumber, RemoteName: r.RemoteName,
 		Start: time.Unix(0, r.Start), End: time.Unix(0, r.End), Duration: time.Duration(r.Duration),
 		Code: r.Code, FeatureCode: r.FeatureCode, Client: r.Client, Memo: r.Memo,
+		ConferenceWith: r.Conference,
 	}
 	if r.Answer != 0 {
 		e.Answer = time.Unix(0, r.Answer)

@@ -36,6 +36,9 @@ type CallActions struct {
 	// consulted party, or hanging up and taking the caller back.
 	CompleteTransfer func()
 	BackToCaller     func()
+	// Conference joins the call with the user's other call (held or talking) in a three-way
+	// conference.
+	Conference func()
 }
 
 // keypadKeys are the DTMF keys in the order the keypad shows them (four columns).
@@ -74,9 +77,13 @@ type CallView struct {
 	xferRow, consultRow, xferPanel            *fyne.Container
 	xferEntry                                 *widget.Entry
 	xferNote                                  *widget.Label
-	// peer is the user's other call (held or talking), if any: Retrieve swaps to this call.
+	// peer is the user's other call (held or talking), if any: Retrieve swaps to this call,
+	// Conference joins it; in a conference it is the other call of the conference, and conf
+	// says with whom the user talks.
 	peer    api.Call
 	hasPeer bool
+	confBtn *widget.Button
+	conf    *widget.Label
 
 	keypad       *fyne.Container
 	forward      *fyne.Container
@@ -158,7 +165,13 @@ func (v *CallView) build() {
 		}
 		v.Refresh()
 	})
-	v.secondary = container.NewGridWithColumns(4, v.hold, v.retrieve, v.mute, v.keypadBtn, v.fwdBtn)
+	v.confBtn = widget.NewButtonWithIcon("Conference", theme.AccountIcon(), func() { call0(v.act.Conference) })
+	v.conf = widget.NewLabel("")
+	v.conf.Importance = widget.SuccessImportance
+	v.conf.TextStyle = fyne.TextStyle{Bold: true}
+	v.conf.Wrapping = fyne.TextWrapWord
+	v.conf.Hide()
+	v.secondary = container.NewGridWithColumns(4, v.hold, v.retrieve, v.confBtn, v.mute, v.keypadBtn, v.fwdBtn)
 
 	v.xferBtn = widget.NewButtonWithIcon("Transfer…", theme.MailForwardIcon(), func() { v.openTransfer(false) })
 	v.consultBtn = widget.NewButtonWithIcon("Consult…", theme.AccountIcon(), func() { v.openTransfer(true) })
@@ -211,7 +224,7 @@ func (v *CallView) build() {
 
 	header := container.NewVBox(
 		container.New(tightColumn{}, v.name, v.number, v.where),
-		container.New(tightColumn{}, container.NewBorder(nil, nil, nil, container.NewHBox(v.lock, v.duration), v.state), v.media, v.dtmfIn),
+		container.New(tightColumn{}, container.NewBorder(nil, nil, nil, container.NewHBox(v.lock, v.duration), v.state), v.conf, v.media, v.dtmfIn),
 	)
 	controls := container.NewVBox(v.primary, v.consultRow, v.secondary, v.xferRow, v.xferPanel, v.xferNote,
 		v.forward, v.keypad, v.hangUp, v.closeBtn, v.notice)
@@ -287,7 +300,8 @@ func (v *CallView) doTransfer(consult bool) {
 // SetPeer tells the view of the user's other call (held or talking); ok false when there is
 // none. With a peer talking, Retrieve reads Swap: it holds that call and takes this one back.
 func (v *CallView) SetPeer(peer api.Call, ok bool) {
-	if ok == v.hasPeer && peer.ID == v.peer.ID && peer.State == v.peer.State {
+	if ok == v.hasPeer && peer.ID == v.peer.ID && peer.State == v.peer.State && peer.Conference == v.peer.Conference &&
+		partyName(peer) == partyName(v.peer) {
 		return
 	}
 	v.peer, v.hasPeer = peer, ok
@@ -421,11 +435,19 @@ func (v *CallView) SetCall(c api.Call) {
 	show(v.decline, !ended && offers(fs, line.FuncDecline) && v.act.Decline != nil)
 	show(v.hold, !ended && offers(fs, line.FuncHold) && v.act.Hold != nil)
 	show(v.retrieve, !ended && offers(fs, line.FuncRetrieve) && v.act.Retrieve != nil)
-	if v.hasPeer && v.peer.State == line.CallConnected {
+	inConf := c.Conference != "" && !ended
+	confPeer := v.hasPeer && inConf && v.peer.Conference == c.Conference
+	if v.hasPeer && v.peer.State == line.CallConnected && !confPeer {
 		v.retrieve.SetText("Swap")
 	} else {
 		v.retrieve.SetText("Retrieve")
 	}
+	// Conference joins this call with the user's other one, held or talking, when neither is in
+	// a conference yet.
+	show(v.confBtn, !ended && !inConf && offers(fs, line.FuncConference) && v.act.Conference != nil &&
+		v.hasPeer && inCall(v.peer.State) && v.peer.Conference == "")
+	v.conf.SetText(conferenceText(c, v.peer, confPeer))
+	show(v.conf, inConf)
 	show(v.mute, !ended && (c.State == line.CallConnected || c.State == line.CallHeld) && v.act.Mute != nil)
 	if c.Muted {
 		v.mute.SetText("Unmute")
@@ -512,6 +534,18 @@ func (v *CallView) updateMemo() {
 		v.memoNote.SetText("")
 	}
 	v.memoNote.Refresh()
+}
+
+// conferenceText says with whom the call is in a conference: "Conference with 202 and 203" when
+// the other call of it is known, else "In a conference".
+func conferenceText(c, peer api.Call, known bool) string {
+	if c.Conference == "" {
+		return ""
+	}
+	if !known {
+		return "In a conference"
+	}
+	return "Conference with " + partyName(c) + " and " + partyName(peer)
 }
 
 // inCall reports whether a call in state st talks or is held.

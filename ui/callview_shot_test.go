@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -45,4 +46,47 @@ func TestTransferScreenshots(t *testing.T) {
 	v.SetPeer(held, true)
 	v.Tick(t0.Add(20 * time.Second))
 	shoot(t, w, "call-consultation.png")
+}
+
+// TestConferenceScreenshots renders the conversation window of a held call beside a talking
+// one (Swap and Conference offered) and of a call in a conference.
+func TestConferenceScreenshots(t *testing.T) {
+	test.NewTempApp(t).Settings().SetTheme(theme.DefaultTheme())
+	r := &recorder{}
+	r.conference = true
+	held := connected()
+	held.State = line.CallHeld
+	held.RemoteName, held.RemoteNumber, held.RemoteDisplay = "", "202", "202"
+	held.Functions = []line.Function{line.FuncHangUp, line.FuncRetrieve, line.FuncConference}
+	talking := connected()
+	talking.ID, talking.RemoteName, talking.RemoteNumber, talking.RemoteDisplay = "c2", "", "203", "203"
+	talking.Functions = append(talking.Functions, line.FuncConference)
+	v := NewCallView(held, r.actions())
+	w := test.NewWindow(v)
+	t.Cleanup(w.Close)
+	w.Resize(fyne.NewSize(380, 560))
+	v.SetPeer(talking, true)
+	v.Tick(t0.Add(80 * time.Second))
+	if bs := buttons(v); !contains(bs, "Swap") || !contains(bs, "Conference") {
+		t.Errorf("a held call beside a talking one shows %q, want Swap and Conference", bs)
+	}
+	shoot(t, w, "call-conference-offered.png")
+	test.Tap(button(t, v, "Conference"))
+	if r.last() != "conference" {
+		t.Errorf("Conference did %q", r.last())
+	}
+
+	in := held
+	in.State, in.Conference = line.CallConnected, "conf-1"
+	in.Functions = []line.Function{line.FuncHangUp, line.FuncHold, line.FuncDTMF}
+	talking.Conference = "conf-1"
+	v.SetCall(in)
+	v.SetPeer(talking, true)
+	if txt := texts(v); !strings.Contains(txt, "Conference with 202 and 203") {
+		t.Errorf("a conference call's window:\n%s", txt)
+	}
+	if bs := buttons(v); contains(bs, "Conference") {
+		t.Errorf("a conference call's window shows %q, want no Conference", bs)
+	}
+	shoot(t, w, "call-conference.png")
 }

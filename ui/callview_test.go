@@ -14,9 +14,21 @@ import (
 )
 
 // recorder notes what a view's controls did.
-type recorder struct{ got []string }
+type recorder struct {
+	got []string
+	// conference sets the Conference action (left out by default, as a client without it).
+	conference bool
+}
 
 func (r *recorder) actions() CallActions {
+	a := r.baseActions()
+	if r.conference {
+		a.Conference = func() { r.got = append(r.got, "conference") }
+	}
+	return a
+}
+
+func (r *recorder) baseActions() CallActions {
 	return CallActions{
 		Answer:           func() { r.got = append(r.got, "answer") },
 		Decline:          func(d api.DeclineReason) { r.got = append(r.got, "decline "+d.String()) },

@@ -276,6 +276,9 @@ func (u *UI) callActions(id string, cw *callWindow) CallActions {
 				return err
 			})
 		},
+		Conference: func() {
+			doIn("Conference", func(ctx context.Context, s api.Session) error { return s.Conference(ctx, id) })
+		},
 		CompleteTransfer: func() {
 			doIn("Complete transfer", func(ctx context.Context, s api.Session) error { return s.CompleteTransfer(ctx, id) })
 		},
@@ -289,6 +292,31 @@ func (u *UI) callActions(id string, cw *callWindow) CallActions {
 			})
 		},
 	}
+}
+
+// startConference brings a call's window up and joins the call with the user's other one, as
+// its Conference button does (the line menu's Conference); a failure shows in that window.
+func (u *UI) startConference(id string) {
+	u.showCall(id)
+	if cw := u.wins[id]; cw != nil {
+		call0(cw.view.act.Conference)
+	}
+}
+
+// conferencePair is a call of the line that can be joined in a conference with another call of
+// the user (both talking or held, neither in a conference yet), and that other call.
+func (u *UI) conferencePair(lineName string) (c, other api.Call, ok bool) {
+	for _, x := range u.callsOf(lineName) {
+		if !inCall(x.State) || x.Conference != "" || !offers(x.Functions, line.FuncConference) {
+			continue
+		}
+		for _, oid := range u.order {
+			if o := u.calls[oid]; oid != x.ID && inCall(o.State) && o.Conference == "" {
+				return x, o, true
+			}
+		}
+	}
+	return api.Call{}, api.Call{}, false
 }
 
 // startTransfer brings a call's window up with its transfer field open (the line menu's
@@ -313,6 +341,12 @@ func (u *UI) syncPeers() {
 		found := false
 		if c.ConsultFor != "" {
 			peer, found = u.calls[c.ConsultFor]
+		}
+		for _, oid := range u.order {
+			// A call of a conference: the other call of it.
+			if o := u.calls[oid]; !found && c.Conference != "" && oid != id && o.Conference == c.Conference {
+				peer, found = o, true
+			}
 		}
 		for _, oid := range u.order {
 			if found {

@@ -366,10 +366,14 @@ func journalCellText(e line.JournalEntry, col int) string {
 		}
 		return formatDuration(e.Duration)
 	case 5:
+		out := outcomeText(e.Outcome)
 		if e.Code != 0 {
-			return fmt.Sprintf("%s (%d)", outcomeText(e.Outcome), e.Code)
+			out = fmt.Sprintf("%s (%d)", out, e.Code)
 		}
-		return outcomeText(e.Outcome)
+		if e.ConferenceWith != "" {
+			out += " · conference with " + e.ConferenceWith
+		}
+		return out
 	case 6:
 		return strings.Join(strings.Fields(e.Memo), " ")
 	}

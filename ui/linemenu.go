@@ -49,6 +49,10 @@ func (u *UI) lineMenu(l api.Line, hasCall bool) *fyne.Menu {
 			fyne.NewMenuItem("Transfer "+who+"…", func() { u.startTransfer(id, false) }),
 			fyne.NewMenuItem("Consult for "+who+"…", func() { u.startTransfer(id, true) }))
 	}
+	if c, o, ok := u.conferencePair(l.Name); ok {
+		id := c.ID
+		items = append(items, fyne.NewMenuItem("Conference "+partyName(c)+" and "+partyName(o), func() { u.startConference(id) }))
+	}
 	if offers(l.Functions, line.FuncFeatureCodes) && !hasCall && len(l.FeatureCodes) > 0 {
 		items = append(items, fyne.NewMenuItemSeparator())
 		for _, fc := range l.FeatureCodes {

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -589,4 +590,78 @@ func TestConsultThenCompleteTransfer(t *testing.T) {
 	if txt := texts(cw.view); !strings.Contains(txt, "Transferred to 202") {
 		t.Errorf("the caller's window after the transfer:\n%s", txt)
 	}
+}
+
+// TestConferenceFromTheWindowAndTheMenu: with one call held and another talking, the talking
+// call's window and the line menu offer Conference; the button joins them, both windows say
+// with whom, and when one party hangs up the other window is a normal call again.
+func TestConferenceFromTheWindowAndTheMenu(t *testing.T) {
+	h := newHarness(t)
+	_, aw := h.ring("Alice", "202", "")
+	test.Tap(button(t, aw.view, "Answer"))
+	h.until("202 connected", func() bool { return aw.view.Call().State == line.CallConnected })
+	if contains(buttons(aw.view), "Conference") || hasPrefix(h.menuLabels("Alice"), "Conference") {
+		t.Errorf("a call alone offers a conference: window %q, menu %q", buttons(aw.view), h.menuLabels("Alice"))
+	}
+	test.Tap(button(t, aw.view, "Hold"))
+	h.until("202 held", func() bool { return aw.view.Call().State == line.CallHeld })
+	b, bw := h.ring("Alice", "203", "")
+	test.Tap(button(t, bw.view, "Answer"))
+	h.until("203 connected", func() bool { return bw.view.Call().State == line.CallConnected })
+	h.until("203's window offers Conference", func() bool { return contains(buttons(bw.view), "Conference") })
+	if !contains(buttons(aw.view), "Conference") || !contains(buttons(aw.view), "Swap") {
+		t.Errorf("the held call's window shows %q, want Swap and Conference", buttons(aw.view))
+	}
+	h.until("the menu offers the conference", func() bool { return hasPrefix(h.menuLabels("Alice"), "Conference") })
+	if !contains(h.menuLabels("Alice"), "Conference 202 and 203") {
+		t.Errorf("the line menu shows %q, want \"Conference 202 and 203\"", h.menuLabels("Alice"))
+	}
+
+	test.Tap(button(t, bw.view, "Conference"))
+	if act := h.action("Conference"); act.Target != b.ID {
+		t.Errorf("Conference did %+v", act)
+	}
+	h.until("both in the conference", func() bool {
+		return aw.view.Call().Conference != "" && bw.view.Call().Conference != "" &&
+			strings.Contains(texts(aw.view), "Conference with 202 and 203") &&
+			strings.Contains(texts(bw.view), "Conference with 203 and 202")
+	})
+	for _, w := range []*callWindow{aw, bw} {
+		if bs := buttons(w.view); contains(bs, "Conference") || contains(bs, "Swap") {
+			t.Errorf("a conference call's window shows %q, want neither Conference nor Swap", bs)
+		}
+	}
+	if hasPrefix(h.menuLabels("Alice"), "Conference") {
+		t.Errorf("the line menu offers a conference of calls in one: %q", h.menuLabels("Alice"))
+	}
+
+	if err := h.phone.RemoteHangUp(b.ID, 0); err != nil {
+		t.Fatal(err)
+	}
+	h.until("202 a normal call again", func() bool {
+		return aw.view.Call().Conference == "" && !strings.Contains(texts(aw.view), "Conference with")
+	})
+	if contains(buttons(aw.view), "Conference") {
+		t.Errorf("202's window offers a conference with nobody: %q", buttons(aw.view))
+	}
+}
+
+// TestConferenceFromTheLineMenu: the line menu's Conference entry joins the calls as the button
+// does, and a refusal shows in the call's window.
+func TestConferenceFromTheLineMenu(t *testing.T) {
+	h := newHarness(t)
+	_, aw := h.ring("Alice", "202", "")
+	test.Tap(button(t, aw.view, "Answer"))
+	h.until("202 connected", func() bool { return aw.view.Call().State == line.CallConnected })
+	test.Tap(button(t, aw.view, "Hold"))
+	h.until("202 held", func() bool { return aw.view.Call().State == line.CallHeld })
+	_, bw := h.ring("Alice", "203", "")
+	test.Tap(button(t, bw.view, "Answer"))
+	h.until("the menu offers the conference", func() bool { return hasPrefix(h.menuLabels("Alice"), "Conference") })
+	h.phone.Fail("Conference", fmt.Errorf("conference: %w", api.ErrCallState))
+	h.menuItem("Alice", "Conference")
+	h.until("the refusal shows", func() bool { return strings.Contains(texts(aw.view)+texts(bw.view), "Conference: conference:") })
+	h.phone.Fail("Conference", nil)
+	h.menuItem("Alice", "Conference")
+	h.until("both in the conference", func() bool { return aw.view.Call().Conference != "" && bw.view.Call().Conference != "" })
 }

@@ -17,6 +17,9 @@
 //     with the outcome a person expects: answered for a connected call, busy (486) or declined
 //     (603) for a declined one, deflected (302), cancelled for an outgoing call hung up before it
 //     was answered, declined (603) for an incoming one.
+//   - Conference joins a call with the one other connected or held call (both connected, the
+//     same Conference ID); when one of them ends the other leaves the conference, and each is
+//     journaled with the other's number in ConferenceWith.
 //   - The test drives the far end with Ring, Alert, Connect and RemoteHangUp.
 package apitest
 
@@ -65,6 +68,8 @@ type Phone struct {
 	fails    map[string]error
 	seq      int
 	nextJID  uint64
+	// confWith keeps, per call ID, the other parties of the conference the call was in.
+	confWith map[string][]string
 	clock    func() time.Time
 	tick     time.Time
 	// voicemail and lamps are set by SetVoicemail and SetLamp (lamps.go).
@@ -366,6 +371,9 @@ func lineCall(c *api.Call) line.Call {
 func (p *Phone) callView(c *api.Call) api.Call {
 	v := *c
 	v.Functions = line.CallFunctions(p.group(c.Line), lineCall(c))
+	if c.Conference != "" {
+		v.Functions = slices.DeleteFunc(v.Functions, func(f line.Function) bool { return f == line.FuncConference })
+	}
 	if v.Functions == nil || c.State == line.CallEnded {
 		v.Functions = []line.Function{}
 	}
@@ -393,12 +401,26 @@ func (p *Phone) newCall(lineName string, dir line.CallDirection, st line.CallSta
 func (p *Phone) end(c *api.Call, outcome line.Outcome, code int, reason, client string) {
 	c.State, c.Ended, c.EndCode, c.EndReason = line.CallEnded, p.now(), code, reason
 	p.calls = slices.DeleteFunc(p.calls, func(x *api.Call) bool { return x == c })
+	if conf := c.Conference; conf != "" {
+		// A call left alone in the conference is a normal call again.
+		var rest []*api.Call
+		for _, o := range p.calls {
+			if o.Conference == conf {
+				rest = append(rest, o)
+			}
+		}
+		if len(rest) == 1 {
+			rest[0].Conference = ""
+			p.publishCall(rest[0])
+		}
+	}
 	l, _ := p.cfg.Line(c.Line)
 	if g := p.group(c.Line); g.JournalAll || l.Journal {
 		e := line.JournalEntry{Line: c.Line, Group: l.Group, Direction: c.Direction,
 			LocalNumber: l.Number, RemoteNumber: c.RemoteNumber, RemoteName: c.RemoteName,
 			Start: c.Started, Answer: c.Answered, End: c.Ended, Outcome: outcome, Code: code,
-			FeatureCode: c.FeatureCode, Client: client}
+			FeatureCode: c.FeatureCode, Client: client,
+			ConferenceWith: strings.Join(p.confWith[c.ID], ", ")}
 		if !c.Answered.IsZero() {
 			e.Duration = c.Ended.Sub(c.Answered)
 		}

@@ -183,3 +183,60 @@ func TestFakeEventsFailuresAndLogOff(t *testing.T) {
 		t.Errorf("clients after LogOff: %v", p.Clients())
 	}
 }
+
+// TestFakeConference: Conference joins the held call and the active one; a call alone is
+// refused; when one party hangs up the other is a normal call again, and both are journaled
+// with the other's number.
+func TestFakeConference(t *testing.T) {
+	ctx := context.Background()
+	p := New(testConfig())
+	s, err := p.LogOn(ctx, "tester")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.LogOff(ctx)
+	a, _ := s.Dial(ctx, "Alice", "202")
+	if err := p.Connect(a.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Conference(ctx, a.ID); !errors.Is(err, api.ErrCallState) {
+		t.Errorf("conference of a call alone: %v, want ErrCallState", err)
+	}
+	if err := s.Hold(ctx, a.ID); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := s.Dial(ctx, "Alice", "203")
+	if err := p.Connect(b.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Conference(ctx, b.ID); err != nil {
+		t.Fatalf("conference: %v", err)
+	}
+	ca, _ := p.Call(a.ID)
+	cb, _ := p.Call(b.ID)
+	if ca.Conference == "" || ca.Conference != cb.Conference || ca.State != line.CallConnected || cb.State != line.CallConnected {
+		t.Fatalf("after conference: %+v / %+v, want both connected in one conference", ca, cb)
+	}
+	if err := s.Conference(ctx, a.ID); err == nil {
+		t.Error("a second conference of a call in one: no error")
+	}
+	calls, _ := s.Calls(ctx)
+	for _, c := range calls {
+		if slices.Contains(c.Functions, line.FuncConference) {
+			t.Errorf("call %s in a conference still offers conference", c.ID)
+		}
+	}
+	if err := p.RemoteHangUp(b.ID, 0); err != nil {
+		t.Fatal(err)
+	}
+	if ca, _ = p.Call(a.ID); ca.Conference != "" || ca.State != line.CallConnected {
+		t.Errorf("after 203 hung up: %+v, want a normal connected call", ca)
+	}
+	if err := s.HangUp(ctx, a.ID); err != nil {
+		t.Fatal(err)
+	}
+	es := p.JournalEntries()
+	if len(es) != 2 || es[0].ConferenceWith != "202" || es[1].ConferenceWith != "203" {
+		t.Errorf("journal %+v, want 203's entry noting 202 and 202's noting 203", es)
+	}
+}

@@ -626,3 +626,47 @@ func (s *Session) CompleteTransfer(ctx context.Context, callID string) error {
 	p.end(consult, line.OutcomeTransferred, 0, held.RemoteNumber, s.client)
 	return nil
 }
+
+// Conference joins the call with the one other connected or held call: both are connected, in
+// one conference.
+func (s *Session) Conference(ctx context.Context, callID string) error {
+	if err := s.begin("Conference", callID, ""); err != nil {
+		return err
+	}
+	p := s.p
+	defer p.mu.Unlock()
+	c, err := p.callFor(callID, line.FuncConference)
+	if err != nil {
+		return fmt.Errorf("conference: %w", err)
+	}
+	if c.Conference != "" {
+		return fmt.Errorf("conference: call %s is in a conference already: %w", callID, api.ErrCallState)
+	}
+	var others []*api.Call
+	for _, o := range p.calls {
+		if o != c && o.Conference == "" && (o.State == line.CallConnected || o.State == line.CallHeld) {
+			others = append(others, o)
+		}
+	}
+	if len(others) != 1 {
+		return fmt.Errorf("conference: call %s has %d other connected or held calls beside it, want 1: %w", callID, len(others), api.ErrCallState)
+	}
+	o := others[0]
+	if _, err := p.callFor(o.ID, line.FuncConference); err != nil {
+		return fmt.Errorf("conference: %w", err)
+	}
+	p.seq++
+	id := fmt.Sprintf("conf-%d", p.seq)
+	if p.confWith == nil {
+		p.confWith = map[string][]string{}
+	}
+	for _, x := range []*api.Call{c, o} {
+		x.State, x.Conference = line.CallConnected, id
+	}
+	p.confWith[c.ID] = append(p.confWith[c.ID], o.RemoteNumber)
+	p.confWith[o.ID] = append(p.confWith[o.ID], c.RemoteNumber)
+	p.publishCall(c)
+	p.publishCall(o)
+	p.publishLine(c.Line)
+	return nil
+}

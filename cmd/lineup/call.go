@@ -44,6 +44,9 @@ var callVerbs = map[string]struct {
 	"complete": {0, func(ctx context.Context, s api.Session, id string, _ []string, _ io.Writer) error {
 		return s.CompleteTransfer(ctx, id)
 	}},
+	"conference": {0, func(ctx context.Context, s api.Session, id string, _ []string, _ io.Writer) error {
+		return s.Conference(ctx, id)
+	}},
 }
 
 // cmdCall lists the calls of the running line server, or works one of them through its API.
@@ -61,7 +64,7 @@ func cmdCall(ctx context.Context, g *globalFlags, args []string, stdout, stderr 
 	if verb != "list" {
 		v, ok := callVerbs[verb]
 		if !ok {
-			return fmt.Errorf("call %q: unknown action (list, answer, hangup, hold, retrieve, transfer, consult, complete): %w", verb, errUsage)
+			return fmt.Errorf("call %q: unknown action (list, answer, hangup, hold, retrieve, transfer, consult, complete, conference): %w", verb, errUsage)
 		}
 		if len(pos) < 2 {
 			return fmt.Errorf("call %s takes a call ID: %w", verb, errUsage)
@@ -98,7 +101,7 @@ func cmdCall(ctx context.Context, g *globalFlags, args []string, stdout, stderr 
 }
 
 // listCalls prints the calls going on, oldest first: ID, line, direction, state, the far end,
-// and where a transfer stands.
+// and where a transfer stands or the conference it is in.
 func listCalls(ctx context.Context, s api.Session, out io.Writer) error {
 	cs, err := s.Calls(ctx)
 	if err != nil {
@@ -113,6 +116,8 @@ func listCalls(ctx context.Context, s api.Session, out io.Writer) error {
 	for _, c := range cs {
 		note := ""
 		switch {
+		case c.Conference != "":
+			note = "in " + c.Conference
 		case c.ConsultFor != "":
 			note = "consulting for " + c.ConsultFor
 		case c.Transfer.State != api.TransferNone:

@@ -114,3 +114,78 @@ func TestCallTransferThroughTheCLI(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestCallConferenceThroughTheCLI: Alice dials baresip 301, holds it, dials 302 and joins the
+// two with `lineup call conference`; the list shows both calls in one conference. 302 hangs up:
+// 301's call is listed as a normal call again, and both calls are journaled.
+func TestCallConferenceThroughTheCLI(t *testing.T) {
+	pbx := testpbx.Start(t, testpbx.Config{Users: []testpbx.User{
+		{Name: "201", Password: "pw-201"}, {Name: "202", Password: "pw-202"},
+		{Name: "301", Password: "pw-301"}, {Name: "302", Password: "pw-302"},
+	}})
+	data := t.TempDir()
+	if _, errOut, code := lineup(t, "--data", data, "provision", "import", provisionFile(t, pbx.UDPAddr(), "")); code != 0 {
+		t.Fatalf("import failed: %s", errOut)
+	}
+	s := startServe(t, data, "--api", "127.0.0.1:0")
+	s.wait(t, `msg="local api listening"`, 1)
+	s.wait(t, `msg="line registered"`, 2)
+	first := baresiptest.Start(t, baresiptest.Config{User: "301", Password: "pw-301", PBX: pbx, AutoAnswer: true})
+	second := baresiptest.Start(t, baresiptest.Config{User: "302", Password: "pw-302", PBX: pbx, AutoAnswer: true})
+	dial := func(number string) string {
+		t.Helper()
+		out, errOut, code := lineup(t, "--data", data, "dial", number, "--line", "Alice")
+		if code != 0 {
+			t.Fatalf("dial %s: exit %d: %s", number, code, errOut)
+		}
+		m := regexp.MustCompile(`(?m)^call:\s+(\S+)$`).FindStringSubmatch(out)
+		if m == nil {
+			t.Fatalf("dial printed %q", out)
+		}
+		return m[1]
+	}
+	a := dial("301")
+	callRow(t, data, "301 connected", regexp.MustCompile(`^`+a+`\s+Alice\s+outgoing\s+connected\s+301`))
+	if _, errOut, code := lineup(t, "--data", data, "call", "conference", a); code != 1 || !strings.Contains(errOut, "no other connected or held call") {
+		t.Errorf("conference of a call alone: exit %d, %q", code, errOut)
+	}
+	if _, _, code := lineup(t, "--data", data, "call", "conference", a, "extra"); code != 2 {
+		t.Errorf("conference with a number: exit %d, want 2 (usage)", code)
+	}
+	if _, errOut, code := lineup(t, "--data", data, "call", "hold", a); code != 0 {
+		t.Fatalf("hold: exit %d: %s", code, errOut)
+	}
+	b := dial("302")
+	callRow(t, data, "302 connected", regexp.MustCompile(`^`+b+`\s+Alice\s+outgoing\s+connected\s+302`))
+	if _, errOut, code := lineup(t, "--data", data, "call", "conference", b); code != 0 {
+		t.Fatalf("call conference: exit %d: %s", code, errOut)
+	}
+	ra := callRow(t, data, "301 in the conference", regexp.MustCompile(`^`+a+`\s+Alice\s+outgoing\s+connected\s+301\s+in conf-`))
+	rb := callRow(t, data, "302 in the conference", regexp.MustCompile(`^`+b+`\s+Alice\s+outgoing\s+connected\s+302\s+in conf-`))
+	if ra[len(ra)-1] != rb[len(rb)-1] {
+		t.Errorf("the calls are listed in %s and %s, want one conference", ra[len(ra)-1], rb[len(rb)-1])
+	}
+	time.Sleep(time.Second)
+	if err := second.Hangup(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	callRow(t, data, "301 a normal call again", regexp.MustCompile(`^`+a+`\s+Alice\s+outgoing\s+connected\s+301\s*$`))
+	if _, errOut, code := lineup(t, "--data", data, "call", "hangup", a); code != 0 {
+		t.Fatalf("hang up: exit %d: %s", code, errOut)
+	}
+	if _, err := first.WaitEvent(t.Context(), "CALL_CLOSED"); err != nil {
+		t.Fatal(err)
+	}
+	var out string
+	for deadline := time.Now().Add(10 * time.Second); strings.Count(out, "answered") < 2; time.Sleep(200 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("Alice's journal does not list both calls as answered:\n%s", out)
+		}
+		out, _, _ = lineup(t, "--data", data, "journal", "--line", "Alice")
+	}
+	for _, want := range []string{"answered, conference with 302", "answered, conference with 301"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("Alice's journal lacks %q:\n%s", want, out)
+		}
+	}
+}

@@ -45,13 +45,15 @@ commands:
   voicemail [LINE]         call the line's voicemail box (the group's voicemail number)
                            through the running line server; prints the call
   lamps                    print each line's voicemail lamp (new, old) and busy lamps
-  call list                list the calls going on (ID, line, state, far end, transfer)
-  call answer|hangup|hold|retrieve|complete ID
+  call list                list the calls going on (ID, line, state, far end, transfer
+                           or conference)
+  call answer|hangup|hold|retrieve|complete|conference ID
   call transfer|consult ID NUMBER
                            work a call through the running line server: transfer
                            passes it on to NUMBER, consult holds it and calls NUMBER
                            (prints the new call), complete joins a consultation with
-                           the held call
+                           the held call, conference joins the held call and the
+                           talking one in a three-way conference
   forward LINE [off | always|busy|no-answer NUMBER [--after N]]
                            show or set the line's call forwarding through the running
                            line server: all calls, calls while the line has one, or
