@@ -32,8 +32,8 @@ bench: deps build
 	$(GO) run ./internal/bench/decline -lineup $(BIN) -runs 3
 	@echo "Journal with 1,000,000 entries: goals latest 100 <= 20 ms, search by number <= 100 ms."
 	./scripts/bench-median.sh $(GO) test -run '^$$' -bench 'Journal' -count 5 -timeout 30m ./store/
-	@echo "Media goals: 0 allocs/op for encode, decode, packetize, receive and the jitter buffer; delay-ms <= 30 without jitter."
-	./scripts/bench-median.sh $(GO) test -run '^$$' -bench 'Encode|Decode|Packetize|Receive|JitterBuffer|Jitter' -benchmem -count 5 ./media/
+	@echo "Media goals: 0 allocs/op for encode, decode, packetize, receive, the jitter buffer and the conference mixer; delay-ms <= 30 without jitter."
+	./scripts/bench-median.sh $(GO) test -run '^$$' -bench 'Encode|Decode|Packetize|Receive|JitterBuffer|Jitter|ConferenceTick' -benchmem -count 5 ./media/
 	@echo "50 calls in-process (one op is one 20 ms frame, 500 = 10 s): goal p99-send-dev-ms <= 2."
 	./scripts/bench-median.sh $(GO) test -run '^$$' -bench 'Calls50' -benchtime 500x -count 5 ./media/
 	@echo "50 PCMU calls from baresip through Kamailio: goal lineup_cpu_%_per_call <= 0.35; baresip_cpu_%_per_endpoint is about 0.7 here."
