@@ -339,12 +339,9 @@ func (r *Registrar) register(ctx context.Context, expires time.Duration) (*gosip
 			return nil, err
 		}
 		if res.StatusCode == 423 && expires > 0 {
-			// RFC 3261 10.2.8: ask again for at least Min-Expires.
-			if h := res.GetHeader("Min-Expires"); h != nil {
-				if d, ok := parseSeconds(h.Value()); ok && d > expires && d <= 24*time.Hour {
-					expires = d
-					continue
-				}
+			if d, ok := retryExpires(res, expires); ok {
+				expires = d
+				continue
 			}
 			return res, nil
 		}

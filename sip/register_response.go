@@ -149,6 +149,17 @@ func retryAfter(res *gosip.Response) time.Duration {
 // digits; values past 2^32-1 seconds, some 136 years, are taken as that).
 const maxSeconds = 1<<32 - 1
 
+// retryExpires reads a 423 Interval Too Brief (RFC 3261 section 10.2.8): the Min-Expires to ask
+// again with, when it is longer than what was asked and at most a day.
+func retryExpires(res *gosip.Response, asked time.Duration) (time.Duration, bool) {
+	h := res.GetHeader("Min-Expires")
+	if h == nil {
+		return 0, false
+	}
+	d, ok := parseSeconds(h.Value())
+	return d, ok && d > asked && d <= 24*time.Hour
+}
+
 // parseSeconds reads delta-seconds (Expires, Min-Expires, Retry-After, an expires parameter):
 // digits only, capped at maxSeconds so that the Duration cannot overflow.
 func parseSeconds(v string) (time.Duration, bool) {

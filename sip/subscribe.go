@@ -373,11 +373,9 @@ func (s *Subscriber) subscribe(ctx context.Context, expires time.Duration) (*gos
 			return nil, err
 		}
 		if res.StatusCode == 423 && expires > 0 {
-			if h := res.GetHeader("Min-Expires"); h != nil {
-				if d, ok := parseSeconds(h.Value()); ok && d > expires && d <= 24*time.Hour {
-					expires = d
-					continue
-				}
+			if d, ok := retryExpires(res, expires); ok {
+				expires = d
+				continue
 			}
 			return res, nil
 		}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -83,12 +82,9 @@ func cmdCall(ctx context.Context, g *globalFlags, args []string, stdout, stderr 
 	}
 	ctx, cancel := context.WithTimeout(ctx, 40*time.Second)
 	defer cancel()
-	s, found, err := connectAPI(ctx, g, "lineup call")
+	s, err := apiSession(ctx, g, "lineup call")
 	if err != nil {
 		return fmt.Errorf("call: %w", err)
-	}
-	if !found {
-		return errors.New("call: no line server with the local API runs on this data directory: start 'lineup serve --api 127.0.0.1:0'")
 	}
 	defer s.LogOff(context.WithoutCancel(ctx))
 	if verb == "list" {

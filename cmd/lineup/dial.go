@@ -43,6 +43,18 @@ func connectAPI(ctx context.Context, g *globalFlags, client string) (s api.Sessi
 	return httpapi.Connect(ctx, dir, client)
 }
 
+// apiSession logs on as client to the line server running with the API.
+func apiSession(ctx context.Context, g *globalFlags, client string) (api.Session, error) {
+	s, found, err := connectAPI(ctx, g, client)
+	if err != nil {
+		return nil, err
+	}
+	if !found {
+		return nil, errors.New("no line server with the local API runs on this data directory: start 'lineup serve --api 127.0.0.1:0'")
+	}
+	return s, nil
+}
+
 // cmdDial dials a number through the running line server's API and leaves the call to it.
 func cmdDial(ctx context.Context, g *globalFlags, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("dial", flag.ContinueOnError)
@@ -60,12 +72,9 @@ func cmdDial(ctx context.Context, g *globalFlags, args []string, stdout, stderr 
 	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	s, found, err := connectAPI(ctx, g, "lineup dial")
+	s, err := apiSession(ctx, g, "lineup dial")
 	if err != nil {
 		return fmt.Errorf("dial: %w", err)
-	}
-	if !found {
-		return errors.New("dial: no line server with the local API runs on this data directory: start 'lineup serve --api 127.0.0.1:0'")
 	}
 	defer s.LogOff(context.WithoutCancel(ctx))
 

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -52,12 +51,9 @@ func cmdForward(ctx context.Context, g *globalFlags, args []string, stdout, stde
 	}
 	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
-	s, found, err := connectAPI(ctx, g, "lineup forward")
+	s, err := apiSession(ctx, g, "lineup forward")
 	if err != nil {
 		return fmt.Errorf("forward: %w", err)
-	}
-	if !found {
-		return errors.New("forward: no line server with the local API runs on this data directory: start 'lineup serve --api 127.0.0.1:0'")
 	}
 	defer s.LogOff(context.WithoutCancel(ctx))
 	if set != nil {
@@ -84,12 +80,9 @@ func cmdCallWaiting(ctx context.Context, g *globalFlags, args []string, stdout, 
 	}
 	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
-	s, found, err := connectAPI(ctx, g, "lineup call-waiting")
+	s, err := apiSession(ctx, g, "lineup call-waiting")
 	if err != nil {
 		return fmt.Errorf("call-waiting: %w", err)
-	}
-	if !found {
-		return errors.New("call-waiting: no line server with the local API runs on this data directory: start 'lineup serve --api 127.0.0.1:0'")
 	}
 	defer s.LogOff(context.WithoutCancel(ctx))
 	if err := s.SetCallWaiting(ctx, pos[0], pos[1] == "on"); err != nil {

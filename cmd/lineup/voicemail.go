@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -80,16 +79,4 @@ func cmdLamps(ctx context.Context, g *globalFlags, args []string, stdout, stderr
 		fmt.Fprintf(stdout, "%s\tvoicemail: %s\tlamps: %s\n", l.Name, vm, strings.Join(ls, ", "))
 	}
 	return nil
-}
-
-// apiSession logs on as client to the line server running with the API.
-func apiSession(ctx context.Context, g *globalFlags, client string) (api.Session, error) {
-	s, found, err := connectAPI(ctx, g, client)
-	if err != nil {
-		return nil, err
-	}
-	if !found {
-		return nil, errors.New("no line server with the local API runs on this data directory: start 'lineup serve --api 127.0.0.1:0'")
-	}
-	return s, nil
 }
