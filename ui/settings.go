@@ -41,6 +41,7 @@ type settingsEditor struct {
 	l settingsLine
 	o settingsLocation
 	a settingsAudio
+	d settingsDesktop
 }
 
 // fieldMsg is a label that shows the violations of one field (or fields whose key starts with
@@ -106,6 +107,7 @@ func newSettingsEditor(u *UI, cfg line.Config) *settingsEditor {
 		container.NewTabItem("Lines", s.lineTab()),
 		container.NewTabItem("Locations", s.locationTab()),
 		container.NewTabItem("Audio", s.audioTab()),
+		container.NewTabItem("Desktop", s.desktopTab()),
 	)
 	// Other tabs show names that may have changed: build the selected one afresh.
 	s.tabs.OnSelected = func(*container.TabItem) { s.rebuild() }
@@ -208,11 +210,17 @@ func (s *settingsEditor) doSave() {
 	}
 	cfg := s.cfg.Clone()
 	chooseAudio := s.audioToSave()
+	setAutostart := s.autostartToSave()
 	s.saving = true
 	s.save.Disable()
 	s.u.b.run(func(ctx context.Context) error {
 		if chooseAudio != nil {
 			if err := chooseAudio(ctx); err != nil {
+				return err
+			}
+		}
+		if setAutostart != nil {
+			if err := setAutostart(); err != nil {
 				return err
 			}
 		}

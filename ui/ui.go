@@ -35,6 +35,10 @@ type Options struct {
 	Audio   api.Audio
 	NoAudio string
 
+	// Autostart starts the app with the user's session or not (the settings window's Desktop
+	// tab); nil where the platform offers none, and then the tab says so.
+	Autostart Autostart
+
 	// do replaces fyne.Do in tests, which run the UI's updates on the test goroutine.
 	do func(func())
 }
@@ -71,7 +75,8 @@ type UI struct {
 	log    *slog.Logger
 	b      *bridge
 
-	noAudio string
+	noAudio   string
+	autostart Autostart // nil: the platform offers none
 
 	sess   api.Session // nil while logged off
 	status Status
@@ -111,7 +116,7 @@ const logOnWait = 5 * time.Second
 // Close; when ctx ends the app quits.
 func Create(ctx context.Context, a fyne.App, phone api.Phone, opts Options) (*UI, error) {
 	u := &UI{
-		app: a, phone: phone, client: opts.Client, log: opts.Logger, audio: opts.Audio, noAudio: opts.NoAudio,
+		app: a, phone: phone, client: opts.Client, log: opts.Logger, audio: opts.Audio, noAudio: opts.NoAudio, autostart: opts.Autostart,
 		calls: map[string]api.Call{}, wins: map[string]*callWindow{}, ended: map[string]time.Time{},
 		phoneIcon: theme.NewThemedResource(fyne.NewStaticResource("phone.svg", assets.Phone)),
 		appIcon:   fyne.NewStaticResource("icon.png", assets.Icon),

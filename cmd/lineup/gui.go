@@ -92,6 +92,9 @@ func runGUI(ctx context.Context, g *globalFlags, stderr io.Writer, opts ...guiOp
 
 	a := app.NewWithID("com.github.lineupphone.lineup")
 	uo := ui.Options{Client: "desktop", Logger: log, Idle: releaseMemory(log), NoAudio: ls.snd.Off}
+	if as := newAutostart(g); as != nil {
+		uo.Autostart = as
+	}
 	if ls.snd.Engine != nil {
 		uo.Audio = audio.NewDesktop(ls.snd.Engine, ls.st)
 	}
