@@ -65,7 +65,7 @@ func (u *UI) updateCall(c api.Call) {
 	}
 	cw = u.openCallWindow(c)
 	if c.Direction == line.Incoming && c.State == line.CallRinging {
-		u.app.SendNotification(fyne.NewNotification("Incoming call on "+c.Line, incomingText(c)))
+		u.Notify("Incoming call on "+c.Line, incomingText(c))
 		cw.w.RequestFocus()
 	}
 }

@@ -59,9 +59,10 @@ func newHarnessOn(t *testing.T, phone api.Phone, lines int) *harness {
 	a := test.NewTempApp(t)
 	h := &harness{t: t, q: make(chan func(), 1<<14)}
 	u, err := Create(context.Background(), a, phone, Options{
-		do:     func(f func()) { h.q <- f },
-		Idle:   func() { h.idles.Add(1) },
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		do:           func(f func()) { h.q <- f },
+		notifyAnyway: true,
+		Idle:         func() { h.idles.Add(1) },
+		Logger:       slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	if err != nil {
 		t.Fatal(err)

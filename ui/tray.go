@@ -103,12 +103,27 @@ func (u *UI) hangUpCurrent(w fyne.Window) {
 	}
 }
 
+// hasSessionBus reports whether the tray and desktop notifications can work: Windows and macOS
+// have their own; Linux and the BSDs need a session D-Bus (DBUS_SESSION_BUS_ADDRESS).
+func hasSessionBus() bool {
+	return runtime.GOOS == "windows" || runtime.GOOS == "darwin" || os.Getenv("DBUS_SESSION_BUS_ADDRESS") != ""
+}
+
+// Notify shows a desktop notification where the desktop has them. Without a session D-Bus it
+// does nothing: setupTray said so once in the log, and Fyne's own error text (it tries to start
+// a bus) stays off the terminal. Safe from any goroutine.
+func (u *UI) Notify(title, body string) {
+	if u.notifies {
+		u.app.SendNotification(fyne.NewNotification(title, body))
+	}
+}
+
 // setupTray puts Lineup into the system tray where the desktop has one. On Linux and the BSDs
 // the tray needs a session D-Bus; without one (a bare X server) Fyne's tray crashes at quit, so
 // there is no tray then.
 func (u *UI) setupTray() {
-	if runtime.GOOS != "windows" && runtime.GOOS != "darwin" && os.Getenv("DBUS_SESSION_BUS_ADDRESS") == "" {
-		u.log.Info("no system tray: no session D-Bus")
+	if !hasSessionBus() {
+		u.log.Info("no system tray and no desktop notifications: no session D-Bus")
 		return
 	}
 	if d, ok := u.app.(desktop.App); ok {

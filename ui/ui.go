@@ -39,6 +39,8 @@ type Options struct {
 	// tab); nil where the platform offers none, and then the tab says so.
 	Autostart Autostart
 
+	// notifyAnyway sends notifications without a session D-Bus: Fyne's test app records them.
+	notifyAnyway bool
 	// do replaces fyne.Do in tests, which run the UI's updates on the test goroutine.
 	do func(func())
 }
@@ -77,6 +79,7 @@ type UI struct {
 
 	noAudio   string
 	autostart Autostart // nil: the platform offers none
+	notifies  bool      // the desktop shows notifications (a session D-Bus, or Windows or macOS)
 
 	sess   api.Session // nil while logged off
 	status Status
@@ -116,7 +119,7 @@ const logOnWait = 5 * time.Second
 // Close; when ctx ends the app quits.
 func Create(ctx context.Context, a fyne.App, phone api.Phone, opts Options) (*UI, error) {
 	u := &UI{
-		app: a, phone: phone, client: opts.Client, log: opts.Logger, audio: opts.Audio, noAudio: opts.NoAudio, autostart: opts.Autostart,
+		app: a, phone: phone, client: opts.Client, log: opts.Logger, audio: opts.Audio, noAudio: opts.NoAudio, autostart: opts.Autostart, notifies: opts.notifyAnyway || hasSessionBus(),
 		calls: map[string]api.Call{}, wins: map[string]*callWindow{}, ended: map[string]time.Time{},
 		phoneIcon: theme.NewThemedResource(fyne.NewStaticResource("phone.svg", assets.Phone)),
 		appIcon:   fyne.NewStaticResource("icon.png", assets.Icon),

@@ -26,7 +26,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/app"
 
 	"github.com/lineupphone/lineup/audio"
@@ -113,7 +112,7 @@ func runGUI(ctx context.Context, g *globalFlags, stderr io.Writer, opts ...guiOp
 		}
 		if _, err := dialWhenReady(ctx, srv, start.dial, linkWait); err != nil && ctx.Err() == nil {
 			log.Error("the link was not dialled", "number", start.dial, "error", err)
-			a.SendNotification(fyne.NewNotification("Lineup could not dial "+start.dial, err.Error()))
+			u.Notify("Lineup could not dial "+start.dial, err.Error())
 		}
 	}()
 	u.Window().ShowAndRun() // returns when the main window closes or ctx ends

@@ -21,7 +21,7 @@ const (
 // settingsTabs name the settings window's tabs in their order, for the screenshots'
 // names (settings-NAME-THEME.png). A new tab needs one more name here: the test checks that
 // Ctrl+PageDown comes back to the first tab after this many steps.
-var settingsTabs = []string{"groups", "lines", "locations", "audio"}
+var settingsTabs = []string{"groups", "lines", "locations", "audio", "desktop"}
 
 // editorsAndJournal opens the settings window with Ctrl+, in the main window and takes a
 // screenshot of each of its tabs, going on with Ctrl+PageDown; closes it with the keyboard

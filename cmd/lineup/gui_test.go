@@ -192,6 +192,14 @@ func guiSmoke(t *testing.T, display, th, data string, pbx *testpbx.PBX, caller *
 		t.Error("the main window does not show the ringing call")
 	}
 	save(t, dirs, "main-ringing-"+th+".png", mainRinging)
+	// Without a session D-Bus (as here) the app says once that the tray and notifications are off,
+	// and no raw error of Fyne's reaches the terminal when the call would notify.
+	waitLog("the notice that notifications are off", 5*time.Second, func(s string) bool {
+		return strings.Count(s, "no system tray and no desktop notifications: no session D-Bus") == 1
+	})
+	if strings.Contains(log.String(), "Fyne error") {
+		t.Errorf("Fyne's error text reached the terminal:\n%s", harness.Tail(log.String(), 20))
+	}
 
 	// Another client answers through the app's local API; the window follows the call.
 	url, token, ok, err := httpapi.Discover(data)
