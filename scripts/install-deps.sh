@@ -5,7 +5,8 @@
 # with imagemagick and x11-utils (screenshots, window places) and xdotool (types the keyboard
 # shortcuts that open the settings and journal windows) for GUI tests, sipvicious (the scanners
 # the security tests point at a running Lineup), a private D-Bus with gnome-keyring and
-# secret-tool (the OS keyring test runs a Secret Service of its own), mingw-w64 (make dist
+# secret-tool (the OS keyring test runs a Secret Service of its own), dunst (the notification
+# daemon of the desktop-bus test), mingw-w64 (make dist
 # cross-builds the Windows .exe), desktop-file-utils, xdg-utils and file (the package tests
 # validate the desktop entry, open links with xdg-open and check the .exe), and the Go modules.
 # Run as root or with sudo; it does nothing that is already done.
@@ -17,7 +18,7 @@ packages=(
   kamailio kamailio-tls-modules kamailio-presence-modules
   sip-tester baresip-core sipvicious
   xvfb imagemagick x11-utils xdotool
-  dbus dbus-bin gnome-keyring libsecret-tools
+  dbus dbus-bin gnome-keyring libsecret-tools dunst
   gcc-mingw-w64-x86-64 desktop-file-utils xdg-utils file xz-utils
 )
 

@@ -134,8 +134,8 @@ func (u *UI) setupTray() {
 	u.updateTray()
 }
 
-// trayMenu is the tray's menu: the main window, the status choices (the current one checked)
-// and, while a call rings, Answer.
+// trayMenu is the tray's menu: the main window, the status choices (the current one checked),
+// while a call rings Answer, and Quit.
 func (u *UI) trayMenu() *fyne.Menu {
 	items := []*fyne.MenuItem{
 		fyne.NewMenuItem("Show Lineup", func() { u.main.Show(); u.main.RequestFocus() }),
@@ -150,6 +150,11 @@ func (u *UI) trayMenu() *fyne.Menu {
 		it.Checked = u.status == st
 		items = append(items, it)
 	}
+	// Fyne adds a Quit of its own only after it showed the menu, so each new menu would lack
+	// one until the next: the menu brings its own.
+	quit := fyne.NewMenuItem("Quit", func() { u.app.Quit() })
+	quit.IsQuit = true
+	items = append(items, fyne.NewMenuItemSeparator(), quit)
 	return fyne.NewMenu("Lineup", items...)
 }
 

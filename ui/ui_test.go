@@ -395,7 +395,7 @@ func TestTrayMenuFollowsStatusAndRinging(t *testing.T) {
 		}
 		return out
 	}
-	if got := strings.Join(labels(), ", "); got != "Show Lineup, Logged on ✓, Do Not Disturb, Logged off" {
+	if got := strings.Join(labels(), ", "); got != "Show Lineup, Logged on ✓, Do Not Disturb, Logged off, Quit" {
 		t.Errorf("tray menu: %s", got)
 	}
 	c, _ := h.ring("Alice", "+493012345", "Anna Berg")
