@@ -158,6 +158,9 @@ type fileCall struct {
 	enc  *wav.Encoder
 	buf  *goaudio.IntBuffer
 	err  error
+	// played counts the frames written: a call sound that never played (the ringback's, when
+	// the answer came while it opened) leaves no recording behind.
+	played int
 }
 
 func (c *fileCall) ReadFrame(pcm []int16) { c.src.ReadFrame(pcm) }
@@ -176,9 +179,11 @@ func (c *fileCall) WriteFrame(pcm []int16) {
 		c.buf.Data[i] = int(s)
 	}
 	c.err = c.enc.Write(c.buf)
+	c.played++
 }
 
-// Close finishes the recording (its header gets the sizes); a write that failed is reported.
+// Close finishes the recording (its header gets the sizes); a write that failed is reported. A
+// sound that played nothing removes its file.
 func (c *fileCall) Close() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -186,6 +191,9 @@ func (c *fileCall) Close() error {
 		return nil
 	}
 	err := errors.Join(c.err, c.enc.Close(), c.file.Close())
+	if c.played == 0 && err == nil {
+		err = os.Remove(c.path)
+	}
 	c.enc = nil
 	if err != nil {
 		return fmt.Errorf("record %s: %w", c.path, err)

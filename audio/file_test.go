@@ -132,6 +132,30 @@ func TestFileSoundSendsAndRecords(t *testing.T) {
 	}
 }
 
+// A call sound opened and closed without playing (the ringback's, when the answer came while it
+// opened) leaves no recording: each call has one file.
+func TestFileSoundThatPlayedNothingLeavesNoFile(t *testing.T) {
+	mic, err := ParseFileMode("tone:440")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := filepath.Join(t.TempDir(), "rec")
+	f, err := NewFile(mic, rec, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unused, err := f.OpenCall(16000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := unused.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if files, _ := filepath.Glob(filepath.Join(rec, "*.wav")); len(files) != 0 {
+		t.Errorf("a sound that played nothing left %v", files)
+	}
+}
+
 func TestFileSoundWithoutRecording(t *testing.T) {
 	f, err := NewFile(FileMic{Hz: 440}, "", nil)
 	if err != nil {

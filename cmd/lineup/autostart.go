@@ -1,6 +1,9 @@
 package main
 
-import "os"
+import (
+	"errors"
+	"os"
+)
 
 // autostart starts the desktop app with the user's session (the settings window's Desktop tab,
 // ui.Autostart): what it starts is this executable, with the data directory it was given.
@@ -20,4 +23,21 @@ func newAutostart(g *globalFlags) *autostart {
 		a.args = []string{"--data", g.data}
 	}
 	return a
+}
+
+// fileExists reports whether the autostart file at p is there (Linux, the BSDs, macOS).
+func fileExists(p string) (bool, error) {
+	_, err := os.Stat(p)
+	if errors.Is(err, os.ErrNotExist) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// removeIfThere removes the autostart file at p; one that is not there is no error.
+func removeIfThere(p string) error {
+	if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	return nil
 }

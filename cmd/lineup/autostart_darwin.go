@@ -4,7 +4,6 @@ package main
 
 import (
 	"encoding/xml"
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,21 +17,12 @@ func (a *autostart) path() string {
 	return filepath.Join(home, "Library", "LaunchAgents", appID+".plist")
 }
 
-func (a *autostart) Enabled() (bool, error) {
-	_, err := os.Stat(a.path())
-	if errors.Is(err, os.ErrNotExist) {
-		return false, nil
-	}
-	return err == nil, err
-}
+func (a *autostart) Enabled() (bool, error) { return fileExists(a.path()) }
 
 func (a *autostart) SetEnabled(on bool) error {
 	p := a.path()
 	if !on {
-		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return err
-		}
-		return nil
+		return removeIfThere(p)
 	}
 	var args strings.Builder
 	for _, s := range append([]string{a.exe}, a.args...) {

@@ -3,7 +3,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -18,21 +17,12 @@ func (a *autostart) path() string {
 	return filepath.Join(xdgDir("XDG_CONFIG_HOME", ".config"), "autostart", desktopEntry)
 }
 
-func (a *autostart) Enabled() (bool, error) {
-	_, err := os.Stat(a.path())
-	if errors.Is(err, os.ErrNotExist) {
-		return false, nil
-	}
-	return err == nil, err
-}
+func (a *autostart) Enabled() (bool, error) { return fileExists(a.path()) }
 
 func (a *autostart) SetEnabled(on bool) error {
 	p := a.path()
 	if !on {
-		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return err
-		}
-		return nil
+		return removeIfThere(p)
 	}
 	exec := []string{desktopQuote(a.exe)}
 	for _, arg := range a.args {

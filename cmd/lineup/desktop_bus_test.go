@@ -8,7 +8,6 @@ import (
 	"os/exec"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -142,27 +141,8 @@ func TestTrayAndNotificationsOnADesktopBus(t *testing.T) {
 	daemons("dunst")
 	notes := daemons("dbus-monitor", "--session", "interface='org.freedesktop.Notifications',member='Notify'")
 
-	var log harness.LogBuffer
-	app := exec.Command(lineupBin, "--data", data)
-	app.Env = append(env, "LINEUP_SIP_LISTEN=127.0.0.1", "LINEUP_AUDIO=null")
-	app.Stdout, app.Stderr = &log, &log
-	if err := app.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- app.Wait() }()
-	t.Cleanup(func() {
-		_ = app.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(15 * time.Second):
-			_ = app.Process.Kill()
-			<-exited
-		}
-		if t.Failed() {
-			t.Logf("lineup log:\n%s\nnotifications seen:\n%s", harness.Tail(log.String(), 40), notes.String())
-		}
-	})
+	log, _ := startApp(t, append(env, "LINEUP_SIP_LISTEN=127.0.0.1", "LINEUP_AUDIO=null"),
+		func() string { return "notifications seen:\n" + notes.String() }, "--data", data)
 	wait := func(what string, cond func() bool) {
 		t.Helper()
 		for deadline := time.Now().Add(30 * time.Second); !cond(); time.Sleep(100 * time.Millisecond) {

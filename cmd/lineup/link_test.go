@@ -94,27 +94,7 @@ func TestLinksAndOneInstance(t *testing.T) {
 	display := startXvfb(t)
 	env := []string{"DISPLAY=" + display, "LANG=C.UTF-8", "LINEUP_SIP_LISTEN=127.0.0.1", "LINEUP_AUDIO=null"}
 
-	var log harness.LogBuffer
-	app := exec.Command(lineupBin, "--data", data, "tel:203")
-	app.Env = append(os.Environ(), env...)
-	app.Stdout, app.Stderr = &log, &log
-	if err := app.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- app.Wait() }()
-	t.Cleanup(func() {
-		_ = app.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(15 * time.Second):
-			_ = app.Process.Kill()
-			<-exited
-		}
-		if t.Failed() {
-			t.Logf("lineup log:\n%s", harness.Tail(log.String(), 60))
-		}
-	})
+	_, exited := startApp(t, append(os.Environ(), env...), func() string { return "" }, "--data", data, "tel:203")
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	incoming := func(what string) {
@@ -168,6 +148,34 @@ func TestLinksAndOneInstance(t *testing.T) {
 		t.Fatalf("the app exited: %v", err)
 	default:
 	}
+}
+
+// startApp runs the desktop app (lineupBin with args and env) for the test: its output goes to
+// the returned log, exited gives its end. At the test's end it gets SIGTERM (a kill after 15 s),
+// and a failed test shows the log's tail with what more tells.
+func startApp(t *testing.T, env []string, more func() string, args ...string) (*harness.LogBuffer, <-chan error) {
+	t.Helper()
+	log := &harness.LogBuffer{}
+	app := exec.Command(lineupBin, args...)
+	app.Env, app.Stdout, app.Stderr = env, log, log
+	if err := app.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- app.Wait() }()
+	t.Cleanup(func() {
+		_ = app.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(15 * time.Second):
+			_ = app.Process.Kill()
+			<-exited
+		}
+		if t.Failed() {
+			t.Logf("lineup log:\n%s\n%s", harness.Tail(log.String(), 60), more())
+		}
+	})
+	return log, exited
 }
 
 func countType(evs []baresiptest.Event, typ string) int {
