@@ -410,7 +410,9 @@ func (ss *session) Pickup(ctx context.Context, lineName, number string) (api.Cal
 		}
 		return api.Call{}, fmt.Errorf("pickup: %w", err)
 	}
-	return ss.s.dialAs(ctx, e, code, code, callExtras{client: ss.client, featureCode: "pickup"})
+	// The far end is the extension whose call is picked up, as the user sees it; Dialled keeps the
+	// code sent.
+	return ss.s.dialAs(ctx, e, code, ss.s.canonicalRemote(e, strings.TrimSpace(number)), callExtras{client: ss.client, featureCode: "pickup"})
 }
 
 func (ss *session) SetDND(ctx context.Context, lineName string, on bool) error {

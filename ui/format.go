@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"time"
@@ -17,6 +18,9 @@ func partyName(c api.Call) string {
 	switch {
 	case c.RemoteName != "":
 		return c.RemoteName
+	case c.FeatureCode == "pickup" && c.RemoteNumber != "":
+		// The call of the extension picked up (api.Session.Pickup names no feature code).
+		return "Pick up " + cmp.Or(c.RemoteDisplay, c.RemoteNumber)
 	case c.FeatureCode != "":
 		return c.FeatureCode
 	case c.RemoteDisplay != "":

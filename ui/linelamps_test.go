@@ -68,6 +68,22 @@ func TestLineLamps(t *testing.T) {
 	if got := h.menuLabels("Alice"); !contains(got, "Voicemail") || !contains(got, "Pick up 203 (ringing)") || contains(got, "Pick up 202 (ringing)") {
 		t.Errorf("Alice's menu offers %q, want Voicemail and Pick up 203 (ringing)", got)
 	}
+	// Pick up… fills in what rings and says what else does.
+	d, e := h.u.askPickup("Alice")
+	if e.Text != "203" || !strings.Contains(texts(h.u.main.Canvas().Overlays().Top()), "203 is ringing.") {
+		t.Errorf("Pick up… while 203 rings: number %q, dialog says %q", e.Text, texts(h.u.main.Canvas().Overlays().Top()))
+	}
+	d.Hide()
+	h.phone.SetLamp("Sales", "204", api.LampRinging)
+	h.until("204 rings too", func() bool { return slices.Contains(lampTexts(alice.lamps), "204 ringing – pick up") })
+	d, e = h.u.askPickup("Alice")
+	if e.Text != "203" || !strings.Contains(texts(h.u.main.Canvas().Overlays().Top()), "Ringing now: 203, 204.") {
+		t.Errorf("Pick up… while 203 and 204 ring: number %q, dialog says %q", e.Text, texts(h.u.main.Canvas().Overlays().Top()))
+	}
+	shoot(t, h.u.main, "pickup-dialog.png")
+	d.Hide()
+	h.phone.SetLamp("Sales", "204", api.LampBusy)
+	h.until("204 busy again", func() bool { return slices.Contains(lampTexts(alice.lamps), "204 busy") })
 	if got := h.menuLabels("Ben"); contains(got, "Voicemail") {
 		t.Errorf("Ben's menu offers %q: his group has no voicemail number", got)
 	}

@@ -3,12 +3,14 @@ package ui
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/lineupphone/lineup/api"
@@ -139,11 +141,26 @@ func (u *UI) askDial(lineName string) (*dialog.FormDialog, *widget.Entry) {
 }
 
 // askPickup asks for the number of the line whose call to pick up.
+// The number is filled in with what rings now (a busy lamp of the line's group, or a line of
+// this server whose call it holds ringing), and the dialog says what else rings, or that nothing
+// does.
 func (u *UI) askPickup(lineName string) (*dialog.FormDialog, *widget.Entry) {
 	e := widget.NewEntry()
 	e.SetPlaceHolder("Number of the ringing line")
+	ringing := u.ringingElsewhere(lineName)
+	hint := widget.NewLabel("Nothing rings on the lines and extensions Lineup sees; type the number of the phone that rings.")
+	switch {
+	case len(ringing) == 1:
+		e.SetText(ringing[0])
+		hint.SetText(ringing[0] + " is ringing.")
+	case len(ringing) > 1:
+		e.SetText(ringing[0])
+		hint.SetText("Ringing now: " + strings.Join(ringing, ", ") + ".")
+	}
+	hint.Wrapping = fyne.TextWrapWord
+	hint.SizeName = theme.SizeNameCaptionText
 	d := dialog.NewForm("Pick up with "+lineName, "Pick up", "Cancel",
-		[]*widget.FormItem{widget.NewFormItem("Number", e)},
+		[]*widget.FormItem{widget.NewFormItem("Number", e), widget.NewFormItem("", hint)},
 		func(ok bool) {
 			if ok && strings.TrimSpace(e.Text) != "" {
 				u.pickup(lineName, strings.TrimSpace(e.Text))
@@ -228,4 +245,31 @@ func orNone(s string) string {
 		return "none"
 	}
 	return s
+}
+
+// ringingElsewhere lists the numbers a pickup on lineName could take now: the ringing busy lamps
+// of its row, then the lines of this server whose calls it holds ringing; each once.
+func (u *UI) ringingElsewhere(lineName string) []string {
+	var out []string
+	add := func(n string) {
+		if n != "" && !slices.Contains(out, n) {
+			out = append(out, n)
+		}
+	}
+	for _, l := range u.lines {
+		if l.Name != lineName {
+			continue
+		}
+		for _, lamp := range l.Lamps {
+			if lamp.State == api.LampRinging {
+				add(lamp.Extension)
+			}
+		}
+	}
+	for _, l := range u.lines {
+		if l.Name != lineName && len(l.HeldRinging) > 0 {
+			add(l.Number)
+		}
+	}
+	return out
 }

@@ -267,12 +267,18 @@ func TestLineMenuFeatureCodesPickupAndDeactivated(t *testing.T) {
 	}
 
 	d, e := h.u.askPickup("Carol")
+	if e.Text != "" || !strings.Contains(texts(h.u.main.Canvas().Overlays().Top()), "Nothing rings") {
+		t.Errorf("Pick up with nothing ringing: number %q, dialog says %q", e.Text, texts(h.u.main.Canvas().Overlays().Top()))
+	}
 	test.Type(e, "201")
 	d.Submit()
 	if a := h.action("Pickup"); a.Target != "Carol" || a.Arg != "201" {
 		t.Errorf("Pick up did %+v", a)
 	}
-	h.windowWhere("the pickup call", func(c api.Call) bool { return c.Line == "Carol" })
+	cw := h.windowWhere("the pickup call", func(c api.Call) bool { return c.Line == "Carol" })
+	if title := cw.w.Title(); title != "Pick up 201 - Lineup" {
+		t.Errorf("the pickup call's window is titled %q, want Pick up 201 - Lineup", title)
+	}
 }
 
 func TestDeactivatedHoldAbsent(t *testing.T) {

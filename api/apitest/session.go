@@ -239,7 +239,8 @@ func (s *Session) Pickup(ctx context.Context, lineName, number string) (api.Call
 		}
 		return api.Call{}, fmt.Errorf("pickup: %w", err)
 	}
-	return s.outgoing(lineName, code, code, "pickup"), nil
+	// As the engine: the far end is the extension picked up, Dialled the code sent.
+	return s.outgoing(lineName, code, strings.TrimSpace(number), "pickup"), nil
 }
 
 // Config returns the set-up the fake runs.
