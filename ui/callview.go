@@ -400,7 +400,8 @@ func (v *CallView) SetCall(c api.Call) {
 		v.state.Importance = widget.WarningImportance
 	case c.State == line.CallConnected && !c.HeldByRemote:
 		v.state.Importance = widget.SuccessImportance
-	case c.State == line.CallEnded && c.EndCode >= 400:
+	case c.State == line.CallEnded && c.EndCode >= 400 && c.EndCause != line.EndCancelled:
+		// A failure is red; a call the user cancelled before the answer ended as asked.
 		v.state.Importance = widget.DangerImportance
 	default:
 		v.state.Importance = widget.MediumImportance

@@ -8,6 +8,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 
 	"github.com/lineupphone/lineup/api"
 	"github.com/lineupphone/lineup/line"
@@ -268,6 +269,21 @@ func TestCallViewOutgoingFailedSaysWhy(t *testing.T) {
 		if !strings.Contains(txt, want) {
 			t.Errorf("failed call view lacks %q:\n%s", want, txt)
 		}
+	}
+}
+
+// A call that failed shows its end in red; one the user cancelled before the answer does not.
+func TestCallViewCancelledIsNoAlarm(t *testing.T) {
+	c := api.Call{ID: "c3", Line: "Office", Direction: line.Outgoing, State: line.CallEnded, Dialled: "202",
+		RemoteNumber: "202", Started: t0, Ended: t0.Add(2 * time.Second), EndCause: line.EndRefused, EndCode: 486}
+	v, _ := newView(t, c)
+	if v.state.Importance != widget.DangerImportance {
+		t.Errorf("a refused call's end shows with importance %v, want danger", v.state.Importance)
+	}
+	c.EndCause, c.EndCode = line.EndCancelled, 487
+	v.SetCall(c)
+	if v.state.Importance == widget.DangerImportance {
+		t.Errorf("a call cancelled here shows its end in red (%q)", v.state.Text)
 	}
 }
 

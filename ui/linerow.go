@@ -237,8 +237,9 @@ func (r *cardRenderer) Objects() []fyne.CanvasObject { return []fyne.CanvasObjec
 
 func (r *cardRenderer) Destroy() {}
 
-// lamp is a line's registration lamp: green registered, amber registering, red failed, grey
-// not in use. Hovering over it or tapping it tells the state and the reason.
+// lamp is a line's registration lamp: green registered, violet registered with Do Not Disturb
+// on, amber registering, red failed, grey not in use. Hovering over it or tapping it tells the
+// state and the reason.
 type lamp struct {
 	widget.BaseWidget
 	circle *canvas.Circle
@@ -258,6 +259,8 @@ func (l *lamp) set(ln api.Line) {
 	name := theme.ColorNameDisabled
 	switch {
 	case !ln.Enabled:
+	case ln.Registration == line.RegRegistered && ln.DND:
+		name = colorNameDND
 	case ln.Registration == line.RegRegistered:
 		name = theme.ColorNameSuccess
 	case ln.Registration == line.RegRegistering:
@@ -265,8 +268,11 @@ func (l *lamp) set(ln api.Line) {
 	case ln.Registration == line.RegFailed:
 		name = theme.ColorNameError
 	}
-	l.circle.FillColor = theme.Color(name)
+	l.circle.FillColor = themeColor(name)
 	l.text = regText(ln)
+	if ln.Enabled && ln.DND {
+		l.text += " · Do Not Disturb"
+	}
 	if d := regDetail(ln); d != "" {
 		l.text += ": " + d
 	}
@@ -313,4 +319,17 @@ func (l *lamp) showText() {
 	l.pop = widget.NewPopUp(widget.NewLabel(l.text), c)
 	pos := fyne.CurrentApp().Driver().AbsolutePositionForObject(l)
 	l.pop.ShowAtPosition(pos.Add(fyne.NewPos(l.Size().Width+theme.Padding(), -theme.Padding())))
+}
+
+// colorNameDND is the lamp colour of a registered line on Do Not Disturb: violet, apart from the
+// green of a line that rings, the amber of one registering and the red of a failure.
+const colorNameDND fyne.ThemeColorName = "lineupDND"
+
+// themeColor is the theme's colour of name, or for colorNameDND a violet that reads on the light
+// and the dark theme alike.
+func themeColor(name fyne.ThemeColorName) color.Color {
+	if name == colorNameDND {
+		return color.NRGBA{R: 0x9c, G: 0x5c, B: 0xd6, A: 0xff}
+	}
+	return theme.Color(name)
 }

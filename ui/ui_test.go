@@ -9,6 +9,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/lineupphone/lineup/api"
@@ -86,6 +87,15 @@ func TestMainWindowShowsLinesByGroup(t *testing.T) {
 	if !strings.Contains(texts(h.u.mv.rows["Alice"]), "Do Not Disturb") {
 		t.Errorf("no DND badge on Alice:\n%s", texts(h.u.mv.rows["Alice"]))
 	}
+	// Its lamp takes the DND colour, apart from a registered line's green, and says so.
+	h.until("Alice's lamp shows DND", func() bool { return h.u.mv.rows["Alice"].lamp.circle.FillColor == themeColor(colorNameDND) })
+	if l := h.u.mv.rows["Alice"].lamp; !strings.HasSuffix(l.Text(), " · Do Not Disturb") || themeColor(colorNameDND) == theme.Color(theme.ColorNameSuccess) {
+		t.Errorf("Alice's DND lamp reads %q", l.Text())
+	}
+	shoot(t, h.u.main, "line-dnd-dark.png")
+	h.u.app.Settings().SetTheme(theme.LightTheme()) //nolint:staticcheck // the light variant, as a user's setting gives it
+	h.settle()
+	shoot(t, h.u.main, "line-dnd-light.png")
 }
 
 func TestDialFieldShowsDialableThenDials(t *testing.T) {
