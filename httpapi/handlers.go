@@ -168,12 +168,18 @@ func (s *Server) dial(w http.ResponseWriter, r *http.Request, ss api.Session) {
 }
 
 func (s *Server) redial(w http.ResponseWriter, r *http.Request, ss api.Session) {
+	s.lineCall(w, r, ss.Redial)
+}
+
+// lineCall runs a line action that takes no arguments and places a call; a body, if sent, must
+// be an empty object.
+func (s *Server) lineCall(w http.ResponseWriter, r *http.Request, act func(context.Context, string) (api.Call, error)) {
 	var req struct{}
 	if err := decode(r, &req); err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	c, err := ss.Redial(r.Context(), r.PathValue("line"))
+	c, err := act(r.Context(), r.PathValue("line"))
 	s.callReply(w, r, c, err)
 }
 
@@ -196,28 +202,11 @@ func (s *Server) forward(w http.ResponseWriter, r *http.Request, ss api.Session)
 }
 
 func (s *Server) callWaiting(w http.ResponseWriter, r *http.Request, ss api.Session) {
-	var req struct {
-		On *bool `json:"on"`
-	}
-	err := decode(r, &req)
-	if err == nil && req.On == nil {
-		err = fmt.Errorf("field %q: must be true or false: %w", "on", api.ErrBadInput)
-	}
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	s.reply(w, r, nil, ss.SetCallWaiting(r.Context(), r.PathValue("line"), *req.On))
+	s.lineSwitch(w, r, ss.SetCallWaiting)
 }
 
 func (s *Server) voicemail(w http.ResponseWriter, r *http.Request, ss api.Session) {
-	var req struct{}
-	if err := decode(r, &req); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	c, err := ss.Voicemail(r.Context(), r.PathValue("line"))
-	s.callReply(w, r, c, err)
+	s.lineCall(w, r, ss.Voicemail)
 }
 
 func (s *Server) featureCode(w http.ResponseWriter, r *http.Request, ss api.Session) {
@@ -229,6 +218,11 @@ func (s *Server) pickup(w http.ResponseWriter, r *http.Request, ss api.Session) 
 }
 
 func (s *Server) dnd(w http.ResponseWriter, r *http.Request, ss api.Session) {
+	s.lineSwitch(w, r, ss.SetDND)
+}
+
+// lineSwitch sets a line's on/off setting from {"on": true|false}; the field is required.
+func (s *Server) lineSwitch(w http.ResponseWriter, r *http.Request, set func(context.Context, string, bool) error) {
 	var req struct {
 		On *bool `json:"on"`
 	}
@@ -240,7 +234,7 @@ func (s *Server) dnd(w http.ResponseWriter, r *http.Request, ss api.Session) {
 		s.fail(w, r, err)
 		return
 	}
-	s.reply(w, r, nil, ss.SetDND(r.Context(), r.PathValue("line"), *req.On))
+	s.reply(w, r, nil, set(r.Context(), r.PathValue("line"), *req.On))
 }
 
 // noBody runs a call action that takes no arguments; a body, if sent, must be an empty object.
