@@ -25,6 +25,22 @@ type party struct {
 	stop   func()
 }
 
+// answeredCall has from dial number, which rings at to and is answered there; it returns the
+// call as from sees it connected, and as to sees it ringing. Each step waits at most d.
+func answeredCall(ctx context.Context, t *testing.T, from, to *party, number string, d time.Duration) (out, in api.Call) {
+	t.Helper()
+	dialled, err := from.client.Dial(ctx, from.line, number)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in = to.calls.wait(t, "ringing at "+number, d, func(x api.Call) bool { return x.State == line.CallRinging })
+	if err := to.client.Answer(ctx, in.ID); err != nil {
+		t.Fatal(err)
+	}
+	out = from.calls.wait(t, "connected to "+number, d, func(x api.Call) bool { return x.ID == dialled.ID && x.State == line.CallConnected })
+	return out, in
+}
+
 func startParty(t *testing.T, pbx *testpbx.PBX, user, password string, freq float64, opts ...Option) *party {
 	t.Helper()
 	name := "line " + user

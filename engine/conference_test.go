@@ -86,15 +86,8 @@ func TestThreeWayConference(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 
-	toA, err := lu.client.Dial(ctx, lu.line, "202")
-	if err != nil {
-		t.Fatal(err)
-	}
-	inA := a.calls.wait(t, "ringing at 202", 10*time.Second, func(x api.Call) bool { return x.State == line.CallRinging })
-	if err := a.client.Answer(ctx, inA.ID); err != nil {
-		t.Fatal(err)
-	}
-	ca := lu.calls.wait(t, "connected to 202", 10*time.Second, func(x api.Call) bool { return x.ID == toA.ID && x.State == line.CallConnected })
+	ca, inA := answeredCall(ctx, t, lu, a, "202", 10*time.Second)
+	toA := ca
 	if ca.Codec != "G722" {
 		t.Errorf("202 talks %s, want G722", ca.Codec)
 	}

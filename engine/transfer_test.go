@@ -227,15 +227,7 @@ func TestAttendedTransferBetweenLineups(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 
-	out, err := c.client.Dial(ctx, c.line, "201")
-	if err != nil {
-		t.Fatal(err)
-	}
-	in := a.calls.wait(t, "ringing at 201", 5*time.Second, func(x api.Call) bool { return x.State == line.CallRinging })
-	if err := a.client.Answer(ctx, in.ID); err != nil {
-		t.Fatal(err)
-	}
-	c.calls.wait(t, "203 connected", 5*time.Second, func(x api.Call) bool { return x.ID == out.ID && x.State == line.CallConnected })
+	out, in := answeredCall(ctx, t, c, a, "201", 5*time.Second)
 
 	// Nothing to complete before a consultation.
 	if err := a.client.CompleteTransfer(ctx, in.ID); !errors.Is(err, api.ErrCallState) {
